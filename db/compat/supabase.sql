@@ -1,0 +1,260 @@
+-- Supabase compatibility layer for plain PostgreSQL (local cluster and CI).
+--
+-- Recreates just enough of a Supabase database for our migrations, policies and tests to behave exactly
+-- as in production: the API roles, the `auth` and `storage` schemas the project uses, GoTrue's current
+-- auth.*() helpers and Supabase's default privileges on `public` (so RLS is the only barrier).
+-- It is idempotent and is never applied to a real Supabase database (db/compat.py detects one).
+-- db/README.md lists what is emulated and what is not.
+
+-- Roles, as supabase/postgres's initial schema defines them --------------------------------------------
+do $roles$
+begin
+    if not exists (select from pg_catalog.pg_roles where rolname = 'anon') then
+        create role anon nologin noinherit;
+    end if;
+    if not exists (select from pg_catalog.pg_roles where rolname = 'authenticated') then
+        create role authenticated nologin noinherit;
+    end if;
+    if not exists (select from pg_catalog.pg_roles where rolname = 'service_role') then
+        create role service_role nologin noinherit bypassrls;
+    end if;
+    if not exists (select from pg_catalog.pg_roles where rolname = 'authenticator') then
+        create role authenticator login noinherit;
+    end if;
+end
+$roles$;
+
+grant anon to authenticator;
+grant authenticated to authenticator;
+grant service_role to authenticator;
+
+-- Supabase sets these per role; PostgREST applies them to each request.
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
+
+-- Extensions live in their own schema, as on Supabase ---------------------------------------------------
+create schema if not exists extensions;
+grant usage on schema extensions to anon, authenticated, service_role;
+create extension if not exists pgcrypto with schema extensions;
+create extension if not exists citext with schema extensions;
+create extension if not exists pg_trgm with schema extensions;
+
+-- Schema auth: the GoTrue tables the project uses ---------------------------------------------------------
+create schema if not exists auth;
+comment on schema auth is 'nexk: Supabase compatibility layer (emulated GoTrue schema)';
+grant usage on schema auth to anon, authenticated, service_role;
+
+do $types$
+begin
+    if not exists (select from pg_catalog.pg_type where typname = 'factor_type' and typnamespace = 'auth'::regnamespace) then
+        create type auth.factor_type as enum ('totp', 'webauthn', 'phone');
+    end if;
+    if not exists (select from pg_catalog.pg_type where typname = 'factor_status' and typnamespace = 'auth'::regnamespace) then
+        create type auth.factor_status as enum ('unverified', 'verified');
+    end if;
+    if not exists (select from pg_catalog.pg_type where typname = 'aal_level' and typnamespace = 'auth'::regnamespace) then
+        create type auth.aal_level as enum ('aal1', 'aal2', 'aal3');
+    end if;
+end
+$types$;
+
+create table if not exists auth.users (
+    instance_id uuid,
+    id uuid primary key,
+    aud varchar(255) default 'authenticated',
+    role varchar(255) default 'authenticated',
+    email varchar(255),
+    encrypted_password varchar(255),  -- bcrypt, as GoTrue stores it
+    email_confirmed_at timestamptz,
+    invited_at timestamptz,
+    confirmation_token varchar(255),
+    confirmation_sent_at timestamptz,
+    recovery_token varchar(255),
+    recovery_sent_at timestamptz,
+    last_sign_in_at timestamptz,
+    raw_app_meta_data jsonb,
+    raw_user_meta_data jsonb,
+    is_super_admin boolean,
+    created_at timestamptz default now(),
+    updated_at timestamptz default now(),
+    phone text unique,
+    phone_confirmed_at timestamptz,
+    banned_until timestamptz,
+    deleted_at timestamptz,
+    is_sso_user boolean not null default false,
+    is_anonymous boolean not null default false
+);
+
+-- GoTrue keeps e-mails unique among non-SSO users only.
+create unique index if not exists users_email_partial_key on auth.users (email) where (is_sso_user = false);
+
+create table if not exists auth.sessions (
+    id uuid primary key,
+    user_id uuid not null references auth.users (id) on delete cascade,
+    created_at timestamptz default now(),
+    updated_at timestamptz default now(),
+    aal auth.aal_level,
+    not_after timestamptz,
+    refreshed_at timestamp,
+    user_agent text,
+    ip inet
+);
+
+create index if not exists sessions_user_id_idx on auth.sessions (user_id);
+
+create table if not exists auth.mfa_factors (
+    id uuid primary key,
+    user_id uuid not null references auth.users (id) on delete cascade,
+    friendly_name text,
+    factor_type auth.factor_type not null,
+    status auth.factor_status not null,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    secret text,
+    phone text,
+    last_challenged_at timestamptz unique
+);
+
+create index if not exists mfa_factors_user_id_idx on auth.mfa_factors (user_id);
+
+create table if not exists auth.mfa_challenges (
+    id uuid primary key,
+    factor_id uuid not null references auth.mfa_factors (id) on delete cascade,
+    created_at timestamptz not null,
+    verified_at timestamptz,
+    ip_address inet not null
+);
+
+create index if not exists mfa_challenges_factor_id_idx on auth.mfa_challenges (factor_id);
+
+-- GoTrue's current helpers (supabase/auth migration 20240624145325): the legacy per-claim GUC wins, then the
+-- JSON claims; nullif(.., '') because a GUC reads '' (not NULL) after the transaction that set it ended.
+create or replace function auth.uid() returns uuid
+language sql stable
+set search_path = ''
+as $$
+    select coalesce(
+        nullif(current_setting('request.jwt.claim.sub', true), ''),
+        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
+    )::uuid
+$$;
+
+create or replace function auth.role() returns text
+language sql stable
+set search_path = ''
+as $$
+    select coalesce(
+        nullif(current_setting('request.jwt.claim.role', true), ''),
+        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
+    )::text
+$$;
+
+create or replace function auth.email() returns text
+language sql stable
+set search_path = ''
+as $$
+    select coalesce(
+        nullif(current_setting('request.jwt.claim.email', true), ''),
+        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email')
+    )::text
+$$;
+
+create or replace function auth.jwt() returns jsonb
+language sql stable
+set search_path = ''
+as $$
+    select coalesce(
+        nullif(current_setting('request.jwt.claim', true), ''),
+        nullif(current_setting('request.jwt.claims', true), '')
+    )::jsonb
+$$;
+
+grant execute on function auth.uid(), auth.role(), auth.email(), auth.jwt()
+to anon, authenticated, service_role;
+
+-- The API roles never read GoTrue's tables directly (on Supabase only supabase_auth_admin does).
+revoke all on all tables in schema auth from anon, authenticated;
+grant all on all tables in schema auth to service_role;
+
+-- Schema storage: buckets and objects (Supabase Storage's metadata) -------------------------------------
+create schema if not exists storage;
+comment on schema storage is 'nexk: Supabase compatibility layer (emulated Storage schema)';
+grant usage on schema storage to anon, authenticated, service_role;
+
+create table if not exists storage.buckets (
+    id text primary key,
+    name text not null unique,
+    owner uuid,
+    public boolean not null default false,
+    file_size_limit bigint,
+    allowed_mime_types text[],
+    created_at timestamptz default now(),
+    updated_at timestamptz default now()
+);
+
+create table if not exists storage.objects (
+    id uuid primary key default extensions.gen_random_uuid(),
+    bucket_id text references storage.buckets (id),
+    name text,
+    owner uuid,
+    owner_id text,
+    metadata jsonb,
+    path_tokens text[] generated always as (string_to_array(name, '/')) stored,
+    version text,
+    created_at timestamptz default now(),
+    updated_at timestamptz default now(),
+    last_accessed_at timestamptz default now(),
+    unique (bucket_id, name)
+);
+
+create index if not exists objects_bucket_id_idx on storage.objects (bucket_id);
+
+-- Supabase enables RLS on storage tables and grants them to the API roles: policies decide.
+alter table storage.buckets enable row level security;
+alter table storage.objects enable row level security;
+grant all on storage.buckets, storage.objects to anon, authenticated, service_role;
+
+create or replace function storage.foldername(name text) returns text[]
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    _parts text[];
+begin
+    select string_to_array(name, '/') into _parts;
+    return _parts[1:array_length(_parts, 1) - 1];
+end
+$$;
+
+create or replace function storage.filename(name text) returns text
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    _parts text[];
+begin
+    select string_to_array(name, '/') into _parts;
+    return _parts[array_length(_parts, 1)];
+end
+$$;
+
+create or replace function storage.extension(name text) returns text
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    _parts text[];
+begin
+    select string_to_array(name, '/') into _parts;
+    return reverse(split_part(reverse(_parts[array_length(_parts, 1)]), '.', 1));
+end
+$$;
+
+grant execute on function storage.foldername(text), storage.filename(text), storage.extension(text)
+to anon, authenticated, service_role;
+
+-- Supabase's default privileges on public: everything to the API roles, so RLS is the only barrier ------
+grant usage on schema public to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;

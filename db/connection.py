@@ -1,0 +1,58 @@
+"""Which database every command talks to: `NEXK_DATABASE_URL` when set, else the project's local cluster."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+
+from db.cluster import LocalCluster
+from nexk.errors import NexkError
+
+
+def external_url() -> str | None:
+    """An existing server chosen by the user (e.g. a Supabase branch database), if any."""
+    return os.environ.get("NEXK_DATABASE_URL") or None
+
+
+def database_url(start: bool = False) -> str:
+    """The superuser/owner DSN used for migrations, seeding and tests.
+
+    With `start`, the local cluster is started when it is not running (commands that obviously need the
+    database, such as `migrate`, do this; read-only commands such as `url` do not).
+    """
+    url = external_url()
+    if url:
+        return url
+    cluster = LocalCluster()
+    if start:
+        return cluster.start().url
+    config = cluster.load_config()
+    if config is None or not cluster.is_running():
+        raise NexkError("The local database is not running: start it with `nexk db start` (or `make dev`).")
+    return config.url
+
+
+def authenticator_url() -> str:
+    """The DSN of the `authenticator` role: the only role the portal logs in with (it cannot bypass RLS)."""
+    url = os.environ.get("NEXK_AUTHENTICATOR_URL")
+    if url:
+        return url
+    if external_url():
+        raise NexkError(
+            "NEXK_DATABASE_URL is set, so the portal needs NEXK_AUTHENTICATOR_URL too: the DSN of the "
+            "`authenticator` role of that database."
+        )
+    config = LocalCluster().load_config()
+    if config is None:
+        raise NexkError("The local database does not exist yet: run `nexk db start` (or `make dev`).")
+    return config.authenticator_url
+
+
+def connect(url: str | None = None, **kwargs: object) -> psycopg.Connection:
+    """Open a connection, turning an unreachable server into a message that says what to do."""
+    target = url or database_url()
+    try:
+        return psycopg.connect(target, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise NexkError(f"Cannot connect to the database: {str(exc).strip()}") from exc
