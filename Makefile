@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint fmt sqlfix bench clean
+.PHONY: dev test lint fmt bench browser clean
 
 # (Re)build .venv whenever pyproject.toml changes; the stamp records the last successful install.
 $(STAMP): pyproject.toml
@@ -22,10 +22,11 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/nexk dev
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint db
+	$(BIN)/zizmor --offline --quiet .github/workflows
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
 
 lint: $(STAMP)
@@ -39,6 +40,12 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium' and make test again" >&2; exit 1; fi; }
 
 clean:
 	-$(BIN)/nexk db stop
