@@ -1,0 +1,82 @@
+-- profiles: people. Everyone reads their own row; clients their colleagues; agents staff and the members of
+-- their organizations; admins all. Privileged columns are guarded by private.guard_profile_update().
+alter table public.profiles enable row level security;
+alter table public.profiles force row level security;
+
+-- anon gets nothing; authenticated gets reads and the listed columns, RLS decides which rows.
+-- TRUNCATE ignores RLS, so it is never granted.
+revoke all on public.profiles from anon, authenticated;
+grant select on public.profiles to authenticated;
+grant insert (
+    id, organization_id, role, first_name, surname, position, email, phone, language, theme,
+    notify_ticket_replies, notify_status_changes, notify_sla_alerts
+) on public.profiles to authenticated;
+-- role, organization_id, email and the markers are granted for admins; the guard trigger refuses them to
+-- everyone else (a column grant cannot depend on the row).
+grant update (
+    first_name, surname, position, email, phone, organization_id, role, language, theme,
+    notify_ticket_replies, notify_status_changes, notify_sla_alerts, restricted_at, deactivated_at
+) on public.profiles to authenticated;
+
+-- NexK staff (agents, admins) get nothing at all unless their session passed multi-factor authentication.
+create policy profiles_staff_need_mfa on public.profiles
+as restrictive
+for all
+to authenticated
+using (not (select private.is_staff()) or (select private.has_mfa()))
+with check (not (select private.is_staff()) or (select private.has_mfa()));
+
+-- Every active user reads their own profile; clients read their colleagues (same organization); agents
+-- read NexK staff and the members of the organizations assigned to them; admins read everyone.
+create policy profiles_select on public.profiles
+for select
+to authenticated
+using (
+    ((select private.current_app_role()) is not null and id = (select auth.uid()))
+    or organization_id = (select private.current_org_id())
+    or organization_id = any(array(select private.agent_org_ids()))
+    or ((select private.current_app_role()) = 'agent' and role in ('agent', 'admin'))
+    or (select private.is_admin())
+);
+
+-- Client admins add members to their own organization, never with a staff role; admins add anyone.
+create policy profiles_insert on public.profiles
+for insert
+to authenticated
+with check (
+    (
+        (select private.current_app_role()) = 'client_admin'
+        and organization_id = (select private.current_org_id())
+        and role in ('client_member', 'client_admin')
+    )
+    or (select private.is_admin())
+);
+
+-- Users update their own profile (which stays in their organization); client admins update the members of
+-- their organization, who stay in it with a client role; admins update anyone. Columns: the guard trigger.
+create policy profiles_update on public.profiles
+for update
+to authenticated
+using (
+    ((select private.current_app_role()) is not null and id = (select auth.uid()))
+    or (
+        (select private.current_app_role()) = 'client_admin'
+        and organization_id = (select private.current_org_id())
+    )
+    or (select private.is_admin())
+)
+with check (
+    (
+        (select private.current_app_role()) is not null
+        and id = (select auth.uid())
+        and organization_id is not distinct from (select private.current_org_id())
+    )
+    or (
+        (select private.current_app_role()) = 'client_admin'
+        and organization_id = (select private.current_org_id())
+        and role in ('client_member', 'client_admin')
+    )
+    or (select private.is_admin())
+);
+
+-- No DELETE policy: profiles are never deleted through the API (erasure anonymises them server-side).

@@ -1,0 +1,75 @@
+-- tickets: clients see their own tickets (all of the organization's when shared_tickets, or as client admin),
+-- agents the tickets of their organizations, admins all. Which columns clients may change:
+-- private.guard_ticket_update().
+alter table public.tickets enable row level security;
+alter table public.tickets force row level security;
+
+-- anon gets nothing; authenticated gets reads and the listed columns, RLS decides which rows.
+-- TRUNCATE ignores RLS, so it is never granted.
+revoke all on public.tickets from anon, authenticated;
+grant select on public.tickets to authenticated;
+grant insert (organization_id, requester_id, assignee_id, subject, description, status, priority),
+update (assignee_id, status, priority)
+on public.tickets to authenticated;
+
+-- NexK staff (agents, admins) get nothing at all unless their session passed multi-factor authentication.
+create policy tickets_staff_need_mfa on public.tickets
+as restrictive
+for all
+to authenticated
+using (not (select private.is_staff()) or (select private.has_mfa()))
+with check (not (select private.is_staff()) or (select private.has_mfa()));
+
+-- Clients see their own tickets in their organization, or all of its tickets when the organization shares
+-- tickets or the client is its admin; agents see the tickets of the organizations assigned to them; admins
+-- see every ticket.
+create policy tickets_select on public.tickets
+for select
+to authenticated
+using (
+    (
+        organization_id = (select private.current_org_id())
+        and (requester_id = (select auth.uid()) or (select private.sees_all_org_tickets()))
+    )
+    or organization_id = any(array(select private.agent_org_ids()))
+    or (select private.is_admin())
+);
+
+-- Clients open tickets only in their own organization, as themselves, new and unassigned; admins open any.
+create policy tickets_insert on public.tickets
+for insert
+to authenticated
+with check (
+    (
+        organization_id = (select private.current_org_id())
+        and requester_id = (select auth.uid())
+        and status = 'new'
+        and assignee_id is null
+    )
+    or (select private.is_admin())
+);
+
+-- Whoever sees a ticket may update it and it must stay visible to them (tenant guard repeated in the
+-- check). Clients may only resolve or reopen it; agents and admins assign it and change status and
+-- priority (column grants and private.guard_ticket_update()).
+create policy tickets_update on public.tickets
+for update
+to authenticated
+using (
+    (
+        organization_id = (select private.current_org_id())
+        and (requester_id = (select auth.uid()) or (select private.sees_all_org_tickets()))
+    )
+    or organization_id = any(array(select private.agent_org_ids()))
+    or (select private.is_admin())
+)
+with check (
+    (
+        organization_id = (select private.current_org_id())
+        and (requester_id = (select auth.uid()) or (select private.sees_all_org_tickets()))
+    )
+    or organization_id = any(array(select private.agent_org_ids()))
+    or (select private.is_admin())
+);
+
+-- No DELETE policy: tickets are archived and purged by the retention job, never deleted through the API.
