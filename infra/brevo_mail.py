@@ -1,0 +1,109 @@
+"""BrevoMail: everything the portal sends e-mail with, at Brevo (Sendinblue SAS, France).
+
+Sender domain (whose DNS records the program publishes or exports), the sender, one transactional template per
+notification and language, and the webhook that reports delivery events to the portal. It also exposes the
+SMTP relay that Supabase Auth sends its invitation and MFA e-mails through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from infra.notifications import load_templates
+from infra.providers.brevo import DomainAuthentication, Sender, SenderDomain, TransactionalTemplate, Webhook
+from infra.settings import StackSettings
+
+WEBHOOK_PATH = "/api/webhooks/brevo"
+
+
+@dataclass(frozen=True)
+class SmtpRelay:
+    """Brevo's SMTP relay as Supabase Auth needs it (the password is the SMTP key, a config secret)."""
+
+    host: str
+    port: int
+    user: str
+    password: pulumi.Output[str]
+    sender_email: str
+    sender_name: str
+
+
+class BrevoMail(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        *,
+        smtp_key: pulumi.Output[str],
+        webhook_token: pulumi.Output[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("nexk:mail:BrevoMail", name, None, opts)
+        brevo = settings.brevo
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.domain = SenderDomain("sender-domain", name=brevo.sender_domain, opts=child)
+        self.dns_records: pulumi.Output[list[dict]] = self.domain.dns_records
+        self.sender = Sender(
+            "sender",
+            name=brevo.sender_name,
+            email=brevo.sender_email,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.domain]),
+        )
+        self.templates: dict[str, TransactionalTemplate] = {}
+        for template in load_templates():
+            self.templates[template.template_name] = TransactionalTemplate(
+                f"template-{template.notification.replace('_', '-')}-{template.language}",
+                template_name=template.template_name,
+                subject=template.subject,
+                html_content=template.html,
+                sender_name=brevo.sender_name,
+                sender_email=brevo.sender_email,
+                tag=template.notification,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.sender]),
+            )
+        self.webhook = Webhook(
+            "delivery-webhook",
+            url=f"https://{settings.portal.domain}{WEBHOOK_PATH}",
+            events=list(brevo.webhook_events),
+            auth_token=webhook_token,
+            description=f"myNexK {settings.stack}: transactional delivery events",
+            opts=child,
+        )
+        self.smtp_relay = SmtpRelay(
+            host=brevo.smtp_host,
+            port=brevo.smtp_port,
+            user=brevo.smtp_login,
+            password=pulumi.Output.secret(smtp_key),
+            sender_email=brevo.sender_email,
+            sender_name=brevo.sender_name,
+        )
+        self.template_ids: pulumi.Output[dict[str, int]] = pulumi.Output.all(
+            **{name: t.template_id for name, t in self.templates.items()}
+        )
+        self.authentication: DomainAuthentication | None = None
+
+    def authenticate_domain(self, *, published: Sequence[pulumi.Resource], require: bool) -> None:
+        """Ask Brevo to verify the domain once its DNS records are `published` (Vercel DNS records).
+
+        With an external DNS owner nothing is published by Pulumi, so `require` is false: each `pulumi up`
+        asks again and reports the status until the owner has added the exported records.
+        """
+        self.authentication = DomainAuthentication(
+            "sender-domain-authentication",
+            domain=self.domain.id,
+            records=self.dns_records,
+            require_authenticated=require,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.domain, *published]),
+        )
+        self.register_outputs(
+            {
+                "senderDomain": self.domain.id,
+                "dnsRecords": self.dns_records,
+                "authenticated": self.authentication.authenticated,
+                "templateIds": self.template_ids,
+            }
+        )

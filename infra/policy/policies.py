@@ -1,0 +1,238 @@
+"""The myNexK CrossGuard policies: what `pulumi up --policy-pack infra/policy` refuses to deploy.
+
+Every policy is MANDATORY and states its rule in words. The register (compliance/subprocessors.yaml) is the
+authority for regions and vendors, so the pack changes only when the register does.
+
+This module only builds policies; `__main__.py` wraps them in a PolicyPack (which starts a gRPC server and
+blocks), and the tests call the validators directly with the resources the program declared under mocks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from compliance.subprocessors import Register
+from infra.resource_types import (
+    SUPABASE_AUTH,
+    SUPABASE_PITR,
+    SUPABASE_PROJECT,
+    SUPABASE_SSL,
+    VERCEL_ENV,
+    VERCEL_PROJECT,
+    subprocessor_of,
+)
+
+MANDATORY = EnforcementLevel.MANDATORY
+# Vercel regions inside the EU (Frankfurt, Paris, Dublin, Stockholm). London (lhr1) is not in the EU.
+VERCEL_EU_REGIONS = frozenset({"fra1", "cdg1", "dub1", "arn1"})
+PROTECTED_PREVIEWS = frozenset(
+    {"standard_protection_new", "standard_protection", "all_deployments", "only_preview_deployments"}
+)
+SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PRIVATE|DATABASE_URL|SERVICE_ROLE|API_KEY|SMTP_KEY")
+MIN_PASSWORD_LENGTH = 12
+PRODUCTION_STACK = "prod"
+
+
+def prop(props: Mapping[str, Any], path: str, default: Any = None) -> Any:
+    value: Any = props
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return default
+        value = value[part]
+    return value
+
+
+def build_policies(register: Register) -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    supabase = register.get("supabase")
+    vercel = register.get("vercel")
+
+    def supabase_region(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != SUPABASE_PROJECT:
+            return
+        region = args.props.get("region")
+        allowed = set(register.supabase_allowed_regions) & set(supabase.hosting_region)
+        if region not in allowed:
+            report(
+                f"Supabase project {args.name} is in region {region!r}; the register allows only "
+                f"{sorted(allowed)} (compliance/subprocessors.yaml)",
+                None,
+            )
+
+    def vercel_regions(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != VERCEL_PROJECT:
+            return
+        regions = prop(args.props, "resourceConfig.functionDefaultRegions") or []
+        legacy = args.props.get("serverlessFunctionRegion")
+        allowed = VERCEL_EU_REGIONS & set(vercel.hosting_region)
+        if not regions:
+            report(f"Vercel project {args.name} sets no resource_config.function_default_regions", None)
+        outside = sorted({*regions, *([legacy] if legacy else [])} - allowed)
+        if outside:
+            report(
+                f"Vercel project {args.name} runs functions in {outside}; only {sorted(allowed)} "
+                "(EU regions in the register) are allowed",
+                None,
+            )
+        if args.props.get("functionFailover") is not False:
+            report(
+                f"Vercel project {args.name} must set function_failover = false (no failover out of the EU)",
+                None,
+            )
+
+    def registered_subprocessors(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        key = subprocessor_of(args.resource_type)
+        if key is not None and key not in register.keys:
+            report(
+                f"{args.resource_type} ({args.name}) belongs to {key.removeprefix('unregistered:')!r}, which is "
+                f"not a subprocessor in compliance/subprocessors.yaml (registered: {sorted(register.keys)})",
+                None,
+            )
+
+    def mfa_enabled(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != SUPABASE_AUTH:
+            return
+        for key in ("mfa_totp_enroll_enabled", "mfa_totp_verify_enabled"):
+            if args.props.get(key) is not True:
+                report(
+                    f"Supabase auth settings {args.name}: {key} must be true (TOTP MFA for every user)", None
+                )
+
+    def signup_disabled(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != SUPABASE_AUTH:
+            return
+        if args.props.get("disable_signup") is not True:
+            report(
+                f"Supabase auth settings {args.name}: disable_signup must be true (the portal is invitation-only)",
+                None,
+            )
+        length = args.props.get("password_min_length")
+        if not isinstance(length, int | float) or length < MIN_PASSWORD_LENGTH:
+            report(
+                f"Supabase auth settings {args.name}: password_min_length must be at least {MIN_PASSWORD_LENGTH}, "
+                f"got {length!r}",
+                None,
+            )
+
+    def vercel_secrets_sensitive(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != VERCEL_ENV:
+            return
+        key = str(args.props.get("key", ""))
+        value = str(args.props.get("value", ""))
+        looks_secret = bool(SECRET_NAME.search(key)) or bool(re.search(r"://[^/\s:@]+:[^/\s@]+@", value))
+        if looks_secret and args.props.get("sensitive") is not True:
+            report(f"Vercel environment variable {key} holds a secret and must be sensitive = true", None)
+        if looks_secret and "development" in (args.props.get("targets") or []):
+            report(f"Vercel environment variable {key} holds a secret and must not target development", None)
+
+    def previews_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != VERCEL_PROJECT:
+            return
+        if args.props.get("previewDeploymentsDisabled") is True:
+            return
+        deployment_type = prop(args.props, "vercelAuthentication.deploymentType")
+        if deployment_type not in PROTECTED_PREVIEWS:
+            report(
+                f"Vercel project {args.name}: preview deployments must sit behind Vercel Authentication "
+                f"(vercel_authentication.deployment_type one of {sorted(PROTECTED_PREVIEWS)}, got {deployment_type!r})",
+                None,
+            )
+
+    def ssl_enforced(args: StackValidationArgs, report: ReportViolation) -> None:
+        projects = [r for r in args.resources if r.resource_type == SUPABASE_PROJECT]
+        ssl = [r for r in args.resources if r.resource_type == SUPABASE_SSL]
+        for resource in ssl:
+            if resource.props.get("database") is not True:
+                report(f"Supabase SSL enforcement {resource.name}: database must be true", resource.urn)
+        if len([r for r in ssl if r.props.get("database") is True]) < len(projects):
+            names = ", ".join(p.name for p in projects)
+            report(f"every Supabase project ({names}) needs an SslEnforcement with database = true", None)
+
+    def auth_declared(args: StackValidationArgs, report: ReportViolation) -> None:
+        projects = [r for r in args.resources if r.resource_type == SUPABASE_PROJECT]
+        auth = [r for r in args.resources if r.resource_type == SUPABASE_AUTH]
+        if len(auth) < len(projects):
+            report(
+                "every Supabase project needs AuthSettings (MFA, signup and password rules are not defaults)",
+                None,
+            )
+
+    def pitr_in_production(args: StackValidationArgs, report: ReportViolation) -> None:
+        production = [
+            r
+            for r in args.resources
+            if r.resource_type == SUPABASE_PROJECT and r.props.get("environment") == PRODUCTION_STACK
+        ]
+        pitr = [r for r in args.resources if r.resource_type == SUPABASE_PITR and r.props.get("variant")]
+        if len(pitr) < len(production):
+            names = ", ".join(p.name for p in production)
+            report(
+                f"production Supabase project ({names}) needs point-in-time recovery: declare a PitrAddon "
+                "(supabase.pitr: pitr_7 or longer in Pulumi.prod.yaml)",
+                None,
+            )
+
+    def resource_policy(name: str, description: str, validate: Any) -> ResourceValidationPolicy:
+        return ResourceValidationPolicy(
+            name=name, description=description, validate=validate, enforcement_level=MANDATORY
+        )
+
+    def stack_policy(name: str, description: str, validate: Any) -> StackValidationPolicy:
+        return StackValidationPolicy(
+            name=name, description=description, validate=validate, enforcement_level=MANDATORY
+        )
+
+    return [
+        resource_policy(
+            "supabase-region-in-register",
+            "The Supabase project lives in a region the subprocessor register allows (eu-central-1, Frankfurt).",
+            supabase_region,
+        ),
+        resource_policy(
+            "vercel-function-regions-eu",
+            "Vercel functions run only in EU regions the register lists, without failover elsewhere.",
+            vercel_regions,
+        ),
+        resource_policy(
+            "only-registered-subprocessors",
+            "Every resource belongs to a subprocessor listed in compliance/subprocessors.yaml (or is local).",
+            registered_subprocessors,
+        ),
+        resource_policy("supabase-mfa-enabled", "Supabase Auth offers and verifies TOTP MFA.", mfa_enabled),
+        resource_policy(
+            "supabase-signup-disabled",
+            "Supabase Auth is invitation-only and requires passwords of at least 12 characters.",
+            signup_disabled,
+        ),
+        resource_policy(
+            "vercel-secrets-sensitive",
+            "Vercel environment variables holding secrets are sensitive and never reach development.",
+            vercel_secrets_sensitive,
+        ),
+        resource_policy(
+            "vercel-previews-protected",
+            "Preview deployments require Vercel Authentication.",
+            previews_protected,
+        ),
+        stack_policy(
+            "supabase-ssl-enforced", "Every Supabase database refuses non-TLS connections.", ssl_enforced
+        ),
+        stack_policy(
+            "supabase-auth-declared", "Every Supabase project has its auth settings in code.", auth_declared
+        ),
+        stack_policy(
+            "supabase-pitr-in-production",
+            "The production database has point-in-time recovery.",
+            pitr_in_production,
+        ),
+    ]

@@ -1,0 +1,81 @@
+"""What every vendor provider shares: the token from stack config, pickling without it, diff helpers.
+
+Pulumi pickles a dynamic provider with dill into the state (see docs/ops.md). The providers therefore hold
+only plain data; the API token arrives in `configure()` from stack config (or the vendor's usual environment
+variable) and `__getstate__` drops it, so a token can never be written into a pickle.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from pulumi.dynamic import CheckFailure, ConfigureRequest, DiffResult, ResourceProvider
+
+from infra.providers.http import VendorApi
+
+# The engine's placeholder for a value not known during preview (pulumi.runtime.rpc.UNKNOWN).
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def is_unknown(value: Any) -> bool:
+    return value == UNKNOWN
+
+
+class TokenProvider(ResourceProvider):
+    """A dynamic provider that calls one vendor API with a token read from stack config."""
+
+    token_config_key: ClassVar[str]  # e.g. "supabaseAccessToken", read as "<project>:<key>"
+    token_env_var: ClassVar[str]  # e.g. "SUPABASE_ACCESS_TOKEN", the vendor CLI's usual variable
+    kind: ClassVar[str]  # e.g. "project": used in error messages
+
+    def __init__(self, api: VendorApi) -> None:
+        super().__init__()
+        self.api = api
+        self._token: str | None = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        # Stack config wins (it is per stack and encrypted); the environment variable is the fallback ops
+        # already use with the vendors' own CLIs.
+        self._token = req.config.get(self.token_config_key) or os.environ.get(self.token_env_var) or None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_token", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._token = None
+
+    def call(self, method: str, path: str, *, resource: str, **kwargs: Any) -> Any:
+        return self.api.call(self._token, method, path, resource=resource, **kwargs)
+
+
+def required(news: Mapping[str, Any], keys: Iterable[str]) -> list[CheckFailure]:
+    """A failure for each required input that is missing or empty."""
+    return [CheckFailure(key, f"{key} is required") for key in keys if news.get(key) in (None, "")]
+
+
+def diff_inputs(
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    *,
+    updatable: Iterable[str],
+    replace_on: Iterable[str] = (),
+) -> DiffResult:
+    """Compare only the inputs this resource manages: `replace_on` keys force a replacement.
+
+    Comparing named keys (never the whole state) keeps computed outputs such as an id or a status from
+    looking like a change, and an unknown new value during preview counts as a change.
+    """
+    replaces = [key for key in replace_on if olds.get(key) != news.get(key) or is_unknown(news.get(key))]
+    changed = [key for key in updatable if olds.get(key) != news.get(key) or is_unknown(news.get(key))]
+    stables = [key for key in replace_on if key not in replaces]
+    return DiffResult(changes=bool(replaces or changed), replaces=replaces, stables=stables)
+
+
+def inputs_of(props: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The managed inputs only (drops `__provider` and anything the engine added)."""
+    return {key: props[key] for key in keys if key in props}

@@ -1,0 +1,540 @@
+"""Brevo (Sendinblue SAS) as Pulumi dynamic providers over API v3 (https://api.brevo.com/v3, header `api-key`).
+
+No Pulumi or Terraform provider exists for Brevo, and its Python SDK is not needed for five endpoints:
+
+| resource              | API                                                                   |
+|-----------------------|-----------------------------------------------------------------------|
+| SenderDomain          | POST/GET/DELETE /senders/domains[/{name}]: exposes its DNS records    |
+| DomainAuthentication  | PUT /senders/domains/{name}/authenticate once the records are in DNS  |
+| Sender                | GET/POST/PUT/DELETE /senders[/{id}]                                   |
+| TransactionalTemplate | GET/POST/PUT/DELETE /smtp/templates[/{id}]                            |
+| Webhook               | GET/POST/PUT/DELETE /webhooks[/{id}]                                  |
+
+Every create first looks for an identical object (same domain, sender e-mail, template name, webhook URL) and
+adopts it, so a retried `pulumi up` never leaves duplicates behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    UpdateResult,
+)
+
+from infra.providers.base import TokenProvider, diff_inputs, inputs_of, required
+from infra.providers.http import VendorApi, VendorApiError
+
+BREVO_API_URL = "https://api.brevo.com/v3"
+DNS_RECORD_KINDS = ("brevo_code", "dkim_record", "dmarc_record")
+TRANSACTIONAL_EVENTS = frozenset(
+    {
+        "sent",
+        "request",
+        "delivered",
+        "hardBounce",
+        "softBounce",
+        "blocked",
+        "spam",
+        "invalid",
+        "deferred",
+        "click",
+        "opened",
+        "uniqueOpened",
+        "unsubscribed",
+    }
+)
+
+
+class BrevoProvider(TokenProvider):
+    token_config_key: ClassVar[str] = "brevoApiKey"  # noqa: S105 (a config key name, not a secret)
+    token_env_var: ClassVar[str] = "BREVO_API_KEY"  # noqa: S105 (a variable name, not a secret)
+    kind: ClassVar[str] = "object"
+
+    def __init__(self, api_url: str = BREVO_API_URL, backoff_seconds: float = 0.5) -> None:
+        super().__init__(VendorApi("Brevo", api_url, "api-key", backoff_seconds=backoff_seconds))
+
+
+# ---------------------------------------------------------------------------------------------- SenderDomain
+
+
+def dns_records(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Brevo's `dns_records` as a flat list, passing through the host names exactly as Brevo gives them.
+
+    Brevo's host names are relative to the registered domain, not to the sender domain: "@" for the apex,
+    "mail._domainkey" for a domain, "mail._domainkey.sub" for the sub-domain sub.example.com. Turning them
+    into zone records is the program's job (infra/dns_records.py), which knows the zone.
+    """
+    records = []
+    for kind in DNS_RECORD_KINDS:
+        record = (config.get("dns_records") or {}).get(kind)
+        if not record:
+            continue
+        records.append(
+            {
+                "kind": kind,
+                "type": record.get("type", "TXT"),
+                "host_name": (record.get("host_name") or "@").rstrip(".") or "@",
+                "value": record.get("value", ""),
+                "verified": bool(record.get("status", False)),
+            }
+        )
+    return records
+
+
+class SenderDomainProvider(BrevoProvider):
+    kind = "sender domain"
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = required(news, ("name",))
+        name = news.get("name")
+        if isinstance(name, str) and ("." not in name or name != name.lower()):
+            failures.append(CheckFailure("name", f"name must be a lower-case domain name, got {name!r}"))
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff_inputs(olds, news, updatable=(), replace_on=("name",))
+
+    def _get(self, name: str) -> dict[str, Any] | None:
+        return self.call("GET", f"/senders/domains/{name}", resource=f"{self.kind} {name}", missing_ok=True)
+
+    def _outs(self, name: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "name": name,
+            "dns_records": dns_records(config),
+            "verified": bool(config.get("verified", False)),
+            "authenticated": bool(config.get("authenticated", False)),
+        }
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        name = props["name"]
+        config = self._get(name)
+        if config is None:
+            self.call("POST", "/senders/domains", resource=f"{self.kind} {name}", json={"name": name})
+            config = self._get(name)
+        if config is None:
+            raise VendorApiError(f"Brevo {self.kind} {name}: created but not readable back")
+        return CreateResult(name, self._outs(name, config))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        config = self._get(id_)
+        if config is None:
+            return ReadResult("", {})
+        return ReadResult(id_, self._outs(id_, config), {"name": id_})
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        self.call("DELETE", f"/senders/domains/{id_}", resource=f"{self.kind} {id_}", missing_ok=True)
+
+
+class SenderDomain(Resource, module="brevo", name="SenderDomain"):
+    dns_records: pulumi.Output[list[dict[str, Any]]]
+    authenticated: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        provider: SenderDomainProvider | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"name": name, "dns_records": None, "authenticated": None, "verified": None}
+        super().__init__(provider or SenderDomainProvider(), resource_name, props, opts)
+
+
+# -------------------------------------------------------------------------------------- DomainAuthentication
+
+
+class DomainAuthenticationProvider(BrevoProvider):
+    """Ask Brevo to check the DNS records; with `require_authenticated`, fail until it confirms them."""
+
+    kind = "domain authentication"
+    INPUTS = ("domain", "records", "require_authenticated")
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return CheckResult(news, required(news, ("domain",)))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        result = diff_inputs(
+            olds, news, updatable=("records", "require_authenticated"), replace_on=("domain",)
+        )
+        if not olds.get("authenticated"):
+            # Until Brevo confirms the records (published by a DNS owner outside Pulumi), each `up` asks again.
+            result.changes = True
+        return result
+
+    def _authenticate(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        domain = props["domain"]
+        resource = f"{self.kind} {domain}"
+        self.call("PUT", f"/senders/domains/{domain}/authenticate", resource=resource)
+        config = self.call("GET", f"/senders/domains/{domain}", resource=resource) or {}
+        authenticated = bool(config.get("authenticated", False))
+        if props.get("require_authenticated") and not authenticated:
+            missing = [
+                f"{r['type']} {r['host_name']} = {r['value']!r}"
+                for r in dns_records(config)
+                if not r["verified"]
+            ]
+            raise VendorApiError(
+                f"Brevo {resource}: Brevo does not see the records yet: {'; '.join(missing) or 'unknown'}; "
+                "DNS may still be propagating, run `pulumi up` again in a few minutes"
+            )
+        return {**inputs_of(props, self.INPUTS), "authenticated": authenticated}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"{props['domain']}/authentication", self._authenticate(props))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._authenticate(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        domain = props["domain"]
+        config = self.call(
+            "GET", f"/senders/domains/{domain}", resource=f"{self.kind} {domain}", missing_ok=True
+        )
+        if config is None:
+            return ReadResult("", {})
+        outs = {**inputs_of(props, self.INPUTS), "authenticated": bool(config.get("authenticated", False))}
+        return ReadResult(id_, outs, inputs_of(props, self.INPUTS))
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Authentication is a state of the domain; deleting the SenderDomain removes it."""
+
+
+class DomainAuthentication(Resource, module="brevo", name="DomainAuthentication"):
+    authenticated: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        domain: pulumi.Input[str],
+        records: pulumi.Input[list[Any]],
+        require_authenticated: bool,
+        provider: DomainAuthenticationProvider | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "domain": domain,
+            "records": records,
+            "require_authenticated": require_authenticated,
+            "authenticated": None,
+        }
+        super().__init__(provider or DomainAuthenticationProvider(), resource_name, props, opts)
+
+
+# ---------------------------------------------------------------------------------------------------- Sender
+
+
+class SenderProvider(BrevoProvider):
+    kind = "sender"
+    INPUTS = ("name", "email")
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = required(news, self.INPUTS)
+        email = news.get("email")
+        if isinstance(email, str) and "@" not in email:
+            failures.append(CheckFailure("email", f"email must be an e-mail address, got {email!r}"))
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff_inputs(olds, news, updatable=("name",), replace_on=("email",))
+
+    def _senders(self, email: str) -> list[dict[str, Any]]:
+        domain = email.split("@", 1)[-1]
+        result = (
+            self.call("GET", "/senders", resource=f"{self.kind} {email}", params={"domain": domain}) or {}
+        )
+        return result.get("senders", [])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        email, name = props["email"], props["name"]
+        for sender in self._senders(email):
+            if sender.get("email", "").lower() == email.lower():
+                sender_id = str(sender["id"])
+                if sender.get("name") != name:
+                    self.call(
+                        "PUT", f"/senders/{sender_id}", resource=f"{self.kind} {email}", json={"name": name}
+                    )
+                return CreateResult(sender_id, {**inputs_of(props, self.INPUTS), "sender_id": int(sender_id)})
+        created = self.call(
+            "POST", "/senders", resource=f"{self.kind} {email}", json={"name": name, "email": email}
+        )
+        return CreateResult(
+            str(created["id"]), {**inputs_of(props, self.INPUTS), "sender_id": int(created["id"])}
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self.call(
+            "PUT", f"/senders/{id_}", resource=f"{self.kind} {news['email']}", json={"name": news["name"]}
+        )
+        return UpdateResult({**inputs_of(news, self.INPUTS), "sender_id": int(id_)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        for sender in self._senders(props["email"]):
+            if str(sender.get("id")) == id_:
+                outs = {"name": sender.get("name"), "email": sender.get("email"), "sender_id": int(id_)}
+                return ReadResult(id_, outs, inputs_of(outs, self.INPUTS))
+        return ReadResult("", {})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.call("DELETE", f"/senders/{id_}", resource=f"{self.kind} {props.get('email')}", missing_ok=True)
+
+
+class Sender(Resource, module="brevo", name="Sender"):
+    sender_id: pulumi.Output[int]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        email: pulumi.Input[str],
+        provider: SenderProvider | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"name": name, "email": email, "sender_id": None}
+        super().__init__(provider or SenderProvider(), resource_name, props, opts)
+
+
+# ------------------------------------------------------------------------------------- TransactionalTemplate
+
+
+class TransactionalTemplateProvider(BrevoProvider):
+    kind = "transactional template"
+    INPUTS = ("template_name", "subject", "html_content", "sender_name", "sender_email", "tag", "is_active")
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return CheckResult(news, required(news, ("template_name", "subject", "html_content", "sender_email")))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        updatable = tuple(key for key in self.INPUTS)
+        return diff_inputs(olds, news, updatable=updatable)
+
+    @staticmethod
+    def body(props: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "templateName": props["template_name"],
+            "subject": props["subject"],
+            "htmlContent": props["html_content"],
+            "sender": {"name": props.get("sender_name"), "email": props["sender_email"]},
+            "tag": props.get("tag"),
+            "isActive": bool(props.get("is_active", True)),
+        }
+
+    def _find(self, name: str) -> dict[str, Any] | None:
+        offset = 0
+        while True:
+            page = (
+                self.call(
+                    "GET",
+                    "/smtp/templates",
+                    resource=f"{self.kind} {name}",
+                    params={"limit": 1000, "offset": offset},
+                )
+                or {}
+            )
+            templates = page.get("templates") or []
+            for template in templates:
+                if template.get("name") == name:
+                    return template
+            offset += len(templates)
+            if not templates or offset >= int(page.get("count", 0)):
+                return None
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        name = props["template_name"]
+        existing = self._find(name)
+        if existing is not None:
+            template_id = str(existing["id"])
+            self.call(
+                "PUT", f"/smtp/templates/{template_id}", resource=f"{self.kind} {name}", json=self.body(props)
+            )
+        else:
+            created = self.call(
+                "POST", "/smtp/templates", resource=f"{self.kind} {name}", json=self.body(props)
+            )
+            template_id = str(created["id"])
+        return CreateResult(template_id, {**inputs_of(props, self.INPUTS), "template_id": int(template_id)})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        name = news["template_name"]
+        self.call("PUT", f"/smtp/templates/{id_}", resource=f"{self.kind} {name}", json=self.body(news))
+        return UpdateResult({**inputs_of(news, self.INPUTS), "template_id": int(id_)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        name = props.get("template_name")
+        template = self.call("GET", f"/smtp/templates/{id_}", resource=f"{self.kind} {name}", missing_ok=True)
+        if template is None:
+            return ReadResult("", {})
+        sender = template.get("sender") or {}
+        outs = {
+            "template_name": template.get("name"),
+            "subject": template.get("subject"),
+            "html_content": template.get("htmlContent"),
+            "sender_name": sender.get("name"),
+            "sender_email": sender.get("email"),
+            "tag": template.get("tag"),
+            "is_active": template.get("isActive"),
+            "template_id": int(id_),
+        }
+        return ReadResult(id_, outs, inputs_of(outs, self.INPUTS))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        name = props.get("template_name")
+        self.call("DELETE", f"/smtp/templates/{id_}", resource=f"{self.kind} {name}", missing_ok=True)
+
+
+class TransactionalTemplate(Resource, module="brevo", name="TransactionalTemplate"):
+    template_id: pulumi.Output[int]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        template_name: str,
+        subject: str,
+        html_content: str,
+        sender_name: pulumi.Input[str],
+        sender_email: pulumi.Input[str],
+        tag: str,
+        is_active: bool = True,
+        provider: TransactionalTemplateProvider | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "template_name": template_name,
+            "subject": subject,
+            "html_content": html_content,
+            "sender_name": sender_name,
+            "sender_email": sender_email,
+            "tag": tag,
+            "is_active": is_active,
+            "template_id": None,
+        }
+        super().__init__(provider or TransactionalTemplateProvider(), resource_name, props, opts)
+
+
+# --------------------------------------------------------------------------------------------------- Webhook
+
+
+class WebhookProvider(BrevoProvider):
+    kind = "webhook"
+    INPUTS = ("url", "type", "events", "description", "auth_token")
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = required(news, ("url", "type", "events"))
+        url = news.get("url")
+        if isinstance(url, str) and not url.startswith("https://"):
+            failures.append(CheckFailure("url", f"url must be https://, got {url!r}"))
+        if news.get("type") == "transactional":
+            unknown = sorted(set(news.get("events") or []) - TRANSACTIONAL_EVENTS)
+            if unknown:
+                failures.append(CheckFailure("events", f"unknown transactional events {unknown}"))
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # Brevo cannot change a webhook's type in place.
+        return diff_inputs(
+            olds, news, updatable=("url", "events", "description", "auth_token"), replace_on=("type",)
+        )
+
+    @staticmethod
+    def body(props: Mapping[str, Any], *, create: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "url": props["url"],
+            "events": list(props["events"]),
+            "description": props.get("description") or "",
+        }
+        if props.get("auth_token"):
+            body["auth"] = {"type": "bearer", "token": props["auth_token"]}
+        if create:
+            body |= {"type": props["type"], "channel": "email"}
+        return body
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        url = props["url"]
+        listing = (
+            self.call("GET", "/webhooks", resource=f"{self.kind} {url}", params={"type": props["type"]}) or {}
+        )
+        for hook in listing.get("webhooks", []):
+            if hook.get("url") == url and hook.get("type", props["type"]) == props["type"]:
+                hook_id = str(hook["id"])
+                self.call(
+                    "PUT",
+                    f"/webhooks/{hook_id}",
+                    resource=f"{self.kind} {url}",
+                    json=self.body(props, create=False),
+                )
+                return CreateResult(hook_id, {**inputs_of(props, self.INPUTS), "webhook_id": int(hook_id)})
+        created = self.call(
+            "POST", "/webhooks", resource=f"{self.kind} {url}", json=self.body(props, create=True)
+        )
+        return CreateResult(
+            str(created["id"]), {**inputs_of(props, self.INPUTS), "webhook_id": int(created["id"])}
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self.call(
+            "PUT",
+            f"/webhooks/{id_}",
+            resource=f"{self.kind} {news['url']}",
+            json=self.body(news, create=False),
+        )
+        return UpdateResult({**inputs_of(news, self.INPUTS), "webhook_id": int(id_)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        hook = self.call(
+            "GET", f"/webhooks/{id_}", resource=f"{self.kind} {props.get('url')}", missing_ok=True
+        )
+        if hook is None:
+            return ReadResult("", {})
+        outs = {
+            **inputs_of(props, self.INPUTS),
+            "url": hook.get("url"),
+            "type": hook.get("type"),
+            "events": hook.get("events"),
+            "description": hook.get("description"),
+            "webhook_id": int(id_),
+        }
+        return ReadResult(id_, outs, inputs_of(outs, self.INPUTS))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.call("DELETE", f"/webhooks/{id_}", resource=f"{self.kind} {props.get('url')}", missing_ok=True)
+
+
+class Webhook(Resource, module="brevo", name="Webhook"):
+    webhook_id: pulumi.Output[int]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        url: pulumi.Input[str],
+        events: list[str],
+        auth_token: pulumi.Input[str],
+        description: str,
+        type: str = "transactional",
+        provider: WebhookProvider | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "url": url,
+            "type": type,
+            "events": events,
+            "description": description,
+            "auth_token": auth_token,
+            "webhook_id": None,
+        }
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["auth_token"])
+        )
+        super().__init__(provider or WebhookProvider(), resource_name, props, opts)

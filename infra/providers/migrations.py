@@ -1,0 +1,169 @@
+"""DatabaseMigrations: `pulumi up` applies db/schema and db/policies to the Supabase database.
+
+The inputs are the sha256 of every migration and policy file, keyed by file name, so `pulumi preview` shows the
+pending migrations and the changed policy files as the resource's property diff. The work itself is done by
+the project's migration runner (`db.migrate`), imported only inside the provider methods: the program and the
+policy pack never need psycopg.
+
+Rules a reviewer relies on:
+- an applied migration is never edited or removed (check fails and names the file: add a new migration);
+- deleting the resource does nothing to the database (the schema outlives the Pulumi resource).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from infra.providers.base import is_unknown
+
+
+@dataclass(frozen=True)
+class MigrationDiff:
+    """What `pulumi up` would do to the database, from old and new file checksums alone."""
+
+    pending_migrations: tuple[str, ...]
+    changed_policies: tuple[str, ...]
+    removed_policies: tuple[str, ...]
+    edited_migrations: tuple[str, ...]
+    removed_migrations: tuple[str, ...]
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.pending_migrations or self.changed_policies or self.removed_policies)
+
+
+def migration_diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> MigrationDiff:
+    old_m: Mapping[str, str] = olds.get("migrations") or {}
+    new_m: Mapping[str, str] = news.get("migrations") or {}
+    old_p: Mapping[str, str] = olds.get("policies") or {}
+    new_p: Mapping[str, str] = news.get("policies") or {}
+    return MigrationDiff(
+        pending_migrations=tuple(sorted(name for name in new_m if name not in old_m)),
+        changed_policies=tuple(sorted(name for name, sha in new_p.items() if old_p.get(name) != sha)),
+        removed_policies=tuple(sorted(name for name in old_p if name not in new_p)),
+        edited_migrations=tuple(
+            sorted(name for name, sha in new_m.items() if name in old_m and old_m[name] != sha)
+        ),
+        removed_migrations=tuple(sorted(name for name in old_m if name not in new_m)),
+    )
+
+
+def file_checksums() -> tuple[dict[str, str], dict[str, str]]:
+    """(migrations, policies) as {file name: sha256}, from the runner's own loaders."""
+    from db.migrate import load_migrations, load_policies
+
+    return (
+        {file.path.name: file.sha256 for file in load_migrations()},
+        {file.path.name: file.sha256 for file in load_policies()},
+    )
+
+
+class DatabaseMigrationsProvider(ResourceProvider):
+    """Runs `db.migrate.migrate()` against the project's database on create and update."""
+
+    INPUTS = ("project_ref", "migrations", "policies", "database_url")
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = []
+        if not news.get("database_url"):
+            failures.append(CheckFailure("database_url", "database_url is required"))
+        for key in ("migrations", "policies"):
+            if not isinstance(news.get(key), Mapping):
+                failures.append(CheckFailure(key, f"{key} must map file names to sha256 checksums"))
+        if olds and not failures:
+            diff = migration_diff(olds, news)
+            for name in diff.edited_migrations:
+                failures.append(
+                    CheckFailure(
+                        "migrations",
+                        f"db/schema/{name} changed after it was applied: restore it and add a new migration",
+                    )
+                )
+            for name in diff.removed_migrations:
+                failures.append(
+                    CheckFailure(
+                        "migrations", f"db/schema/{name} was applied and can not be removed: restore it"
+                    )
+                )
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changes = migration_diff(olds, news).changes
+        # A new database (project replaced, password rotated) needs the runner again; it is idempotent.
+        url_changed = olds.get("database_url") != news.get("database_url") or is_unknown(
+            news.get("database_url")
+        )
+        project_changed = olds.get("project_ref") != news.get("project_ref")
+        return DiffResult(changes=changes or url_changed or project_changed, replaces=[], stables=[])
+
+    @staticmethod
+    def _run(props: Mapping[str, Any]) -> dict[str, Any]:
+        from db.migrate import migrate
+
+        plan = migrate(props["database_url"])
+        outs = {key: props[key] for key in DatabaseMigrationsProvider.INPUTS if key in props}
+        outs["last_applied"] = {
+            "migrations": [file.path.name for file in plan.pending_migrations],
+            "policies": [file.path.name for file in plan.changed_policies],
+        }
+        return outs
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"{props.get('project_ref', 'database')}/migrations", self._run(props))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._run(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        # Refresh reports what the database has really applied: whatever the runner still plans to do is left
+        # out of the state, so the next preview shows it as pending.
+        from db.migrate import plan
+
+        todo = plan(props["database_url"])
+        pending = {file.path.name for file in todo.pending_migrations}
+        changed = {file.path.name for file in todo.changed_policies}
+        outs = dict(props)
+        outs["migrations"] = {k: v for k, v in (props.get("migrations") or {}).items() if k not in pending}
+        outs["policies"] = {k: v for k, v in (props.get("policies") or {}).items() if k not in changed}
+        return ReadResult(id_, outs, {key: outs[key] for key in self.INPUTS if key in outs})
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Never drops anything: the data outlives the resource."""
+
+
+class DatabaseMigrations(Resource, module="supabase", name="DatabaseMigrations"):
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        project_ref: pulumi.Input[str],
+        database_url: pulumi.Input[str],
+        migrations: Mapping[str, str],
+        policies: Mapping[str, str],
+        provider: DatabaseMigrationsProvider | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "project_ref": project_ref,
+            "database_url": database_url,
+            "migrations": dict(migrations),
+            "policies": dict(policies),
+        }
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["database_url"])
+        )
+        super().__init__(provider or DatabaseMigrationsProvider(), resource_name, props, opts)

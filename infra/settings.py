@@ -1,0 +1,288 @@
+"""The typed settings of one stack, read from `Pulumi.<stack>.yaml` (namespace `nexk:`) and validated up front.
+
+Every value an auditor reviews lives in the stack file and nowhere else: Supabase region, Vercel function
+regions, the portal domain, the Brevo sender domain and sender. A missing or malformed value stops the program
+before any resource is declared, with the stack file, the key and the expected form in the message.
+
+Secrets never appear here in plain text: they are Pulumi config secrets (`pulumi config set --secret`) whose
+presence and secrecy this module checks, or values the program generates with pulumi-random.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+
+from nexk.errors import NexkError
+
+NAMESPACE = "nexk"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_STACK = "prod"
+
+# Config secrets the program reads; each must be set with `pulumi config set --secret`.
+REQUIRED_SECRETS = {
+    "brevoSmtpKey": "the Brevo SMTP key (Brevo > SMTP & API > SMTP keys), used by Supabase Auth's SMTP",
+}
+# Read by the dynamic providers in configure(); optional because the vendors' environment variables also work.
+OPTIONAL_SECRETS = {
+    "supabaseAccessToken": "a Supabase personal access token (or export SUPABASE_ACCESS_TOKEN)",
+    "brevoApiKey": "a Brevo API v3 key (or export BREVO_API_KEY)",
+}
+
+DOMAIN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+EMAIL = r"^[A-Za-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,63}$"
+InstanceSize = Literal[
+    "nano",
+    "micro",
+    "small",
+    "medium",
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+]
+
+
+class SettingsError(NexkError):
+    """A stack file is missing a setting or has one in the wrong form."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+class PortalSettings(_Model):
+    domain: str = Field(pattern=DOMAIN, description="a lower-case host name such as my.nexk-it.com")
+    vercel_project_name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$",
+        description="a Vercel project name (lower case, digits, - . _)",
+    )
+    git_repository: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="the GitHub repository as owner/name"
+    )
+    production_branch: str = Field(default="main", min_length=1, description="a git branch name")
+    function_regions: tuple[str, ...] = Field(
+        min_length=1, description="a list of Vercel region ids such as [fra1]"
+    )
+    preview_protection: Literal["standard_protection_new", "standard_protection", "all_deployments"] = Field(
+        default="standard_protection_new",
+        description="a Vercel Authentication deployment_type that protects previews",
+    )
+    additional_redirect_urls: tuple[str, ...] = Field(
+        default=(), description="extra Supabase Auth redirect URLs (https:// or http://localhost)"
+    )
+
+    @model_validator(mode="after")
+    def _region_ids(self) -> PortalSettings:
+        for region in self.function_regions:
+            if not re.fullmatch(r"[a-z]{3}[0-9]", region):
+                raise ValueError(f"function_regions: {region!r} is not a Vercel region id such as fra1")
+        return self
+
+
+class SupabaseSettings(_Model):
+    organization_slug: str = Field(pattern=r"^[a-z0-9-]+$", description="the Supabase organization slug")
+    project_name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="a project name such as mynexk-prod"
+    )
+    region: str = Field(
+        pattern=r"^[a-z]{2}-[a-z]+-[0-9]$", description="a Supabase region code such as eu-central-1"
+    )
+    instance_size: InstanceSize = Field(description="a Supabase compute size such as micro or small")
+    pitr: Literal["pitr_7", "pitr_14", "pitr_28"] | None = Field(
+        default=None, description="a PITR add-on variant (pitr_7, pitr_14, pitr_28) or null"
+    )
+    jwt_expiry_seconds: int = Field(default=3600, ge=300, le=604800, description="seconds, 300 to 604800")
+    password_min_length: int = Field(default=12, ge=6, le=128, description="an integer, 6 to 128")
+    db_allowed_cidrs: tuple[str, ...] = Field(description="IPv4 CIDR blocks such as [0.0.0.0/0]")
+    db_allowed_cidrs_v6: tuple[str, ...] = Field(description="IPv6 CIDR blocks such as ['::/0']")
+
+
+class BrevoSettings(_Model):
+    sender_domain: str = Field(pattern=DOMAIN, description="the Brevo sender domain such as mail.nexk-it.com")
+    sender_name: str = Field(min_length=1, max_length=70, description="the From name shown to recipients")
+    sender_email: str = Field(pattern=EMAIL, description="an address on the sender domain")
+    smtp_login: str = Field(pattern=EMAIL, description="the Brevo SMTP login (Brevo > SMTP & API)")
+    smtp_host: str = Field(default="smtp-relay.brevo.com", pattern=DOMAIN, description="the SMTP relay host")
+    smtp_port: Literal[587, 2525, 465] = Field(default=587, description="587, 2525 or 465")
+    webhook_events: tuple[str, ...] = Field(
+        default=("delivered", "hardBounce", "softBounce", "blocked", "spam", "invalid", "deferred"),
+        min_length=1,
+        description="Brevo transactional webhook events",
+    )
+
+    @model_validator(mode="after")
+    def _sender_on_domain(self) -> BrevoSettings:
+        if not self.sender_email.endswith("@" + self.sender_domain):
+            raise ValueError(f"sender_email {self.sender_email!r} must be an address @{self.sender_domain}")
+        return self
+
+
+class DnsSettings(_Model):
+    zone: str = Field(pattern=DOMAIN, description="the DNS zone such as nexk-it.com")
+    hosted_on: Literal["vercel", "external"] = Field(
+        description="'vercel' when the zone is on Vercel DNS, 'external' when its owner applies exported records"
+    )
+
+
+class StackSettings(_Model):
+    """Everything the program needs for one stack."""
+
+    stack: str
+    portal: PortalSettings
+    supabase: SupabaseSettings
+    brevo: BrevoSettings
+    dns: DnsSettings
+
+    @property
+    def production(self) -> bool:
+        return self.stack == PRODUCTION_STACK
+
+    @model_validator(mode="after")
+    def _names_in_zone(self) -> StackSettings:
+        zone = self.dns.zone
+        for key, name in (
+            ("portal.domain", self.portal.domain),
+            ("brevo.senderDomain", self.brevo.sender_domain),
+        ):
+            if name != zone and not name.endswith("." + zone):
+                raise ValueError(f"{key} {name!r} is not inside the DNS zone {zone!r} (dns.zone)")
+        return self
+
+
+SECTIONS: dict[str, type[_Model]] = {
+    "portal": PortalSettings,
+    "supabase": SupabaseSettings,
+    "brevo": BrevoSettings,
+    "dns": DnsSettings,
+}
+
+
+def _expected(loc: tuple[Any, ...]) -> str:
+    """The `description` of the field an error points at: the expected form, in words."""
+    model: Any = StackSettings
+    description = ""
+    for part in loc:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or not isinstance(part, str):
+            break
+        field = model.model_fields.get(part) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None
+        )
+        if field is None:
+            break
+        description = field.description or ""
+        model = field.annotation
+    return description
+
+
+def _format(error: Mapping[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    section, *rest = loc if loc else ("",)
+    key = f"{NAMESPACE}:{section}" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
+    if error["type"] == "missing":
+        problem = "is missing"
+    elif error["type"] == "extra_forbidden":
+        problem = "is not a known setting (check the spelling)"
+    else:
+        problem = f"{error['msg']} (got {error.get('input')!r})"
+    expected = _expected(loc)
+    return f"{key} {problem}" + (f"; expected {expected}" if expected else "")
+
+
+def parse_settings(
+    config: Mapping[str, Any], stack: str, secret_keys: set[str] | frozenset[str], source: str
+) -> StackSettings:
+    """Validate a stack's config (keys like `nexk:portal`, values as YAML objects or JSON strings)."""
+    problems: list[str] = []
+    raw: dict[str, Any] = {"stack": stack}
+    for key, value in config.items():
+        namespace, _, name = key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        if name in REQUIRED_SECRETS or name in OPTIONAL_SECRETS:
+            if key not in secret_keys:
+                problems.append(
+                    f"{key} is in plain text; expected a secret: run `pulumi config set --secret {name}` "
+                    "(and rotate it, it has been exposed)"
+                )
+            continue
+        if name not in SECTIONS:
+            problems.append(f"{key} is not a known setting; expected one of {sorted(SECTIONS)} or a secret")
+            continue
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                problems.append(f"{key} must be an object (a YAML mapping), got {value!r}")
+                continue
+        raw[name] = value
+    for name, meaning in REQUIRED_SECRETS.items():
+        if f"{NAMESPACE}:{name}" not in config:
+            problems.append(
+                f"{NAMESPACE}:{name} is missing; expected {meaning}, set with `pulumi config set --secret {name}`"
+            )
+    try:
+        settings = StackSettings.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_format(error) for error in exc.errors())
+        settings = None
+    if problems:
+        raise SettingsError(f"{source}: " + "; ".join(problems))
+    assert settings is not None
+    return settings
+
+
+def settings_from_pulumi() -> StackSettings:
+    """The running stack's settings, as the Pulumi engine passes config to the program."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    config = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = {key for key in config if runtime_config.is_config_secret(key)}
+    secret_keys |= set(runtime_config.get_config_secret_keys_env())
+    stack = pulumi.get_stack()
+    return parse_settings(config, stack, secret_keys, source=f"Pulumi.{stack}.yaml")
+
+
+def stack_file(stack: str, root: Path = REPO_ROOT) -> Path:
+    return root / f"Pulumi.{stack}.yaml"
+
+
+def read_stack_file(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, Any], set[str]]:
+    """A stack file's config as the engine would pass it: (config, secret keys).
+
+    Encrypted values (`secure: v1:...`) cannot be decrypted without the CLI; they stand in as a placeholder
+    and count as secrets, which is all the mock-based inventory and tests need.
+    """
+    path = stack_file(stack, root)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        known = sorted(p.name.split(".")[1] for p in root.glob("Pulumi.*.yaml"))
+        raise SettingsError(f"{path.name}: no such stack file (stacks: {', '.join(known)})") from exc
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path.name}: not valid YAML: {exc}") from exc
+    config: dict[str, Any] = {}
+    secret_keys: set[str] = set()
+    for key, value in (document.get("config") or {}).items():
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            config[key] = "<encrypted>"
+            secret_keys.add(key)
+        else:
+            config[key] = value
+    return config, secret_keys
+
+
+def load_stack_settings(stack: str, root: Path = REPO_ROOT) -> StackSettings:
+    config, secret_keys = read_stack_file(stack, root)
+    return parse_settings(config, stack, secret_keys, source=stack_file(stack, root).name)

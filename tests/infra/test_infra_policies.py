@@ -1,0 +1,179 @@
+"""The policy pack, fed with the resources the program declares under mocks: stacks pass, violations fail."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from compliance.subprocessors import load_register
+from infra.mocks import CapturedResource, MockRun, run_stack
+from infra.policy.offline import Violation, check
+from infra.policy.policies import build_policies
+from infra.resource_types import (
+    SUPABASE_AUTH,
+    SUPABASE_PITR,
+    SUPABASE_PROJECT,
+    SUPABASE_SSL,
+    VERCEL_ENV,
+    VERCEL_PROJECT,
+)
+
+POLICIES = build_policies(load_register())
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, MockRun]:
+    return {stack: run_stack(stack) for stack in ("dev", "staging", "prod")}
+
+
+def mutate(resources: list[CapturedResource], resource_type: str, change: Callable[[dict], None]) -> list:
+    """A copy of the captured resources with `change` applied to the inputs of each resource of a type."""
+    result = []
+    for resource in resources:
+        if resource.type == resource_type:
+            inputs = copy.deepcopy(resource.inputs)
+            change(inputs)
+            resource = replace(resource, inputs=inputs)
+        result.append(resource)
+    return result
+
+
+def violations_of(stack: str, resources: list[CapturedResource]) -> list[Violation]:
+    return check(stack, resources, POLICIES)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_stack_passes_the_policy_pack(runs: dict[str, MockRun], stack: str) -> None:
+    assert violations_of(stack, runs[stack].resources) == []
+
+
+def test_every_policy_is_mandatory() -> None:
+    assert {p.enforcement_level.value for p in POLICIES} == {"mandatory"}
+
+
+VIOLATIONS = [
+    pytest.param(
+        SUPABASE_PROJECT,
+        lambda p: p.update(region="us-east-1"),
+        "supabase-region-in-register",
+        "region 'us-east-1'",
+        id="supabase-outside-frankfurt",
+    ),
+    pytest.param(
+        VERCEL_PROJECT,
+        lambda p: p["resourceConfig"].update(functionDefaultRegions=["iad1"]),
+        "vercel-function-regions-eu",
+        "['iad1']",
+        id="vercel-functions-in-washington",
+    ),
+    pytest.param(
+        VERCEL_PROJECT,
+        lambda p: p.update(functionFailover=True),
+        "vercel-function-regions-eu",
+        "function_failover = false",
+        id="vercel-failover-on",
+    ),
+    pytest.param(
+        SUPABASE_AUTH,
+        lambda p: p.update(mfa_totp_enroll_enabled=False),
+        "supabase-mfa-enabled",
+        "mfa_totp_enroll_enabled must be true",
+        id="mfa-off",
+    ),
+    pytest.param(
+        SUPABASE_AUTH,
+        lambda p: p.update(disable_signup=False),
+        "supabase-signup-disabled",
+        "invitation-only",
+        id="signup-open",
+    ),
+    pytest.param(
+        SUPABASE_AUTH,
+        lambda p: p.update(password_min_length=8),
+        "supabase-signup-disabled",
+        "at least 12",
+        id="short-passwords",
+    ),
+    pytest.param(
+        SUPABASE_SSL,
+        lambda p: p.update(database=False),
+        "supabase-ssl-enforced",
+        "database must be true",
+        id="ssl-off",
+    ),
+    pytest.param(
+        VERCEL_ENV,
+        lambda p: p.update(sensitive=False) if p["key"] == "DATABASE_URL" else None,
+        "vercel-secrets-sensitive",
+        "DATABASE_URL holds a secret and must be sensitive",
+        id="database-url-not-sensitive",
+    ),
+    pytest.param(
+        VERCEL_ENV,
+        lambda p: (
+            p.update(targets=["production", "development"]) if p["key"] == "BREVO_WEBHOOK_TOKEN" else None
+        ),
+        "vercel-secrets-sensitive",
+        "must not target development",
+        id="secret-in-development",
+    ),
+    pytest.param(
+        VERCEL_PROJECT,
+        lambda p: p.update(vercelAuthentication={"deploymentType": "none"}),
+        "vercel-previews-protected",
+        "Vercel Authentication",
+        id="previews-public",
+    ),
+]
+
+
+@pytest.mark.parametrize(("resource_type", "change", "policy", "message"), VIOLATIONS)
+def test_each_deliberate_violation_fails_its_policy_with_a_message(
+    runs: dict[str, MockRun], resource_type: str, change: Callable, policy: str, message: str
+) -> None:
+    found = violations_of("prod", mutate(runs["prod"].resources, resource_type, change))
+
+    assert {v.policy for v in found} == {policy}
+    assert any(message in v.message for v in found), found
+
+
+def test_production_without_point_in_time_recovery_fails(runs: dict[str, MockRun]) -> None:
+    resources = [r for r in runs["prod"].resources if r.type != SUPABASE_PITR]
+
+    found = violations_of("prod", resources)
+
+    assert [v.policy for v in found] == ["supabase-pitr-in-production"]
+    assert "point-in-time recovery" in found[0].message
+
+
+def test_a_supabase_project_without_ssl_enforcement_or_auth_settings_fails(runs: dict[str, MockRun]) -> None:
+    resources = [r for r in runs["dev"].resources if r.type not in (SUPABASE_SSL, SUPABASE_AUTH)]
+
+    assert {v.policy for v in violations_of("dev", resources)} == {
+        "supabase-ssl-enforced",
+        "supabase-auth-declared",
+    }
+
+
+def test_a_resource_of_an_unregistered_vendor_fails(runs: dict[str, MockRun]) -> None:
+    bucket = CapturedResource("aws:s3/bucket:Bucket", "uploads", {"bucket": "nexk-uploads"}, custom=True)
+
+    found = violations_of("dev", [*runs["dev"].resources, bucket])
+
+    assert [v.policy for v in found] == ["only-registered-subprocessors"]
+    assert "'aws'" in found[0].message and "compliance/subprocessors.yaml" in found[0].message
+
+
+def test_removing_a_vendor_from_the_register_makes_its_resources_fail(runs: dict[str, MockRun]) -> None:
+    register = load_register()
+    without_brevo = register.model_copy(
+        update={"subprocessors": tuple(s for s in register.subprocessors if s.key != "brevo")}
+    )
+
+    found = check("dev", runs["dev"].resources, build_policies(without_brevo))
+
+    assert found and {v.policy for v in found} == {"only-registered-subprocessors"}
+    assert all("brevo" in v.message for v in found)

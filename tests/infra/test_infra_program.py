@@ -1,0 +1,226 @@
+"""The Pulumi program for every stack, run under Pulumi's mocks: inventory, regions, settings and wiring."""
+
+from __future__ import annotations
+
+import pytest
+
+from compliance.subprocessors import load_register
+from infra.mocks import MockRun, run_program, run_stack, stack_config
+from infra.resource_types import (
+    BREVO_DOMAIN,
+    SUPABASE_AUTH,
+    SUPABASE_MIGRATIONS,
+    SUPABASE_PITR,
+    SUPABASE_PROJECT,
+    SUPABASE_SSL,
+    VERCEL_DNS,
+    VERCEL_DOMAIN,
+    VERCEL_ENV,
+    VERCEL_PROJECT,
+    subprocessor_of,
+)
+from infra.settings import REPO_ROOT
+
+STACKS = ("dev", "staging", "prod")
+DOMAINS = {"dev": "my-dev.nexk-it.com", "staging": "my-staging.nexk-it.com", "prod": "my.nexk-it.com"}
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def run(request: pytest.FixtureRequest) -> MockRun:
+    return run_stack(request.param)
+
+
+def env_var(run: MockRun, key: str):
+    return next(r for r in run.of_type(VERCEL_ENV) if r.get("key") == key)
+
+
+def test_each_stack_declares_one_of_every_component_and_resource(run: MockRun) -> None:
+    counts = {t: len(run.of_type(t)) for t in (SUPABASE_PROJECT, SUPABASE_AUTH, SUPABASE_SSL, VERCEL_PROJECT)}
+    assert counts == {SUPABASE_PROJECT: 1, SUPABASE_AUTH: 1, SUPABASE_SSL: 1, VERCEL_PROJECT: 1}
+    components = sorted(r.type for r in run.resources if not r.custom)
+    assert components == [
+        "nexk:database:SupabasePlatform",
+        "nexk:hosting:VercelPortal",
+        "nexk:mail:BrevoMail",
+    ]
+    assert (
+        len(run.of_type("pulumi-python:dynamic/brevo:TransactionalTemplate")) == 15
+    )  # 5 notifications x en/fr/nl
+
+
+def test_supabase_lives_in_frankfurt_and_vercel_functions_only_in_fra1(run: MockRun) -> None:
+    project = run.of_type(SUPABASE_PROJECT)[0]
+    vercel_project = run.of_type(VERCEL_PROJECT)[0]
+
+    assert project.get("region") == "eu-central-1"
+    assert project.get("organization_slug") == "nexk-it"
+    assert vercel_project.get("resourceConfig.functionDefaultRegions") == ["fra1"]
+    assert vercel_project.get("functionFailover") is False
+    assert vercel_project.get("vercelAuthentication.deploymentType") == "standard_protection_new"
+    assert vercel_project.get("gitRepository.repo") == "nexk-it/mynexk"
+
+
+def test_the_portal_domain_reaches_vercel_and_supabase_auth(run: MockRun) -> None:
+    domain = DOMAINS[run.stack]
+    auth = run.of_type(SUPABASE_AUTH)[0]
+
+    assert run.of_type(VERCEL_DOMAIN)[0].get("domain") == domain
+    assert auth.get("site_url") == f"https://{domain}"
+    assert auth.get("uri_allow_list") == [f"https://{domain}/auth/callback", f"https://{domain}/auth/confirm"]
+
+
+def test_supabase_auth_is_invitation_only_with_totp_mfa_and_long_passwords(run: MockRun) -> None:
+    auth = run.of_type(SUPABASE_AUTH)[0]
+
+    assert auth.get("disable_signup") is True
+    assert auth.get("mfa_totp_enroll_enabled") is True and auth.get("mfa_totp_verify_enabled") is True
+    assert auth.get("password_min_length") >= 12
+    assert run.of_type(SUPABASE_SSL)[0].get("database") is True
+
+
+def test_supabase_auth_sends_mail_through_the_brevo_relay_with_the_smtp_key_kept_secret(run: MockRun) -> None:
+    auth = run.of_type(SUPABASE_AUTH)[0]
+    brevo = run.settings.brevo
+
+    assert auth.get("smtp_host") == "smtp-relay.brevo.com"
+    assert auth.get("smtp_port") == "587"
+    assert auth.get("smtp_user") == brevo.smtp_login
+    assert auth.get("smtp_admin_email") == brevo.sender_email
+    assert auth.is_secret("smtp_pass")
+
+
+def test_vercel_gets_supabase_outputs_with_secrets_sensitive_and_kept_out_of_development(
+    run: MockRun,
+) -> None:
+    project = run.of_type(SUPABASE_PROJECT)[0]
+    url, key, database = (
+        env_var(run, "SUPABASE_URL"),
+        env_var(run, "SUPABASE_PUBLISHABLE_KEY"),
+        env_var(run, "DATABASE_URL"),
+    )
+
+    # The mocks derive the project's outputs from its name; the env vars must carry exactly those values.
+    assert url.get("value") == f"https://mockref{project.name.replace('-', '')[:10]}.supabase.co"
+    assert url.get("sensitive") is False and url.get("targets") == ["production", "preview", "development"]
+    assert key.get("value") == "sb_publishable_mock"
+    assert database.get("value").endswith(":6543/postgres")  # Supavisor transaction mode
+    assert database.get("sensitive") is True and database.get("targets") == ["production", "preview"]
+    assert database.is_secret("value")
+    webhook_token = env_var(run, "BREVO_WEBHOOK_TOKEN")
+    assert webhook_token.get("sensitive") is True and webhook_token.is_secret("value")
+    assert webhook_token.get("value") == "generated-brevo-webhook-token"
+
+
+def test_generated_and_configured_secrets_stay_secret_in_every_resource(run: MockRun) -> None:
+    project = run.of_type(SUPABASE_PROJECT)[0]
+    migrations = run.of_type(SUPABASE_MIGRATIONS)[0]
+    webhook = run.of_type("pulumi-python:dynamic/brevo:Webhook")[0]
+
+    assert project.is_secret("db_pass")
+    assert migrations.is_secret("database_url")
+    assert webhook.is_secret("auth_token")
+    assert webhook.get("url") == f"https://{DOMAINS[run.stack]}/api/webhooks/brevo"
+
+
+def test_migrations_carry_the_checksum_of_every_migration_and_policy_file(run: MockRun) -> None:
+    from db.migrate import load_migrations, load_policies
+
+    migrations = run.of_type(SUPABASE_MIGRATIONS)[0]
+
+    assert migrations.get("migrations") == {f.path.name: f.sha256 for f in load_migrations()}
+    assert migrations.get("policies") == {f.path.name: f.sha256 for f in load_policies()}
+
+
+def test_only_production_has_point_in_time_recovery_and_deletion_protection(run: MockRun) -> None:
+    pitr = run.of_type(SUPABASE_PITR)
+    assert [p.get("variant") for p in pitr] == (["pitr_7"] if run.stack == "prod" else [])
+
+
+def test_no_resource_belongs_to_an_unregistered_subprocessor(run: MockRun) -> None:
+    registered = load_register().keys
+    used = {subprocessor_of(r.type) for r in run.resources} - {None}
+
+    assert used == {"vercel", "supabase", "brevo"}
+    assert used <= registered
+
+
+def test_an_external_dns_zone_gets_no_vercel_records_and_unrequired_authentication(run: MockRun) -> None:
+    assert run.settings.dns.hosted_on == "external"
+    assert run.of_type(VERCEL_DNS) == []
+    auth = run.of_type("pulumi-python:dynamic/brevo:DomainAuthentication")[0]
+    assert auth.get("require_authenticated") is False
+    assert auth.get("domain") == "sender-domain-id"  # the SenderDomain's id: authentication waits for it
+
+
+def test_a_zone_on_vercel_dns_gets_the_brevo_records_before_authentication_is_required() -> None:
+    config, secret_keys, _ = stack_config("dev")
+    config["nexk:dns"] = {"zone": "nexk-it.com", "hostedOn": "vercel"}
+
+    run = run_program("dev", config, secret_keys)
+
+    records = {
+        r.get("name"): (r.get("type"), r.get("value"), r.get("domain")) for r in run.of_type(VERCEL_DNS)
+    }
+    # Brevo's host names are relative to the registered domain; Vercel wants them relative to the zone.
+    assert records == {
+        "": ("TXT", "brevo-code:mock", "nexk-it.com"),
+        "mail._domainkey": ("TXT", "k=rsa;p=MOCK", "nexk-it.com"),
+        "_dmarc": ("TXT", "v=DMARC1; p=none", "nexk-it.com"),
+    }
+    assert (
+        run.of_type("pulumi-python:dynamic/brevo:DomainAuthentication")[0].get("require_authenticated")
+        is True
+    )
+    assert run.of_type(BREVO_DOMAIN)[0].get("name") == "mail-dev.nexk-it.com"
+
+
+def test_the_entry_point_reads_the_config_the_engine_passes_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+    import runpy
+
+    import pulumi
+
+    from infra.mocks import CapturingMocks
+
+    config, secret_keys, _ = stack_config("staging")
+    monkeypatch.setenv(
+        "PULUMI_CONFIG",
+        json.dumps({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}),
+    )
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(sorted(secret_keys)))
+    mocks = CapturingMocks()
+    pulumi.runtime.set_mocks(mocks, project="nexk", stack="staging", preview=False)
+    pulumi.runtime.set_all_config({}, [])
+
+    @pulumi.runtime.test
+    def run_main() -> None:
+        runpy.run_path(str(REPO_ROOT / "infra" / "__main__.py"), run_name="__main__")
+
+    run_main()
+
+    (project,) = [r for r in mocks.resources if r.type == SUPABASE_PROJECT]
+    assert project.get("name") == "mynexk-staging"
+
+
+def test_a_broken_stack_file_stops_the_entry_point_before_any_resource(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+    import runpy
+
+    import pulumi
+
+    from infra.mocks import CapturingMocks
+    from infra.settings import SettingsError
+
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"nexk:portal": json.dumps({"domain": "my.nexk-it.com"})}))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", "[]")
+    mocks = CapturingMocks()
+    pulumi.runtime.set_mocks(mocks, project="nexk", stack="prod", preview=False)
+    pulumi.runtime.set_all_config({}, [])
+
+    with pytest.raises(SettingsError, match=r"Pulumi\.prod\.yaml: .*nexk:supabase is missing"):
+        runpy.run_path(str(REPO_ROOT / "infra" / "__main__.py"), run_name="__main__")
+    assert mocks.resources == []

@@ -1,0 +1,113 @@
+"""Stack files are validated before any resource is declared; errors name the file, the key and the form."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.settings import REPO_ROOT, SettingsError, load_stack_settings, parse_settings, read_stack_file
+
+SMTP_KEY = {"nexk:brevoSmtpKey": "k"}
+SECRET = {"nexk:brevoSmtpKey"}
+
+
+def prod_config() -> dict:
+    config, _ = read_stack_file("prod")
+    return copy.deepcopy({**config, **SMTP_KEY})
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_committed_stack_file_holds_the_audited_settings(stack: str) -> None:
+    config, _ = read_stack_file(stack)
+    settings = parse_settings({**config, **SMTP_KEY}, stack, SECRET, source=f"Pulumi.{stack}.yaml")
+
+    assert settings.supabase.region == "eu-central-1"
+    assert settings.portal.function_regions == ("fra1",)
+    assert settings.brevo.sender_email.endswith("@" + settings.brevo.sender_domain)
+    assert settings.production is (stack == "prod")
+
+
+def test_prod_serves_the_portal_on_my_nexk_it_com_with_pitr() -> None:
+    settings = parse_settings(prod_config(), "prod", SECRET, source="Pulumi.prod.yaml")
+    assert settings.portal.domain == "my.nexk-it.com"
+    assert settings.supabase.pitr == "pitr_7"
+
+
+def test_a_missing_setting_names_the_key_and_the_expected_form() -> None:
+    config = prod_config()
+    del config["nexk:supabase"]["region"]
+
+    with pytest.raises(SettingsError) as error:
+        parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")
+
+    message = str(error.value)
+    assert message.startswith("Pulumi.prod.yaml: ")
+    assert "nexk:supabase.region is missing; expected a Supabase region code such as eu-central-1" in message
+
+
+def test_a_malformed_setting_names_the_key_the_value_and_the_expected_form() -> None:
+    config = prod_config()
+    config["nexk:portal"]["domain"] = "My Portal"
+
+    with pytest.raises(
+        SettingsError, match=r"nexk:portal\.domain .*'My Portal'.*expected a lower-case host name"
+    ):
+        parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")
+
+
+def test_a_misspelt_setting_is_refused_rather_than_ignored() -> None:
+    config = prod_config()
+    config["nexk:supabase"]["regoin"] = "eu-central-1"
+
+    with pytest.raises(SettingsError, match=r"nexk:supabase\.regoin is not a known setting"):
+        parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")
+
+
+def test_a_sender_outside_the_sender_domain_is_refused() -> None:
+    config = prod_config()
+    config["nexk:brevo"]["senderEmail"] = "no-reply@gmail.com"
+
+    with pytest.raises(SettingsError, match=r"must be an address @mail\.nexk-it\.com"):
+        parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")
+
+
+def test_structured_config_arrives_as_json_from_the_engine_and_is_parsed() -> None:
+    import json
+
+    config = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in prod_config().items()}
+    assert parse_settings(config, "prod", SECRET, source="env").portal.domain == "my.nexk-it.com"
+
+
+def test_a_secret_in_plain_text_is_refused_with_the_command_to_fix_it() -> None:
+    with pytest.raises(
+        SettingsError, match=r"nexk:brevoSmtpKey is in plain text.*pulumi config set --secret brevoSmtpKey"
+    ):
+        parse_settings(prod_config(), "prod", set(), source="Pulumi.prod.yaml")
+
+
+def test_a_missing_secret_is_named_with_how_to_set_it() -> None:
+    config = prod_config()
+    del config["nexk:brevoSmtpKey"]
+
+    with pytest.raises(SettingsError, match=r"nexk:brevoSmtpKey is missing; expected the Brevo SMTP key"):
+        parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")
+
+
+def test_encrypted_values_in_a_stack_file_count_as_secrets(tmp_path: Path) -> None:
+    document = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
+    document["config"]["nexk:brevoSmtpKey"] = {"secure": "v1:abc=="}
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
+
+    settings = load_stack_settings("dev", root=tmp_path)
+
+    assert settings.stack == "dev"
+
+
+def test_an_unknown_stack_lists_the_stacks_that_exist() -> None:
+    with pytest.raises(
+        SettingsError, match=r"Pulumi\.qa\.yaml: no such stack file \(stacks: dev, prod, staging\)"
+    ):
+        read_stack_file("qa")
