@@ -1,0 +1,1 @@
+"""RLS tooling: `nexk rls lint` (static checks over db/ and catalog checks on a migrated database)."""
