@@ -27,6 +27,7 @@ test: $(STAMP) browser
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint db
 	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/nexk rls lint
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
 
 lint: $(STAMP)
