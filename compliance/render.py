@@ -1,0 +1,303 @@
+"""Documents generated from the register: the privacy policy (en, fr, nl), the Art. 30 record, the subprocessors.
+
+    nexk compliance render        # writes compliance/generated/ (committed; a check fails when stale)
+
+The prose lives in `templates/policy_<lang>.md.j2`; every value comes from the register, and the wording of
+each register key (purpose, subprocessor, right, ...) in each language from `templates/labels.yaml`. Jinja
+runs with StrictUndefined, and a register key without wording fails the render naming it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from compliance.register import Duration, Register
+from nexk.errors import NexkError
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+GENERATED = Path(__file__).resolve().parent / "generated"
+LANGUAGES = ("en", "fr", "nl")
+# The date the policy text last changed; bump it with any change of the rendered policy.
+POLICY_LAST_UPDATED = date(2026, 11, 26)
+MONTHS = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    "nl": [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+}
+
+
+class RenderError(NexkError):
+    """The register has something the documents cannot state (usually: wording missing for a new key)."""
+
+
+@cache
+def labels() -> dict[str, Any]:
+    return yaml.safe_load((TEMPLATES / "labels.yaml").read_text(encoding="utf-8"))
+
+
+def label(section: str, key: str, lang: str) -> str:
+    try:
+        return labels()[section][key][lang]
+    except KeyError:
+        raise RenderError(
+            f"compliance/templates/labels.yaml has no {lang} wording for {section} `{key}`: add it "
+            "(the register gained a key the documents must state)"
+        ) from None
+
+
+def period_words(duration: Duration, lang: str) -> str:
+    """`five (5) years`, `90 days`, `one month` (as the published policy writes periods)."""
+    parts = []
+    for unit in ("years", "months", "days"):
+        n = getattr(duration, unit)
+        if not n:
+            continue
+        singular, plural = labels()["units"][lang][unit]
+        word = labels()["numbers"][lang].get(n)
+        if n == 1:
+            parts.append(f"{word} {singular}")
+        elif word:
+            parts.append(f"{word} ({n}) {plural}")
+        else:
+            parts.append(f"{n} {plural}")
+    return " ".join(parts)
+
+
+def format_date(day: date, lang: str) -> str:
+    month = MONTHS[lang][day.month - 1]
+    return f"{month.capitalize()} {day.day}, {day.year}" if lang == "en" else f"{day.day} {month} {day.year}"
+
+
+def data_groups(register: Register, lang: str) -> list[str]:
+    """The policy's "Data collected" lines; fails when a personal category of the register has no group."""
+    groups = labels()["data_groups"]
+    grouped = {c for g in groups for c in g["data_categories"]}
+    used = {
+        c
+        for ds in register.datasets
+        for col in ds["collections"]
+        for f in col["fields"]
+        for c in f.get("data_categories") or []
+    } | {c for d in register.system["privacy_declarations"] for c in d["data_categories"]}
+    missing = sorted(c for c in used if c.startswith("user.") and c not in grouped)
+    if missing:
+        raise RenderError(
+            f"personal data categories {missing} are in the register but in no group of the policy's "
+            "'Data collected' section: add them to data_groups in compliance/templates/labels.yaml"
+        )
+    return [g[lang] for g in groups]
+
+
+def subprocessor_lines(register: Register, lang: str) -> list[dict[str, str]]:
+    lines = []
+    for sub in register.subprocessors.subprocessors:
+        entity = (
+            sub.legal_entity if sub.legal_entity.startswith(sub.name) else f"{sub.name} ({sub.legal_entity})"
+        )
+        places = sorted({label("regions", r, lang) for r in sub.hosting_region})
+        lines.append(
+            {
+                "key": sub.key,
+                "entity": entity,
+                "service": label("services", sub.key, lang),
+                "country": label("countries", sub.country, lang),
+                "regions": ", ".join(sub.hosting_region),
+                "places": ", ".join(places),
+                "transfer": ""
+                if sub.transfer_mechanism == "none"
+                else label("transfer_mechanisms", sub.transfer_mechanism, lang),
+                "dpa": sub.dpa_reference,
+                "in_eea": sub.in_eea,
+            }
+        )
+    return lines
+
+
+def policy_context(register: Register, lang: str) -> dict[str, Any]:
+    system = register.system
+    retention = {p.key: p for p in register.retention.periods}
+    deadlines = register.rights.deadlines
+    return {
+        "lang": lang,
+        "last_updated": format_date(POLICY_LAST_UPDATED, lang),
+        "controller": register.controller,
+        "authority": register.organization(register.rights.complaint.authority),
+        "complaint": register.rights.complaint,
+        "contact": register.rights.contact,
+        "data_groups": data_groups(register, lang),
+        "purposes": [
+            {
+                "text": label("purposes", d["data_use"], lang),
+                "basis": label("legal_bases", d["legal_basis_for_processing"], lang),
+            }
+            for d in system["privacy_declarations"]
+        ],
+        "subprocessors": subprocessor_lines(register, lang),
+        "retention": {k: period_words(p.duration, lang) for k, p in retention.items()},
+        "archive_readable": register.retention.archive.resolved_tickets == "archived_readable",
+        "rights": [label("rights", r.key, lang) for r in register.rights.rights],
+        "legal_deadline": period_words(Duration.parse(deadlines.legal.period), lang),
+        "legal_article": deadlines.legal.article,
+        "extension": period_words(Duration.parse(deadlines.legal.extension), lang),
+        "internal_target": period_words(Duration.parse(deadlines.internal_target.period), lang),
+        "security": [label("security", m.key, lang) for m in register.security.measures],
+    }
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # noqa: S701 - Markdown and CSV for auditors, not HTML; the portal escapes on display
+    )
+
+
+def render_policy(register: Register, lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise RenderError(f"no privacy policy template for language {lang!r} (have {', '.join(LANGUAGES)})")
+    template = _environment().get_template(f"policy_{lang}.md.j2")
+    return template.render(**policy_context(register, lang))
+
+
+# -------------------------------------------------------------------------------- Art. 30 record (RoPA)
+ROPA_COLUMNS = [
+    "purpose",
+    "data_use",
+    "legal_basis",
+    "data_subjects",
+    "personal_data_categories",
+    "recipients",
+    "third_country_transfers",
+    "retention",
+    "security_measures",
+]
+
+
+def ropa_rows(register: Register) -> list[dict[str, str]]:
+    """One row per processing activity (privacy declaration): the fields of GDPR Art. 30(1)(b)-(g)."""
+    subs = {s.key: s for s in register.subprocessors.subprocessors}
+    security = "; ".join(m.name for m in register.security.measures)
+    rows = []
+    for d in register.system["privacy_declarations"]:
+        recipients = [subs[k] for k in d.get("egress") or [] if k in subs]
+        transfers = [
+            f"{s.legal_entity} ({s.country}, {s.transfer_mechanism})" for s in recipients if not s.in_eea
+        ]
+        rows.append(
+            {
+                "purpose": label("purposes", d["data_use"], "en"),
+                "data_use": d["data_use"],
+                "legal_basis": label("legal_bases", d["legal_basis_for_processing"], "en"),
+                "data_subjects": "; ".join(label("data_subjects", s, "en") for s in d["data_subjects"]),
+                "personal_data_categories": "; ".join(d["data_categories"]),
+                "recipients": "; ".join(f"{s.legal_entity} ({s.service})" for s in recipients),
+                "third_country_transfers": "; ".join(transfers) or "none",
+                "retention": d.get("retention_period") or "",
+                "security_measures": security,
+            }
+        )
+    return rows
+
+
+def render_ropa_csv(register: Register) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=ROPA_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(ropa_rows(register))
+    return out.getvalue()
+
+
+def render_ropa_markdown(register: Register) -> str:
+    return (
+        _environment()
+        .get_template("ropa.md.j2")
+        .render(
+            controller=register.controller,
+            system=register.system,
+            rows=ropa_rows(register),
+            retention=register.retention.periods,
+            subprocessors=subprocessor_lines(register, "en"),
+            security=register.security.measures,
+            last_updated=POLICY_LAST_UPDATED.isoformat(),
+        )
+    )
+
+
+def render_subprocessors(register: Register) -> str:
+    return (
+        _environment()
+        .get_template("subprocessors.md.j2")
+        .render(
+            subprocessors=register.subprocessors.subprocessors,
+            lines={line["key"]: line for line in subprocessor_lines(register, "en")},
+            updated=register.subprocessors.updated.isoformat(),
+        )
+    )
+
+
+def render_all(register: Register, directory: Path = GENERATED) -> dict[Path, str]:
+    """Every generated document: {path: content}."""
+    documents = {directory / f"privacy-policy.{lang}.md": render_policy(register, lang) for lang in LANGUAGES}
+    documents[directory / "ropa.md"] = render_ropa_markdown(register)
+    documents[directory / "ropa.csv"] = render_ropa_csv(register)
+    documents[directory / "subprocessors.md"] = render_subprocessors(register)
+    return documents
+
+
+def write_all(register: Register, directory: Path = GENERATED) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path, content in render_all(register, directory).items():
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written
