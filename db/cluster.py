@@ -155,32 +155,27 @@ class LocalCluster:
         self.run_dir.chmod(0o700)  # the socket trusts local connections: only the service user (and root)
         self._give_to_service_user(self.run_dir, config.service_user)
         self._give_to_service_user(self.log_file, config.service_user, touch=True)
+        # Another process may take the port between our check and the server's bind: try a few others.
+        for _attempt in range(5):
+            result = self._pg_ctl_start(binaries, config.port)
+            if result.returncode == 0:
+                return config
+            log = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            if "could not bind" not in log and "Address already in use" not in log:
+                break
+            config.port = free_port(config.port + 1)
+            self._save_config(config)
+        raise NexkError(f"PostgreSQL did not start (see {self.log_file}):\n{result.stderr}{log}")
+
+    def _pg_ctl_start(self, binaries: Binaries, port: int) -> subprocess.CompletedProcess[str]:
         options = (
-            f"-p {config.port} -k {self.run_dir} -c listen_addresses=127.0.0.1"
+            f"-p {port} -k {self.run_dir} -c listen_addresses=127.0.0.1"
             # A local, disposable dev/test cluster: durability is traded for speed (README says so).
             " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             " -c max_connections=200 -c shared_buffers=512MB"
         )
-        result = self._run(
-            [
-                binaries.tool("pg_ctl"),
-                "start",
-                "-w",
-                "-t",
-                "60",
-                "-D",
-                str(self.data_dir),
-                "-l",
-                str(self.log_file),
-                "-o",
-                options,
-            ],
-            check=False,
-        )
-        if result.returncode != 0:
-            tail = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
-            raise NexkError(f"PostgreSQL did not start (see {self.log_file}):\n{result.stderr}{tail}")
-        return config
+        command = [binaries.tool("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir)]
+        return self._run([*command, "-l", str(self.log_file), "-o", options], check=False)
 
     def stop(self) -> bool:
         """Stop the cluster; returns False when it was not running."""
