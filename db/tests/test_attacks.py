@@ -1,0 +1,422 @@
+"""The attack catalogue: one named test per known RLS pitfall that applies here (rls.md §5).
+
+Each test impersonates callers exactly as PostgREST does (`db.testing.impersonate`: one transaction, `set
+local role`, transaction-local `request.jwt.claims`) against `small_world` (db/tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from db.rls import model
+from db.rls.model import Identity, World
+from db.rls.probe import _Planner, exposed_relations, observe, plan_writes, snapshot
+from db.rls.worlds import RandomChooser
+from db.testing import impersonate
+
+REPO = Path(__file__).resolve().parents[2]
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# The argument-free helpers policies call; each answers only about the caller (README §5).
+SELF_DESCRIBING_HELPERS = {
+    "private.current_app_role",
+    "private.current_org_id",
+    "private.agent_org_ids",
+    "private.sees_all_org_tickets",
+    "private.record_read",  # writes one audit entry whose actor is the caller
+}
+
+
+def by_label(world: World, label: str) -> model.User:
+    return next(u for u in world.users if u.label == label)
+
+
+def claims_of(world: World, label: str) -> dict[str, object] | None:
+    return Identity(by_label(world, label)).claims()
+
+
+def ids(conn: psycopg.Connection, table: str) -> set[str]:
+    return {r[0] for r in conn.execute(f"select id::text from {table}").fetchall()}  # noqa: S608
+
+
+def sqlstate_of(conn: psycopg.Connection, sql: str, params: tuple = ()) -> str | None:
+    """Run `sql` in a savepoint; its SQLSTATE (None when it succeeded). The savepoint is rolled back."""
+    try:
+        with conn.transaction():
+            conn.execute(sql, params)
+            raise _Rollback
+    except _Rollback:
+        return None
+    except psycopg.Error as e:
+        return e.sqlstate
+
+
+class _Rollback(Exception):
+    pass
+
+
+# --- Claims and pooled connections (rls.md §3, §5.13) -------------------------------------------------
+
+
+def test_legacy_claim_sub_guc_cannot_impersonate_another_user(world_db):
+    """auth.uid() prefers the legacy `request.jwt.claim.sub` GUC over the JWT claims (GoTrue's semantics), so
+    whoever can set GUCs can be anybody. What stops an attacker: the portal never lets a client run SQL or
+    set a GUC (only the server sets them, transaction-locally, app/database.py), so a legacy claim set inside
+    one request, e.g. by a compromised helper, is gone when that transaction ends and cannot carry a victim's
+    identity into the next request on the same pooled connection."""
+    conn, w = world_db
+    victim, attacker = by_label(w, "mb"), by_label(w, "m1")
+    with impersonate(conn, claims_of(w, "m1")):
+        conn.execute("select set_config('request.jwt.claim.sub', %s, true)", (str(victim.id),))
+        # Inside that transaction the legacy GUC does win: this is why it must never outlive it.
+        assert conn.execute("select auth.uid()").fetchone()[0] == victim.id
+    with impersonate(conn, claims_of(w, "m1")):
+        assert conn.execute("select current_setting('request.jwt.claim.sub', true)").fetchone()[0] in (
+            None,
+            "",
+        )
+        assert conn.execute("select auth.uid()").fetchone()[0] == attacker.id
+        assert ids(conn, "public.tickets") == model.visible(w, Identity(attacker), "public.tickets")
+    # The portal's only way into the database sets everything transaction-locally: no session-level SET,
+    # no set_config(..., false), no `set role` without `local` anywhere in app/.
+    offenders = []
+    for path in (REPO / "app").rglob("*.py"):
+        text = path.read_text()
+        for m in re.finditer(
+            r"set_config\([^)]*?,\s*(false|False)\s*\)|[\"']set (?!local)(role|request\.)", text
+        ):
+            offenders.append(f"{path.relative_to(REPO)}: {m.group(0)}")
+    assert not offenders, f"session-level settings in the portal: {offenders}"
+
+
+def test_claims_do_not_survive_the_transaction_on_a_pooled_connection(world_db):
+    """One connection serves two requests in turn (what a pool does): the second request, anonymous, must
+    carry nothing of the first: no role, no claims, no rows."""
+    conn, w = world_db
+    with impersonate(conn, claims_of(w, "ad") | {"aal": "aal2"}):
+        assert ids(conn, "public.tickets")  # the admin sees tickets
+    assert conn.execute("select current_user").fetchone()[0] != "authenticated"
+    assert conn.execute("select current_setting('request.jwt.claims', true)").fetchone()[0] in (None, "")
+    with impersonate(conn, None):
+        assert conn.execute("select auth.uid(), auth.jwt()").fetchone() == (None, {"role": "anon"})
+        assert ids(conn, "storage.objects") == set()
+    with impersonate(conn, claims_of(w, "mb")):
+        assert conn.execute("select auth.uid()").fetchone()[0] == by_label(w, "mb").id
+        assert ids(conn, "public.tickets") == model.visible(w, Identity(by_label(w, "mb")), "public.tickets")
+
+
+# --- Views and definer functions (rls.md §5.3, §5.4) ---------------------------------------------------
+
+
+def test_every_view_in_the_api_schemas_runs_with_the_callers_rights(db):
+    """Views skip RLS unless security_invoker; matviews and foreign tables have no RLS at all."""
+    rows = db.execute(
+        """
+        select n.nspname || '.' || c.relname, c.relkind, coalesce(c.reloptions, '{}')
+        from pg_catalog.pg_class as c
+        inner join pg_catalog.pg_namespace as n on c.relnamespace = n.oid
+        where n.nspname in ('public', 'storage') and c.relkind in ('v', 'm', 'f')
+        """
+    ).fetchall()
+    unsafe = [
+        name
+        for name, kind, options in rows
+        if kind != "v" or not {"security_invoker=true", "security_invoker=on"} & set(options)
+    ]
+    assert not unsafe, f"relations that bypass RLS in API schemas: {unsafe}"
+    # Every relation the API exposes is one the isolation model knows (a new view must be modelled).
+    assert set(exposed_relations(db)) <= set(model.TABLES), set(exposed_relations(db)) - set(model.TABLES)
+
+
+def test_security_definer_functions_are_closed_to_anon_and_open_to_authenticated_only_as_self_describing_helpers(
+    world_db,
+):
+    conn, w = world_db
+    rows = conn.execute(
+        """
+        select p.oid::regprocedure::text, n.nspname || '.' || p.proname,
+               has_function_privilege('anon', p.oid, 'execute'),
+               has_function_privilege('authenticated', p.oid, 'execute'),
+               pg_catalog.pg_get_function_result(p.oid)
+        from pg_catalog.pg_proc as p
+        inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
+        where p.prosecdef and n.nspname in ('public', 'private', 'storage')
+        """
+    ).fetchall()
+    assert rows, "expected the documented definer helpers"
+    assert not [sig for sig, _, anon, _, _ in rows if anon], "definer functions executable by anon"
+    extra = [
+        sig
+        for sig, name, _, auth, result in rows
+        if auth and name not in SELF_DESCRIBING_HELPERS and result != "trigger"
+    ]
+    assert not extra, (
+        f"definer functions executable by authenticated that are not documented helpers: {extra}"
+    )
+    # Each helper, asked by different users, answers about the asker only (they take no arguments at all).
+    for label in ("m1", "mb", "ca", "ag"):
+        u = by_label(w, label)
+        claims = Identity(u).claims()
+        with impersonate(conn, claims):
+            role, org, sees_all = conn.execute(
+                "select private.current_app_role(), private.current_org_id(), private.sees_all_org_tickets()"
+            ).fetchone()
+            orgs = {r[0] for r in conn.execute("select private.agent_org_ids()").fetchall()}
+            assert (role, org) == (u.role, u.org)
+            assert sees_all == (
+                u.role == "client_admin" or (u.role == "client_member" and w.org(u.org).shared_tickets)
+            )
+            assert orgs == {a.org for a in w.assignments if a.agent == u.id}
+            conn.execute("select private.record_read('tickets', %s)", (w.tickets[2].id,))
+            actors = conn.execute(
+                "select actor_id from public.audit_log where action = 'read' and object_id = %s",
+                (w.tickets[2].id,),
+            ).fetchall()
+            assert actors == [(u.id,)]
+    definer_args = [
+        sig
+        for sig, name, _, auth, _ in rows
+        if auth
+        and name in SELF_DESCRIBING_HELPERS
+        and "(" in sig
+        and sig.split("(")[1] != ")"
+        and name != "private.record_read"
+    ]
+    assert not definer_args, f"helpers that take arguments could answer about others: {definer_args}"
+
+
+# --- Existence oracles and error side channels (rls.md §5.11) -----------------------------------------
+
+
+def test_a_message_on_another_orgs_ticket_is_refused_by_rls_exactly_like_one_on_a_ticket_that_does_not_exist(
+    world_db,
+):
+    conn, w = world_db
+    m1 = by_label(w, "m1")
+    foreign = next(t for t in w.tickets if t.label == "tB1")
+    sql = "insert into public.ticket_messages (ticket_id, author_id, body) values (%s, %s, 'hi') returning id"
+    with impersonate(conn, claims_of(w, "m1")):
+        assert sqlstate_of(conn, sql, (foreign.id, m1.id)) == "42501"  # not 23503: no foreign-key oracle
+        assert sqlstate_of(conn, sql, (uuid.uuid4(), m1.id)) == "42501"
+
+
+def test_an_attachment_on_another_orgs_ticket_is_refused_by_rls_exactly_like_one_on_a_ticket_that_does_not_exist(
+    world_db,
+):
+    conn, w = world_db
+    m1 = by_label(w, "m1")
+    foreign = next(t for t in w.tickets if t.label == "tB1")
+    sql = (
+        "insert into public.attachments (ticket_id, organization_id, uploaded_by, file_name, content_type,"
+        " size_bytes, sha256) values (%s, %s, %s, 'x.txt', 'text/plain', 1, repeat('a', 64)) returning id"
+    )
+    with impersonate(conn, claims_of(w, "m1")):
+        assert sqlstate_of(conn, sql, (foreign.id, foreign.org, m1.id)) == "42501"
+        assert sqlstate_of(conn, sql, (uuid.uuid4(), uuid.uuid4(), m1.id)) == "42501"
+
+
+def test_a_ticket_for_another_org_gives_the_same_error_whether_or_not_the_requester_belongs_to_it(world_db):
+    """The people-check trigger (23514) must not answer before RLS: that would tell a client whether user X
+    belongs to organization Y, or whether agent Z serves its own organization."""
+    conn, w = world_db
+    other, own = w.orgs[1].id, w.orgs[0].id
+    sql = (
+        "insert into public.tickets (organization_id, requester_id, assignee_id, subject, description)"
+        " values (%s, %s, %s, 's', 'd') returning id"
+    )
+    with impersonate(conn, claims_of(w, "m1")):
+        assert sqlstate_of(conn, sql, (other, by_label(w, "mb").id, None)) == "42501"
+        assert sqlstate_of(conn, sql, (other, uuid.uuid4(), None)) == "42501"
+        assert sqlstate_of(conn, sql, (own, by_label(w, "m1").id, by_label(w, "ag").id)) == "42501"
+        assert sqlstate_of(conn, sql, (own, by_label(w, "m1").id, uuid.uuid4())) == "42501"
+
+
+def test_guessing_another_users_profile_id_reveals_no_more_than_a_uuid_collision(world_db):
+    """A client admin inviting with another org's user id collides on the surrogate key (23505) and the
+    error carries no detail (RLS hides key values); ids are random uuids, so this is a collision, not an
+    enumeration."""
+    conn, w = world_db
+    sql = (
+        "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
+        " values (%s, %s, 'client_member', 'a', 'b', %s) returning id"
+    )
+    with impersonate(conn, claims_of(w, "ca")):
+        try:
+            with conn.transaction():
+                conn.execute(sql, (by_label(w, "mb").id, w.orgs[0].id, "fresh@example.test"))
+            raise AssertionError("inserting over an existing profile id succeeded")
+        except psycopg.Error as e:
+            assert e.sqlstate == "23505"
+            assert e.diag.message_detail is None  # no "Key (id)=(...) already exists" echo
+            assert str(by_label(w, "mb").id) not in str(e)
+
+
+def test_error_messages_never_name_rows_the_caller_cannot_see(world_db):
+    """Every refusal raised while probing every identity's writes (guard triggers, check constraints, RLS)
+    mentions no id of a row the caller cannot read, beyond the ids the caller itself sent."""
+    conn, w = world_db
+    relations = exposed_relations(conn)
+    leaks = []
+    for ident in [Identity(None), *(Identity(u) for u in w.users)]:
+        seen = set().union(*(model.visible(w, ident, t) for t in relations))
+        conn.execute("begin")
+        try:
+            obs = observe(
+                conn,
+                w,
+                ident,
+                relations=relations,
+                writes=plan_writes(w, ident, RandomChooser(random.Random(3))),
+            )
+        finally:
+            conn.execute("rollback")
+        for probe, outcome in obs.writes:
+            if outcome.message:
+                named = set(UUID_RE.findall(outcome.message)) - seen - set(UUID_RE.findall(probe.sql))
+                if named:
+                    leaks.append(f"{ident.describe(w)} {probe.description}: {outcome.message}")
+    assert not leaks, "\n".join(leaks)
+
+
+# --- anon, MFA, membership changes (rls.md §3, §5.9) -----------------------------------------------------
+
+
+def _probe_everything(conn, w: World, ident: Identity):
+    relations = exposed_relations(conn)
+    conn.execute("begin")
+    try:
+        base = snapshot(conn, [t for t in relations if t in model.TABLES])
+        obs = observe(
+            conn, w, ident, relations=relations, writes=plan_writes(w, ident, RandomChooser(random.Random(1)))
+        )
+        after = snapshot(conn, [t for t in relations if t in model.TABLES])
+    finally:
+        conn.execute("rollback")
+    return obs, base == after
+
+
+def test_anon_sees_and_writes_nothing_on_any_table_including_storage(world_db):
+    conn, w = world_db
+    obs, unchanged = _probe_everything(conn, w, Identity(None))
+    assert {t: rows for t, rows in obs.reads.items() if rows} == {}
+    assert "storage.objects" in obs.reads and "storage.objects" not in obs.read_errors  # asked, and empty
+    wrote = [(p.description, o.returned) for p, o in obs.writes if o.sqlstate is None and o.returned]
+    assert not wrote and unchanged
+    assert len(obs.writes) > 40
+
+
+@pytest.mark.parametrize("label", ["ag1", "ad1"])
+def test_staff_below_aal2_get_zero_rows_everywhere_and_cannot_write(world_db, label):
+    conn, w = world_db
+    staff = by_label(w, label)
+    for aal in ("aal1", None):
+        ident = Identity(model.User(**{**staff.__dict__, "aal": aal}))
+        obs, unchanged = _probe_everything(conn, w, ident)
+        assert {t: rows for t, rows in obs.reads.items() if rows} == {}, aal
+        assert not [p.description for p, o in obs.writes if o.sqlstate is None and o.returned] and unchanged
+    # The same person with a second factor does see their share: the test above is not vacuous.
+    with impersonate(conn, Identity(model.User(**{**staff.__dict__, "aal": "aal2"})).claims()):
+        assert ids(conn, "public.tickets")
+
+
+def test_a_client_moved_to_another_org_mid_session_sees_only_the_new_org_with_the_same_token(world_db):
+    """Membership is read from profiles on every request, never from the token."""
+    conn, w = world_db
+    m1 = by_label(w, "m1")
+    claims = claims_of(w, "m1")
+    with impersonate(conn, claims):
+        assert conn.execute("select distinct organization_id from public.profiles").fetchall() == [
+            (w.orgs[0].id,)
+        ]
+    conn.execute("update public.profiles set organization_id = %s where id = %s", (w.orgs[1].id, m1.id))
+    with impersonate(conn, claims):
+        assert {r[0] for r in conn.execute("select organization_id from public.tickets").fetchall()} == {
+            w.orgs[1].id
+        }
+        assert conn.execute("select id from public.organizations").fetchall() == [(w.orgs[1].id,)]
+        assert conn.execute("select distinct organization_id from public.profiles").fetchall() == [
+            (w.orgs[1].id,)
+        ]
+        old_ticket = next(t for t in w.tickets if t.label == "tA1")
+        assert (
+            conn.execute(
+                "update public.tickets set status = 'resolved' where id = %s returning id", (old_ticket.id,)
+            ).fetchall()
+            == []
+        )
+
+
+# --- storage.objects (rls.md §5.12) ---------------------------------------------------------------------
+
+
+def test_a_client_cannot_list_another_orgs_prefix_in_storage(world_db):
+    conn, w = world_db
+    with impersonate(conn, claims_of(w, "m1")):
+        rows = conn.execute(
+            "select name from storage.objects where name like %s", (f"{w.orgs[1].id}/%",)
+        ).fetchall()
+        assert rows == []
+        assert (
+            conn.execute("select count(*) from storage.objects where bucket_id <> 'attachments'").fetchone()[
+                0
+            ]
+            == 0
+        )
+
+
+def test_a_client_cannot_read_the_file_of_an_internal_attachment_on_its_own_ticket(world_db):
+    conn, w = world_db
+    internal = next(a for a in w.attachments if a.label == "fA2")
+    with impersonate(conn, claims_of(w, "m1")):
+        assert conn.execute(
+            "select id from public.tickets where id = %s", (internal.ticket,)
+        ).fetchall()  # ticket visible
+        assert (
+            conn.execute(
+                "select id from storage.objects where name = %s", (internal.storage_path,)
+            ).fetchall()
+            == []
+        )
+
+
+def test_a_client_cannot_upload_into_another_orgs_folder(world_db):
+    conn, w = world_db
+    foreign = next(a for a in w.attachments if a.label == "fB1")
+    sql = "insert into storage.objects (bucket_id, name, owner) values ('attachments', %s, %s) returning id"
+    with impersonate(conn, claims_of(w, "m1")):
+        assert (
+            sqlstate_of(conn, sql, (f"{foreign.org}/{foreign.ticket}/{uuid.uuid4()}", by_label(w, "m1").id))
+            == "42501"
+        )
+        # Over an existing object: the same refusal as a free name (RLS before the unique key).
+        assert sqlstate_of(conn, sql, (foreign.storage_path, by_label(w, "m1").id)) == "42501"
+
+
+def test_a_client_uploads_exactly_its_own_pending_attachment(world_db):
+    conn, w = world_db
+    pending = next(a for a in w.attachments if a.label == "fA3")
+    sql = "insert into storage.objects (bucket_id, name, owner) values ('attachments', %s, %s) returning id"
+    with impersonate(conn, claims_of(w, "m2")):
+        assert (
+            sqlstate_of(conn, sql, (pending.storage_path, by_label(w, "m2").id)) == "42501"
+        )  # not the uploader
+    with impersonate(conn, claims_of(w, "m1")):
+        assert sqlstate_of(conn, sql, (pending.storage_path, by_label(w, "m1").id)) is None
+
+
+def test_planner_covers_every_table_and_command(small_world):
+    """Guard on the suite itself: the write plan of an admin touches every writable table with every command."""
+    ident = Identity(by_label(small_world, "ad"))
+    planner = _Planner(small_world, ident, RandomChooser(random.Random(0)))
+    assert planner.c.role == "admin"
+    probes = plan_writes(small_world, ident, RandomChooser(random.Random(0)))
+    covered = {(p.table, p.command) for p in probes}
+    for table in model.TABLES:
+        if table in model.SLA_TABLES or table == "storage.buckets":
+            continue
+        assert any(t == table for t, _ in covered), table

@@ -1,0 +1,183 @@
+"""The model checked against the README table by hand, on `small_world` (db/tests/conftest.py): if these
+disagree with db/policies/README.md, the model is wrong, whatever the database says."""
+
+from __future__ import annotations
+
+from db.rls.model import Identity, may_delete, may_insert, may_update, visible
+
+
+def who(world, label):
+    return Identity(next(u for u in world.users if u.label == label))
+
+
+def labels(world, ident, table):
+    names = world.labels()
+    return {names[i] for i in visible(world, ident, table)}
+
+
+def row(world, label):
+    return next(x for x in [*world.tickets, *world.users, *world.attachments] if x.label == label)
+
+
+def test_a_member_of_an_unshared_org_sees_only_its_own_tickets_and_no_internal_notes(small_world):
+    w = small_world
+    assert labels(w, who(w, "m1"), "public.tickets") == {"tA1"}
+    assert labels(w, who(w, "m1"), "public.ticket_messages") == {"mA1"}
+    assert labels(w, who(w, "m1"), "public.attachments") == {"fA1", "fA3"}
+    assert labels(w, who(w, "m1"), "storage.objects") == {"o-fA1"}
+
+
+def test_a_member_of_a_shared_org_and_a_client_admin_see_all_their_orgs_tickets(small_world):
+    w = small_world
+    assert labels(w, who(w, "mb"), "public.tickets") == {"tB1"}
+    assert labels(w, who(w, "ca"), "public.tickets") == {"tA1", "tA2"}
+
+
+def test_clients_see_their_own_organization_and_colleagues_only(small_world):
+    w = small_world
+    assert labels(w, who(w, "m1"), "public.organizations") == {"A"}
+    assert labels(w, who(w, "m1"), "public.profiles") == {"m1", "m2", "ca", "dx"}
+    assert labels(w, who(w, "m1"), "public.agent_assignments") == set()
+
+
+def test_an_agent_with_mfa_sees_assigned_orgs_staff_and_internal_notes(small_world):
+    w = small_world
+    ag = who(w, "ag")
+    assert labels(w, ag, "public.organizations") == {"A"}
+    assert labels(w, ag, "public.tickets") == {"tA1", "tA2"}
+    assert labels(w, ag, "public.ticket_messages") == {"mA1", "mA2"}
+    assert labels(w, ag, "public.profiles") == {"m1", "m2", "ca", "dx", "ag", "ag1", "ad", "ad1"}
+    assert labels(w, ag, "public.agent_assignments") == {"as1"}
+
+
+def test_staff_below_aal2_strangers_deactivated_users_and_anon_see_nothing(small_world):
+    w = small_world
+    for ident in (who(w, "ag1"), who(w, "ad1"), who(w, "inv"), who(w, "dx"), Identity(None)):
+        for table in (
+            "public.tickets",
+            "public.profiles",
+            "public.sla_plans",
+            "storage.objects",
+            "public.audit_log",
+        ):
+            assert visible(w, ident, table) == set(), (ident, table)
+
+
+def test_admin_with_mfa_sees_everything_but_buckets(small_world):
+    w = small_world
+    ad = who(w, "ad")
+    assert labels(w, ad, "public.tickets") == {"tA1", "tA2", "tB1"}
+    assert labels(w, ad, "storage.objects") == {"o-fA1", "o-fA2", "o-fB1"}  # never another bucket's files
+    assert visible(w, ad, "storage.buckets") == set()
+
+
+def test_audit_and_dsr_rows_are_visible_to_their_subject_and_admins(small_world):
+    w = small_world
+    assert labels(w, who(w, "m1"), "public.audit_log") == {"a1"}
+    assert labels(w, who(w, "m1"), "public.dsr_requests") == {"d1"}
+    assert labels(w, who(w, "ad"), "public.audit_log") == {"a1", "a2"}
+
+
+def test_ticket_inserts_follow_the_readme_row(small_world):
+    w = small_world
+    m1, a, b = row(w, "m1"), w.orgs[0].id, w.orgs[1].id
+    base = {"subject": "s", "description": "d"}
+    assert may_insert(
+        w, who(w, "m1"), "public.tickets", {**base, "organization_id": a, "requester_id": m1.id}
+    ).allowed
+    assert not may_insert(
+        w, who(w, "m1"), "public.tickets", {**base, "organization_id": b, "requester_id": m1.id}
+    ).allowed
+    forged = {**base, "organization_id": a, "requester_id": row(w, "m2").id}
+    assert not may_insert(w, who(w, "m1"), "public.tickets", forged).allowed
+    assert may_insert(w, who(w, "ad"), "public.tickets", forged).allowed
+    assert not may_insert(w, who(w, "ag"), "public.tickets", forged).allowed
+    resolved = {**base, "organization_id": a, "requester_id": m1.id, "status": "resolved"}
+    assert not may_insert(w, who(w, "m1"), "public.tickets", resolved).allowed
+
+
+def test_clients_only_resolve_or_reopen_and_staff_change_status_priority_assignee(small_world):
+    w = small_world
+    ta1 = row(w, "tA1")  # open
+    assert may_update(w, who(w, "m1"), "public.tickets", ta1.id, {"status": "resolved"}).allowed
+    assert not may_update(w, who(w, "m1"), "public.tickets", ta1.id, {"status": "closed"}).allowed
+    assert not may_update(w, who(w, "m1"), "public.tickets", ta1.id, {"priority": "urgent"}).allowed
+    assert not may_update(
+        w, who(w, "m2"), "public.tickets", ta1.id, {"status": "resolved"}
+    ).allowed  # not visible
+    assert may_update(
+        w, who(w, "ag"), "public.tickets", ta1.id, {"status": "closed", "priority": "low"}
+    ).allowed
+    assert not may_update(
+        w, who(w, "ad"), "public.tickets", ta1.id, {"organization_id": w.orgs[1].id}
+    ).allowed
+    assert not may_update(w, who(w, "ag"), "public.tickets", row(w, "tB1").id, {"status": "open"}).allowed
+
+
+def test_profile_updates_follow_the_own_row_and_colleague_column_rules(small_world):
+    w = small_world
+    m1, m2 = row(w, "m1"), row(w, "m2")
+    assert may_update(w, who(w, "m1"), "public.profiles", m1.id, {"first_name": "X"}).allowed
+    assert not may_update(w, who(w, "m1"), "public.profiles", m1.id, {"role": "client_admin"}).allowed
+    assert not may_update(w, who(w, "m1"), "public.profiles", m1.id, {"email": "x@y.z"}).allowed
+    assert not may_update(w, who(w, "m1"), "public.profiles", m2.id, {"first_name": "X"}).allowed
+    assert may_update(w, who(w, "ca"), "public.profiles", m2.id, {"role": "client_admin"}).allowed
+    assert not may_update(w, who(w, "ca"), "public.profiles", m2.id, {"role": "admin"}).allowed
+    assert not may_update(w, who(w, "ca"), "public.profiles", m2.id, {"email": "x@y.z"}).allowed
+    assert not may_update(
+        w, who(w, "ca"), "public.profiles", m2.id, {"organization_id": w.orgs[1].id}
+    ).allowed
+    assert not may_update(w, who(w, "ca"), "public.profiles", row(w, "mb").id, {"first_name": "X"}).allowed
+    assert may_update(w, who(w, "ad"), "public.profiles", m2.id, {"organization_id": w.orgs[1].id}).allowed
+    assert may_update(w, who(w, "ad"), "public.profiles", m2.id, {"role": "admin"}).errors == {"23514"}
+
+
+def test_messages_and_files_are_written_as_oneself_on_visible_tickets_and_never_changed(small_world):
+    w = small_world
+    ta1, tb1, m1 = row(w, "tA1"), row(w, "tB1"), row(w, "m1")
+    msg = {"ticket_id": ta1.id, "author_id": m1.id, "body": "hi", "internal": False}
+    assert may_insert(w, who(w, "m1"), "public.ticket_messages", msg).allowed
+    assert not may_insert(w, who(w, "m1"), "public.ticket_messages", {**msg, "internal": True}).allowed
+    assert not may_insert(w, who(w, "m1"), "public.ticket_messages", {**msg, "ticket_id": tb1.id}).allowed
+    assert not may_insert(w, who(w, "m2"), "public.ticket_messages", msg).allowed  # forged author
+    ad = row(w, "ad")
+    assert may_insert(
+        w, who(w, "ad"), "public.ticket_messages", {**msg, "author_id": ad.id, "ticket_id": tb1.id}
+    ).allowed
+    for table, target in (
+        ("public.ticket_messages", w.messages[0].id),
+        ("public.attachments", w.attachments[0].id),
+    ):
+        assert not may_update(w, who(w, "ad"), table, target, {}).allowed
+        assert not may_delete(w, who(w, "ad"), table, target).allowed
+
+
+def test_storage_uploads_only_to_ones_own_pending_attachment(small_world):
+    w = small_world
+    fa3, fa1 = row(w, "fA3"), row(w, "fA1")
+    obj = {"bucket_id": "attachments", "owner": None}
+    assert may_insert(w, who(w, "m1"), "storage.objects", {**obj, "name": fa3.storage_path}).allowed
+    assert not may_insert(w, who(w, "ca"), "storage.objects", {**obj, "name": fa3.storage_path}).allowed
+    assert may_insert(w, who(w, "m1"), "storage.objects", {**obj, "name": fa1.storage_path}).errors == {
+        "23505"
+    }
+    assert not may_insert(
+        w, who(w, "m1"), "storage.objects", {**obj, "bucket_id": "exports-0", "name": fa3.storage_path}
+    ).allowed
+
+
+def test_reference_data_audit_and_dsr_writes_are_admin_only_and_deletes_mostly_nobody(small_world):
+    w = small_world
+    cal = next(r for r in w.reference if r.label == "cal2")
+    assert may_delete(w, who(w, "ad"), "public.business_calendars", cal.id).allowed
+    assert not may_delete(w, who(w, "ca"), "public.business_calendars", cal.id).allowed
+    assert may_delete(w, who(w, "ad"), "public.organizations", w.orgs[0].id).errors == {"23503"}
+    assert not may_delete(w, who(w, "ad"), "public.dsr_requests", w.dsrs[0].id).allowed
+    assert not may_delete(w, who(w, "ad"), "public.tickets", row(w, "tA1").id).allowed
+    assert not may_insert(w, who(w, "ad"), "public.audit_log", {}).allowed
+    assert may_insert(
+        w, who(w, "ad"), "public.dsr_requests", {"subject_email": "a@b.c", "type": "access"}
+    ).allowed
+    assert not may_insert(
+        w, who(w, "m1"), "public.dsr_requests", {"subject_email": "a@b.c", "type": "access"}
+    ).allowed
