@@ -104,10 +104,13 @@ def reset(yes: bool = typer.Option(False, "--yes", help="Do not ask for confirma
     cluster = _local_only("reset")
     if not yes:
         typer.confirm(f"Delete every row of the local database in {cluster.data_dir}?", abort=True)
+    from db.seed.demo import ensure_demo_world
+
     cluster.destroy()
     config = cluster.start()
     runner.migrate(config.url, authenticator_password=config.authenticator_password)
-    console.print("Local database rebuilt: migrations and policies applied.")
+    ensure_demo_world(config.url)  # same demo logins as before (.nexk/demo-logins.json survives a reset)
+    console.print("Local database rebuilt: migrations, policies and the demo world applied.")
 
 
 @app.command()

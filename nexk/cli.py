@@ -25,16 +25,11 @@ SUBCOMMANDS = {
     "retention": "compliance.retention_cli",
     "dsr": "compliance.dsr_cli",
     "portal": "app.cli",
+    "notifications": "app.notifications.cli",
 }
 
 for _name, _module in SUBCOMMANDS.items():
-    try:
-        _sub = importlib.import_module(_module)
-    except ModuleNotFoundError as exc:
-        if exc.name and _module.startswith(exc.name):
-            continue  # that part has not landed yet
-        raise
-    app.add_typer(_sub.app, name=_name)
+    app.add_typer(importlib.import_module(_module).app, name=_name)
 
 
 @app.command()
