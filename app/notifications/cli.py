@@ -1,6 +1,6 @@
 """`nexk notifications ...`: run the outbox worker, scan SLAs once, list the local mail sink.
 
-Configuration (environment): NEXK_WORKER_DATABASE_URL (privileged DSN; default: the local cluster's owner),
+Configuration (environment): NEXK_WORKER_DATABASE_URL (the nexk_notifier role; default: the local cluster's owner),
 NEXK_PORTAL_URL (links in e-mails; default http://127.0.0.1:8000), BREVO_API_KEY and BREVO_TEMPLATE_IDS
 (without an API key the worker writes to the mail sink, .nexk/mail-sink/).
 """
@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.notifications.brevo_client import BrevoClient
+from app.notifications.connection import connect_notifier, notifier_dsn
 from app.notifications.outbox import MailClient
 from app.notifications.sink import DEFAULT_SINK_DIR, SinkClient, list_sent
 from app.notifications.templates import template_ids_from_env
@@ -32,17 +33,8 @@ app = typer.Typer(
 console = Console()
 
 
-def _dsn() -> str:
-    explicit = os.environ.get("NEXK_WORKER_DATABASE_URL")
-    if explicit:
-        return explicit
-    from db.connection import database_url
-
-    return database_url()
-
-
 def _connect() -> psycopg.Connection:
-    return psycopg.connect(_dsn(), autocommit=True)
+    return connect_notifier(notifier_dsn())
 
 
 def _client() -> tuple[MailClient, bool]:

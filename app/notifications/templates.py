@@ -23,15 +23,17 @@ from infra.notifications import TEMPLATES_DIR, TemplateError, load_templates
 LANGUAGES = ("en", "fr", "nl")
 DISPLAY_TIME_ZONE = ZoneInfo("Europe/Brussels")
 
-# Kind (what happened) -> template (what Brevo sends). SLA warning and breach share `sla_at_risk`, which
-# states the deadline; it is the only agent-audience template provisioned.
+# Kind (what happened) -> template (what Brevo sends). A new ticket has two audiences: the requester's
+# acknowledgement (`ticket_created`) and the organization's agents (`ticket_created_agent`). An SLA warning
+# (`sla_at_risk`, "due at") and a breach (`sla_breach`, "breached at") are separate e-mails.
 KIND_TEMPLATE: dict[str, str] = {
     "ticket_created": "ticket_created",
+    "ticket_created_agent": "ticket_created_agent",
     "agent_reply": "agent_reply",
     "status_changed": "status_changed",
     "ticket_resolved": "ticket_resolved",
     "sla_warning": "sla_at_risk",
-    "sla_breach": "sla_at_risk",
+    "sla_breach": "sla_breach",
 }
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
@@ -105,7 +107,7 @@ def render_params(template: str, language: str, raw: Mapping[str, Any], portal_u
         raise TemplateError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
     base = portal_url.rstrip("/")
     params: dict[str, str] = {"portal_domain": base.split("://", 1)[-1]}
-    for key in ("first_name", "subject", "agent_name"):
+    for key in ("first_name", "subject", "agent_name", "organization"):
         if raw.get(key) is not None:
             params[key] = str(raw[key])
     if raw.get("ticket_id"):

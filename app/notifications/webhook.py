@@ -2,8 +2,10 @@
 token, BREVO_WEBHOOK_TOKEN): authenticate, parse, apply each event to the outbox idempotently.
 
 The portal's route only does HTTP: it passes the Authorization header and the JSON body to `handle()` with a
-connection switched to service_role (the function it calls, private.record_delivery_event, is granted to
-service_role only). Replays and out-of-order events are harmless: the database never downgrades a status.
+connection of role `nexk_notifier` (`connect_notifier(notifier_dsn(local_fallback=False))`, i.e.
+NEXK_WORKER_DATABASE_URL), never with service_role or any role that bypasses row level security; the
+function it calls, private.record_delivery_event, is granted to nexk_notifier. Answer 401 on WebhookAuthError.
+Replays and out-of-order events are harmless: the database never downgrades a status.
 """
 
 from __future__ import annotations

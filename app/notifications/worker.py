@@ -1,7 +1,9 @@
 """The notifications worker: send what the outbox holds, and enqueue SLA alerts.
 
-It runs server-side with a privileged connection (the owner DSN, or `authenticator` switched to
-service_role), like GoTrue is a separate service: it reads every ticket's SLA and writes private.notifications.
+It runs server-side as the database role `nexk_notifier` (db/schema/0203; in production the Vercel Cron route
+connects with NEXK_WORKER_DATABASE_URL, see app/notifications/cron.py). That role bypasses no row level
+security and reads no API table: it claims and marks private.notifications rows, and everything the SLA scan
+needs comes from the security definer functions `private.notifier_*`. Locally the owner DSN works the same.
 `run_once()` is one pass with an injected clock (tests drive it without sleeping); `run_forever()` is the
 loop behind `nexk notifications worker`.
 """
@@ -14,13 +16,17 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
-from app.domain.sla import SlaState
-from app.domain.sla_repository import ticket_slas
+from app.domain.calendar import BusinessCalendar, CalendarError
+from app.domain.sla import DEFAULT_WARNING_MINUTES, SlaState, SlaTargets, evaluate
+from app.domain.sla_repository import TicketSla, history_of
 from app.notifications.outbox import ConnFactory, MailClient, Outbox, RetryPolicy, RunStats
+from app.notifications.templates import KIND_TEMPLATE
 
 log = logging.getLogger("nexk.notifications")
 
@@ -55,31 +61,68 @@ class ScanResult:
     alerts: int
 
 
-_RECIPIENTS = """
-select p.id from public.profiles as p
-where
-    p.role = 'admin'
-    or p.id = %(assignee)s
-    or (
-        %(assignee)s::uuid is null
-        and p.id in (select a.agent_id from public.agent_assignments as a where a.organization_id = %(org)s)
+def _calendar(conn: psycopg.Connection, calendar_id: uuid.UUID) -> BusinessCalendar:
+    """A business calendar from private.notifier_business_calendar (the worker reads no API table)."""
+    row = conn.execute("select private.notifier_business_calendar(%s)", (calendar_id,)).fetchone()
+    if row is None or row[0] is None:
+        raise CalendarError(f"business calendar {calendar_id} does not exist")
+    data: dict[str, Any] = row[0]
+    hours: dict[int, list[tuple[time, time]]] = {}
+    for interval in data["hours"]:
+        hours.setdefault(int(interval["day_of_week"]), []).append(
+            (time.fromisoformat(interval["opens_at"]), time.fromisoformat(interval["closes_at"]))
+        )
+    if not hours:
+        raise CalendarError(
+            f"business calendar {data['name']!r} has no opening hours: add public.business_hours rows for it"
+        )
+    return BusinessCalendar(
+        hours={day: tuple(intervals) for day, intervals in hours.items()},
+        time_zone=data["time_zone"],
+        closed_days=frozenset(date.fromisoformat(day) for day in data["closed_days"]),
     )
-"""
+
+
+def open_ticket_slas(
+    conn: psycopg.Connection, now: datetime, warning_minutes: int = DEFAULT_WARNING_MINUTES
+) -> tuple[dict[uuid.UUID, TicketSla], dict[uuid.UUID, str]]:
+    """The SLA of every open ticket (as app.domain.sla_repository.ticket_slas computes it) and its subject.
+
+    The rows come from private.notifier_open_tickets(), the same columns the portal's repository reads under
+    RLS; tickets whose plan has no policy for their priority have no clock and are left out.
+    """
+    calendars: dict[uuid.UUID, BusinessCalendar] = {}
+    slas: dict[uuid.UUID, TicketSla] = {}
+    subjects: dict[uuid.UUID, str] = {}
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute("select * from private.notifier_open_tickets()").fetchall()
+    for row in rows:
+        if row["first_response_minutes"] is None:
+            continue
+        if row["calendar_id"] not in calendars:
+            calendars[row["calendar_id"]] = _calendar(conn, row["calendar_id"])
+        targets = SlaTargets(
+            first_response_minutes=row["first_response_minutes"],
+            resolution_minutes=row["resolution_minutes"],
+            warning_minutes=warning_minutes,
+        )
+        report = evaluate(history_of(row), targets, calendars[row["calendar_id"]], now)
+        slas[row["id"]] = TicketSla(
+            row["id"], row["organization_id"], row["assignee_id"], row["priority"], row["status"], report
+        )
+        subjects[row["id"]] = row["subject"]
+    return slas, subjects
 
 
 def sla_scan(conn: psycopg.Connection, now: datetime, warning_minutes: int = 15) -> ScanResult:
-    """Enqueue `sla_warning` / `sla_breach` for every open target at risk, once per ticket, target and due time.
+    """Enqueue `sla_warning` (template sla_at_risk) / `sla_breach` (template sla_breach) for every open target
+    at risk, once per ticket, target and due time.
 
     Recipients: the assignee (or, while unassigned, the agents of the organization) and every admin, each
     subject to their `notify_sla_alerts` preference and GDPR state (private.enqueue_notification).
     """
     alerts = 0
-    slas = ticket_slas(conn, now, open_only=True, warning_minutes=warning_minutes)
-    subjects = dict(
-        conn.execute(
-            "select t.id, t.subject from public.tickets as t where t.id = any(%s)", (list(slas),)
-        ).fetchall()
-    )
+    slas, subjects = open_ticket_slas(conn, now, warning_minutes)
     for sla in slas.values():
         for clock in sla.report.open_clocks:
             if clock.state not in (SlaState.WARNING, SlaState.BREACHED) or clock.due_at is None:
@@ -97,13 +140,15 @@ def sla_scan(conn: psycopg.Connection, now: datetime, warning_minutes: int = 15)
             }
             recipients = [
                 r[0]
-                for r in conn.execute(_RECIPIENTS, {"assignee": sla.assignee_id, "org": sla.organization_id})
+                for r in conn.execute(
+                    "select private.notifier_sla_recipients(%s, %s)", (sla.assignee_id, sla.organization_id)
+                )
             ]
             with conn.transaction():
                 for recipient in recipients:
                     added = conn.execute(
-                        "select private.enqueue_notification(%s, %s, 'sla_at_risk', %s, %s, 'sla_alerts', %s)",
-                        (event_key, kind, recipient, sla.ticket_id, json.dumps(params)),
+                        "select private.enqueue_notification(%s, %s, %s, %s, %s, 'sla_alerts', %s)",
+                        (event_key, kind, KIND_TEMPLATE[kind], recipient, sla.ticket_id, json.dumps(params)),
                     ).fetchone()[0]
                     alerts += int(bool(added))
     return ScanResult(tickets=len(slas), alerts=alerts)

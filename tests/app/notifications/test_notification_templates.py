@@ -23,6 +23,7 @@ RAW = {
     "subject": "Printer",
     "first_name": "Ann",
     "agent_name": "Bob",
+    "organization": "Acme BV",
     "status": "pending",
     "priority": "urgent",
     "due_at": "2026-11-26T15:30:00+00:00",
@@ -46,6 +47,16 @@ def test_labels_and_times_are_rendered_in_the_recipients_language() -> None:
     assert fr["portal_domain"] == "portal.nexk.be"
     assert render_params("status_changed", "nl", RAW, "https://p.be")["status"] == "wacht op uw antwoord"
     assert ticket_ref(RAW["ticket_id"]) == "NX-6F1C2B7E"
+
+
+def test_new_tickets_and_sla_breaches_have_their_own_agent_templates() -> None:
+    assert KIND_TEMPLATE["ticket_created"] == "ticket_created"
+    assert KIND_TEMPLATE["ticket_created_agent"] == "ticket_created_agent"
+    assert KIND_TEMPLATE["sla_warning"] == "sla_at_risk"
+    assert KIND_TEMPLATE["sla_breach"] == "sla_breach"
+    agent = render_params("ticket_created_agent", "fr", RAW, "https://portal.nexk.be")
+    assert (agent["organization"], agent["priority"], agent["subject"]) == ("Acme BV", "urgente", "Printer")
+    assert "16:30" in render_params("sla_breach", "nl", RAW, "https://portal.nexk.be")["due_at"]
 
 
 def test_a_missing_param_or_bad_template_ids_are_reported_by_name() -> None:

@@ -24,7 +24,7 @@ from pytest_httpserver import HTTPServer
 
 from app.notifications.brevo_client import Accepted, BrevoClient, Email, SendOutcome
 from app.notifications.outbox import RetryPolicy
-from app.notifications.templates import template_name
+from app.notifications.templates import KIND_TEMPLATE, template_name
 from app.notifications.worker import run_once
 
 POLICY = RetryPolicy(
@@ -33,9 +33,7 @@ POLICY = RetryPolicy(
 TEMPLATE_IDS = {
     template_name(t, lang): i
     for i, (t, lang) in enumerate(
-        (t, lang)
-        for t in ("ticket_created", "agent_reply", "status_changed", "ticket_resolved", "sla_at_risk")
-        for lang in ("en", "fr", "nl")
+        (t, lang) for t in sorted(set(KIND_TEMPLATE.values())) for lang in ("en", "fr", "nl")
     )
 }
 

@@ -1,0 +1,63 @@
+"""Authentication: one interface, two adapters (Supabase Auth in production, a local emulation in dev).
+
+Routes only ever talk to an `AuthBackend`. Both adapters return the same `AuthSession`: a Supabase-shaped
+access token (verified by `app.auth.tokens`) and an opaque refresh token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class AuthError(Exception):
+    """Sign-in, MFA or token failure; the message is safe to show the person signing in."""
+
+
+@dataclass(frozen=True)
+class AuthSession:
+    access_token: str
+    refresh_token: str
+    expires_at: int
+    user_id: str
+    aal: str
+    # Whether the user has a verified TOTP factor (then aal1 sessions must pass the challenge).
+    has_totp: bool
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    factor_id: str
+    secret: str
+    uri: str
+
+
+class AuthBackend(Protocol):
+    def sign_in_password(
+        self, email: str, password: str, *, ip: str | None, user_agent: str | None
+    ) -> AuthSession:
+        """Password sign-in; an aal1 session. Raises AuthError with a generic message on any mismatch."""
+
+    def has_totp(self, session: AuthSession) -> bool:
+        """Whether the user has a verified TOTP factor (then the MFA step is a challenge, not an enrolment)."""
+
+    def enroll_totp(self, session: AuthSession) -> TotpEnrolment:
+        """Start TOTP enrolment: an unverified factor whose secret the user puts in an authenticator app."""
+
+    def verify_totp(self, session: AuthSession, code: str) -> AuthSession:
+        """Check a TOTP code against the user's factor (verifying it if new); returns an aal2 session."""
+
+    def refresh(self, refresh_token: str) -> AuthSession:
+        """A fresh access token for a live session (rotates the refresh token)."""
+
+    def sign_out(self, session: AuthSession) -> None:
+        """End the session everywhere: its refresh token stops working."""
+
+    def accept_invite(self, token: str, password: str) -> AuthSession:
+        """Finish an invitation: set the password and sign in."""
+
+    def request_password_reset(self, email: str) -> None:
+        """Send a recovery link; silent when the address is unknown (no account oracle)."""
+
+    def reset_password(self, token: str, password: str) -> AuthSession:
+        """Use a recovery token to set a new password and sign in."""

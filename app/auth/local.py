@@ -1,0 +1,310 @@
+"""The local auth adapter: a small emulation of Supabase Auth (GoTrue) for dev and tests.
+
+In production GoTrue is a separate service with its own privileged database role (supabase_auth_admin); the
+portal never touches auth.*. Locally this module plays that service, so it is the ONE place that holds an
+owner connection: a tiny pool on `auth_database_url`, used only for auth.users, auth.sessions and
+auth.mfa_factors, never for application data (which always goes through app.database and RLS).
+
+What it expects in the database (the demo seed creates it):
+- auth.users: email (lower case), encrypted_password = bcrypt hash, email_confirmed_at set, not banned/deleted;
+- auth.mfa_factors for a TOTP user: factor_type 'totp', status 'verified', secret = the base32 TOTP secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import bcrypt
+import jwt
+import pyotp
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from app.auth import AuthError, AuthSession, TotpEnrolment
+from app.auth.tokens import mint_access_token
+
+log = logging.getLogger("nexk.auth")
+
+TOTP_ISSUER = "myNexK"
+RECOVERY_SECONDS = 3600
+# Spent on unknown e-mails too, so response time does not reveal which accounts exist.
+_DUMMY_HASH = bcrypt.hashpw(b"nexk-dummy-password", bcrypt.gensalt(rounds=10))
+_BAD_CREDENTIALS = "The e-mail address or password is not correct."
+
+
+def hash_password(password: str, rounds: int = 12) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=rounds)).decode()
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < 10:
+        raise AuthError("Choose a password of at least 10 characters.")
+    if len(password.encode()) > 72:
+        raise AuthError("Choose a password of at most 72 bytes (bcrypt ignores the rest).")
+
+
+def _password_matches(password: str, stored: str | None) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode(), (stored or _DUMMY_HASH.decode()).encode()) and bool(stored)
+    except ValueError:
+        return False
+
+
+class LocalAuth:
+    def __init__(
+        self, auth_dsn: str, secret: str, *, access_seconds: int = 900, refresh_seconds: int = 604800
+    ):
+        self._pool = ConnectionPool(
+            auth_dsn,
+            min_size=0,
+            max_size=2,
+            kwargs={"row_factory": dict_row},
+            open=False,
+            name="nexk-local-auth",
+        )
+        self._secret = secret
+        self._access_seconds = access_seconds
+        self._refresh_seconds = refresh_seconds
+
+    def open(self) -> None:
+        self._pool.open()
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- sessions -------------------------------------------------------------------------------------
+    def _session(self, conn: Any, user: dict[str, Any], session: dict[str, Any]) -> AuthSession:
+        has_totp = self._has_verified_totp(conn, user["id"])
+        aal = str(session["aal"] or "aal1")
+        amr = [{"method": "totp", "timestamp": int(time.time())}] if aal == "aal2" else []
+        amr.append({"method": "password", "timestamp": int(session["created_at"].timestamp())})
+        token, expires = mint_access_token(
+            self._secret,
+            user_id=str(user["id"]),
+            email=user["email"],
+            session_id=str(session["id"]),
+            aal=aal,
+            amr=amr,
+            lifetime=self._access_seconds,
+        )
+        refresh = jwt.encode(
+            {
+                "typ": "refresh",
+                "sid": str(session["id"]),
+                "sub": str(user["id"]),
+                "rat": session["refreshed_at"],  # the text form, compared as text on refresh
+                "exp": int(time.time()) + self._refresh_seconds,
+            },
+            self._secret,
+            algorithm="HS256",
+        )
+        return AuthSession(token, refresh, expires, str(user["id"]), aal, has_totp)
+
+    def _start_session(
+        self, conn: Any, user: dict[str, Any], ip: str | None, user_agent: str | None
+    ) -> AuthSession:
+        session = conn.execute(
+            """insert into auth.sessions (id, user_id, aal, not_after, refreshed_at, user_agent, ip)
+               values (%s, %s, 'aal1', now() + make_interval(secs => %s), clock_timestamp()::timestamp, %s, %s)
+               returning id, aal, created_at, refreshed_at::text as refreshed_at""",
+            (uuid.uuid4(), user["id"], self._refresh_seconds, (user_agent or "")[:500], ip or None),
+        ).fetchone()
+        conn.execute("update auth.users set last_sign_in_at = now() where id = %s", (user["id"],))
+        return self._session(conn, user, session)
+
+    def _live_session(self, conn: Any, session: AuthSession) -> tuple[dict[str, Any], dict[str, Any]]:
+        try:
+            claims = jwt.decode(
+                session.access_token, self._secret, algorithms=["HS256"], audience="authenticated"
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthError("Your session has ended: sign in again.") from exc
+        row = conn.execute(
+            """select s.id, s.aal, s.created_at, s.refreshed_at::text as refreshed_at, u.id as user_id, u.email
+               from auth.sessions as s join auth.users as u on u.id = s.user_id
+               where s.id = %s and s.user_id = %s and s.not_after > now()""",
+            (claims["session_id"], claims["sub"]),
+        ).fetchone()
+        if row is None:
+            raise AuthError("Your session has ended: sign in again.")
+        return {"id": row["user_id"], "email": row["email"]}, row
+
+    # -- AuthBackend ----------------------------------------------------------------------------------
+    def sign_in_password(
+        self, email: str, password: str, *, ip: str | None, user_agent: str | None
+    ) -> AuthSession:
+        with self._pool.connection() as conn:
+            user = conn.execute(
+                """select id, email, encrypted_password from auth.users
+                   where lower(email) = lower(%s) and not is_sso_user and deleted_at is null
+                     and email_confirmed_at is not null and (banned_until is null or banned_until < now())""",
+                (email.strip(),),
+            ).fetchone()
+            if not _password_matches(password, user["encrypted_password"] if user else None) or user is None:
+                raise AuthError(_BAD_CREDENTIALS)
+            return self._start_session(conn, user, ip, user_agent)
+
+    def has_totp(self, session: AuthSession) -> bool:
+        with self._pool.connection() as conn:
+            user, _ = self._live_session(conn, session)
+            return self._has_verified_totp(conn, user["id"])
+
+    @staticmethod
+    def _has_verified_totp(conn: Any, user_id: Any) -> bool:
+        return (
+            conn.execute(
+                "select 1 from auth.mfa_factors where user_id = %s and factor_type = 'totp' and status = 'verified'",
+                (user_id,),
+            ).fetchone()
+            is not None
+        )
+
+    def enroll_totp(self, session: AuthSession) -> TotpEnrolment:
+        with self._pool.connection() as conn:
+            user, _ = self._live_session(conn, session)
+            if self._has_verified_totp(conn, user["id"]):
+                raise AuthError("An authenticator app is already set up for this account.")
+            conn.execute(
+                "delete from auth.mfa_factors where user_id = %s and status = 'unverified'", (user["id"],)
+            )
+            secret = pyotp.random_base32()
+            factor_id = uuid.uuid4()
+            conn.execute(
+                """insert into auth.mfa_factors (id, user_id, friendly_name, factor_type, status, secret)
+                   values (%s, %s, 'Authenticator app', 'totp', 'unverified', %s)""",
+                (factor_id, user["id"], secret),
+            )
+            uri = pyotp.TOTP(secret).provisioning_uri(name=user["email"], issuer_name=TOTP_ISSUER)
+            return TotpEnrolment(str(factor_id), secret, uri)
+
+    def verify_totp(self, session: AuthSession, code: str) -> AuthSession:
+        code = code.strip().replace(" ", "")
+        with self._pool.connection() as conn:
+            user, live = self._live_session(conn, session)
+            factor = conn.execute(
+                """select id, secret, status, last_challenged_at from auth.mfa_factors
+                   where user_id = %s and factor_type = 'totp'
+                   order by (status = 'verified') desc, created_at desc limit 1""",
+                (user["id"],),
+            ).fetchone()
+            if factor is None:
+                raise AuthError("Set up an authenticator app first.")
+            totp = pyotp.TOTP(factor["secret"])
+            now = datetime.now(UTC)
+            matched = next(
+                (d for d in (0, -1, 1) if totp.verify(code, for_time=now.timestamp() + d * 30)), None
+            )
+            if matched is None or not code.isdigit():
+                raise AuthError("That code is not correct: type the 6 digits your app shows now.")
+            step = int(now.timestamp() // 30) + matched
+            last = factor["last_challenged_at"]
+            if last is not None and step <= int(last.timestamp() // 30):
+                raise AuthError("That code was already used: wait for the next one.")
+            conn.execute(
+                """update auth.mfa_factors set status = 'verified', updated_at = now(),
+                   last_challenged_at = to_timestamp(%s) where id = %s""",
+                (step * 30 + secrets.randbelow(10**6) / 10**6, factor["id"]),
+            )
+            conn.execute(
+                "insert into auth.mfa_challenges (id, factor_id, created_at, verified_at, ip_address) "
+                "values (%s, %s, now(), now(), '127.0.0.1')",
+                (uuid.uuid4(), factor["id"]),
+            )
+            row = conn.execute(
+                """update auth.sessions set aal = 'aal2', updated_at = now(),
+                   refreshed_at = clock_timestamp()::timestamp where id = %s
+                   returning id, aal, created_at, refreshed_at::text as refreshed_at""",
+                (live["id"],),
+            ).fetchone()
+            return self._session(conn, user, row)
+
+    def refresh(self, refresh_token: str) -> AuthSession:
+        try:
+            claims = jwt.decode(
+                refresh_token, self._secret, algorithms=["HS256"], options={"require": ["exp"]}
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthError("Your session has ended: sign in again.") from exc
+        if claims.get("typ") != "refresh":
+            raise AuthError("Your session has ended: sign in again.")
+        with self._pool.connection() as conn:
+            # Rotation: only the latest refresh token of a session works; a replayed older one ends it.
+            row = conn.execute(
+                """update auth.sessions set refreshed_at = clock_timestamp()::timestamp, updated_at = now()
+                   where id = %s and user_id = %s and not_after > now() and refreshed_at::text = %s
+                   returning id, aal, created_at, refreshed_at::text as refreshed_at""",
+                (claims["sid"], claims["sub"], claims["rat"]),
+            ).fetchone()
+            if row is None:
+                conn.execute("delete from auth.sessions where id = %s", (claims["sid"],))
+                conn.commit()
+                raise AuthError("Your session has ended: sign in again.")
+            user = conn.execute("select id, email from auth.users where id = %s", (claims["sub"],)).fetchone()
+            return self._session(conn, user, row)
+
+    def sign_out(self, session: AuthSession) -> None:
+        try:
+            claims = jwt.decode(
+                session.access_token,
+                self._secret,
+                algorithms=["HS256"],
+                audience="authenticated",
+                options={"verify_exp": False},
+            )
+        except jwt.PyJWTError:
+            return
+        with self._pool.connection() as conn:
+            conn.execute("delete from auth.sessions where id = %s", (claims.get("session_id"),))
+
+    def accept_invite(self, token: str, password: str) -> AuthSession:
+        check_password_rules(password)
+        with self._pool.connection() as conn:
+            user = conn.execute(
+                """update auth.users set encrypted_password = %s, email_confirmed_at = now(),
+                   confirmation_token = '', updated_at = now()
+                   where confirmation_token = %s and confirmation_token <> '' and invited_at is not null
+                   returning id, email""",
+                (hash_password(password), _token_hash(token)),
+            ).fetchone()
+            if user is None:
+                raise AuthError(
+                    "This invitation link is not valid any more: ask your administrator for a new one."
+                )
+            return self._start_session(conn, user, None, None)
+
+    def request_password_reset(self, email: str) -> None:
+        token = secrets.token_urlsafe(32)
+        with self._pool.connection() as conn:
+            updated = conn.execute(
+                """update auth.users set recovery_token = %s, recovery_sent_at = now()
+                   where lower(email) = lower(%s) and deleted_at is null returning id""",
+                (_token_hash(token), email.strip()),
+            ).fetchone()
+        if updated is not None:
+            # Dev has no mail server: the link goes to the server log (GoTrue e-mails it in production).
+            log.warning("dev mailbox: password reset link for %s: /auth/reset?token=%s", email, token)
+
+    def reset_password(self, token: str, password: str) -> AuthSession:
+        check_password_rules(password)
+        with self._pool.connection() as conn:
+            user = conn.execute(
+                """update auth.users set encrypted_password = %s, recovery_token = '', updated_at = now()
+                   where recovery_token = %s and recovery_token <> ''
+                     and recovery_sent_at > now() - make_interval(secs => %s)
+                   returning id, email""",
+                (hash_password(password), _token_hash(token), RECOVERY_SECONDS),
+            ).fetchone()
+            if user is None:
+                raise AuthError("This reset link has expired or was already used: ask for a new one.")
+            conn.execute("delete from auth.sessions where user_id = %s", (user["id"],))
+            return self._start_session(conn, user, None, None)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

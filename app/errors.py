@@ -1,0 +1,173 @@
+"""Errors are for people: a friendly page (or a JSON message for the API), never a stack trace.
+
+Database refusals map to what they mean for the caller: an RLS or privilege refusal is 403, a broken
+invariant (check, foreign key) is 422 with the constraint's message, malformed input is 400.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.auth import AuthError
+from app.security import SECURITY_HEADERS
+from app.web import MfaRequired, NoAccess, SignInRequired, render
+
+log = logging.getLogger("nexk.portal")
+
+TITLES = {
+    400: "That request could not be understood",
+    401: "Please sign in",
+    403: "You do not have access to this",
+    404: "Not found",
+    405: "That action is not available here",
+    409: "That conflicts with the current state",
+    413: "That upload is too large",
+    422: "Some fields need fixing",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+    503: "The portal is busy",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_response(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    if _wants_json(request):
+        body: dict[str, Any] = {"detail": message}
+        if errors:
+            body["errors"] = errors
+        return JSONResponse(body, status_code=status, headers=headers)
+    context = {
+        "status": status,
+        "title": TITLES.get(status, "Error"),
+        "message": message,
+        "errors": errors or [],
+    }
+    response = render(request, "error.html", context, status_code=status)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for error in exc.errors():
+        location = [
+            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")
+        ]
+        out.append(
+            {"field": ".".join(location) or "request", "message": str(error.get("msg", "is not valid"))}
+        )
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        if exc.status_code == 404 and message == "Not Found":
+            message = "There is nothing at this address, or you do not have access to it."
+        return error_response(request, exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = _field_errors(exc)
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return error_response(request, 422, f"Please fix: {summary}", errors=errors)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        if _wants_json(request):
+            return error_response(
+                request,
+                401,
+                "Send a valid access token: Authorization: Bearer <token>.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": "/auth/sign-in"})
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/auth/sign-in?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(MfaRequired)
+    async def mfa_required(request: Request, exc: MfaRequired) -> Response:
+        if _wants_json(request):
+            return error_response(
+                request, 403, "NexK staff must use a token from a session that passed MFA (aal2)."
+            )
+        return RedirectResponse("/auth/mfa", status_code=303)
+
+    @app.exception_handler(NoAccess)
+    async def no_access(request: Request, exc: NoAccess) -> Response:
+        return error_response(
+            request,
+            403,
+            "Your account has no active access to myNexK. Ask your administrator to invite you again.",
+        )
+
+    @app.exception_handler(AuthError)
+    async def auth_error(request: Request, exc: AuthError) -> Response:
+        return error_response(request, 401, str(exc))
+
+    @app.exception_handler(psycopg.errors.InsufficientPrivilege)
+    async def refused(request: Request, exc: psycopg.Error) -> Response:
+        return error_response(request, 403, "You are not allowed to make that change.")
+
+    @app.exception_handler(psycopg.errors.CheckViolation)
+    async def check_failed(request: Request, exc: psycopg.Error) -> Response:
+        detail = exc.diag.message_primary or "a value is not allowed"
+        return error_response(request, 422, f"That change was refused: {detail}.")
+
+    @app.exception_handler(psycopg.errors.IntegrityError)
+    async def integrity(request: Request, exc: psycopg.Error) -> Response:
+        return error_response(
+            request, 422, "That refers to something that does not exist or conflicts with it."
+        )
+
+    @app.exception_handler(psycopg.errors.DataError)
+    async def bad_data(request: Request, exc: psycopg.Error) -> Response:
+        log.info("data error on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(
+            request, 400, "A value is malformed or out of range: check the fields and retry."
+        )
+
+    @app.exception_handler(psycopg.errors.QueryCanceled)
+    async def too_slow(request: Request, exc: psycopg.Error) -> Response:
+        return error_response(request, 503, "That took too long: narrow the filters and try again.")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        response = error_response(
+            request,
+            500,
+            "We could not complete that. It has been logged; try again, or contact NexK support.",
+        )
+        # This handler runs outside the middleware stack (Starlette's ServerErrorMiddleware): add them here.
+        for name, value in SECURITY_HEADERS:
+            response.headers[name.decode()] = value.decode()
+        response.headers["cache-control"] = "no-store"
+        return response
+
+
+def http_error(status: int, message: str) -> HTTPException:
+    return HTTPException(status_code=status, detail=message)

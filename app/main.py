@@ -1,0 +1,99 @@
+"""The ASGI application: `create_app()` wires settings, the RLS database, auth and storage; `app` is what
+Vercel and uvicorn serve (`app.main:app`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app import errors
+from app.auth import AuthBackend
+from app.auth.tokens import TokenVerifier
+from app.database import Database
+from app.routes import agent, api, attachments, auth, profile, tickets
+from app.security import SecurityHeadersMiddleware, SignInLimits, require_csrf
+from app.sessions import SessionMiddleware
+from app.settings import Settings, get_settings
+from app.storage import AttachmentStorage, LocalStorage, SupabaseStorage
+from app.timing import ServerTimingMiddleware
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _auth_backend(settings: Settings) -> AuthBackend:
+    if settings.is_prod:
+        from app.auth.supabase import SupabaseAuth
+
+        return SupabaseAuth(settings.supabase_url or "", settings.supabase_publishable_key or "")
+    from app.auth.local import LocalAuth
+
+    if not settings.auth_database_url:
+        raise RuntimeError("the local auth adapter needs auth_database_url (the local owner DSN)")
+    return LocalAuth(
+        settings.auth_database_url,
+        settings.session_secret,
+        access_seconds=settings.access_token_seconds,
+        refresh_seconds=settings.refresh_token_seconds,
+    )
+
+
+def _verifier(settings: Settings) -> TokenVerifier:
+    if settings.is_prod:
+        base = f"{settings.supabase_url}/auth/v1"
+        return TokenVerifier(jwks_url=f"{base}/.well-known/jwks.json", issuer=base)
+    return TokenVerifier(secret=settings.session_secret)
+
+
+def _storage(settings: Settings, database: Database) -> AttachmentStorage:
+    if settings.is_prod:
+        return SupabaseStorage(settings.supabase_url or "", settings.supabase_publishable_key or "")
+    return LocalStorage(settings.uploads_dir, database)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        config = settings or get_settings()
+        database = Database(config.database_url, min_size=config.pool_min_size, max_size=config.pool_max_size)
+        database.open()
+        backend = _auth_backend(config)
+        backend.open()  # type: ignore[attr-defined]
+        app.state.settings = config
+        app.state.database = database
+        app.state.auth = backend
+        app.state.verifier = _verifier(config)
+        app.state.storage = _storage(config, database)
+        app.state.sign_in_limits = SignInLimits()
+        try:
+            yield
+        finally:
+            backend.close()  # type: ignore[attr-defined]
+            database.close()
+
+    app = FastAPI(
+        title="myNexK portal API",
+        version="1.0.0",
+        description="Tickets and messages of NexK IT Solutions' support portal. Every call runs under the "
+        "database's row-level security as the caller identified by the bearer token (a Supabase access token).",
+        lifespan=lifespan,
+        dependencies=[Depends(require_csrf)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    errors.install(app)
+    app.add_middleware(SessionMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ServerTimingMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (auth, tickets, agent, attachments, profile):
+        app.include_router(module.router, include_in_schema=False)
+    app.include_router(api.router)
+    return app
+
+
+app = create_app()

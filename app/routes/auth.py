@@ -1,0 +1,208 @@
+"""Sign-in, the TOTP step (challenge or enrolment), sign-out, invitations and password resets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from app.auth import AuthBackend, AuthError, AuthSession
+from app.queries import audit
+from app.sessions import clear_session_cookies, session_from_cookies, set_session_cookies
+from app.web import STAFF_ROLES, audit_headers, client_ip, render
+
+router = APIRouter()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never an open redirect."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
+        return "/"
+    return target
+
+
+def _backend(request: Request) -> AuthBackend:
+    return request.app.state.auth
+
+
+def _signed_in_response(request: Request, session: AuthSession, target: str) -> Response:
+    settings = request.app.state.settings
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookies(
+        response, session, secure=settings.secure_cookies, refresh_seconds=settings.refresh_token_seconds
+    )
+    return response
+
+
+def _record_sign_in(request: Request, session: AuthSession) -> str | None:
+    """Log the sign-in in audit_log (as the user, with IP and user agent) and return the user's role."""
+    claims = request.app.state.verifier.verify(session.access_token)
+    with request.app.state.database.rls_transaction(claims, headers=audit_headers(request)) as conn:
+        audit.record_sign_in(conn, str(claims.get("session_id")))
+        row = conn.execute("select private.current_app_role() as role").fetchone()
+    return row["role"] if row else None
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    if request.state.claims is None:
+        return RedirectResponse("/auth/sign-in", status_code=303)
+    return RedirectResponse("/tickets", status_code=303)
+
+
+@router.get("/auth/sign-in")
+def sign_in_page(request: Request, next: Annotated[str | None, Query(max_length=2000)] = None) -> Response:
+    return render(request, "auth/sign_in.html", {"next": _safe_next(next), "email": ""})
+
+
+@router.post("/auth/sign-in")
+def sign_in(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    limits = request.app.state.sign_in_limits
+    wait = limits.check(email, client_ip(request))
+    context: dict[str, Any] = {"next": _safe_next(next), "email": email}
+    if wait is not None:
+        context["error"] = f"Too many sign-in attempts. Wait {int(wait // 60) + 1} minute(s) and try again."
+        response = render(request, "auth/sign_in.html", context, status_code=429)
+        response.headers["Retry-After"] = str(int(wait))
+        return response
+    try:
+        session = _backend(request).sign_in_password(
+            email, password, ip=client_ip(request), user_agent=request.headers.get("user-agent")
+        )
+    except AuthError as exc:
+        context["error"] = str(exc)
+        return render(request, "auth/sign_in.html", context, status_code=401)
+    limits.succeeded(email)
+    role = _record_sign_in(request, session)
+    if session.has_totp or role in STAFF_ROLES:
+        return _signed_in_response(request, session, f"/auth/mfa?next={_safe_next(next)}")
+    return _signed_in_response(request, session, _safe_next(next))
+
+
+def _current_session(request: Request) -> AuthSession | None:
+    return session_from_cookies(request)
+
+
+@router.get("/auth/mfa")
+def mfa_page(request: Request, next: Annotated[str | None, Query(max_length=2000)] = None) -> Response:
+    session = _current_session(request)
+    if session is None:
+        return RedirectResponse("/auth/sign-in", status_code=303)
+    if session.aal == "aal2":
+        return RedirectResponse(_safe_next(next), status_code=303)
+    backend = _backend(request)
+    context: dict[str, Any] = {"next": _safe_next(next)}
+    if not backend.has_totp(session):
+        context["enrolment"] = backend.enroll_totp(session)
+    return render(request, "auth/mfa.html", context)
+
+
+@router.post("/auth/mfa")
+def mfa_verify(
+    request: Request,
+    code: Annotated[str, Form(min_length=1, max_length=12)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    session = _current_session(request)
+    if session is None:
+        return RedirectResponse("/auth/sign-in", status_code=303)
+    limits = request.app.state.sign_in_limits
+    wait = limits.check(f"mfa:{session.user_id}", client_ip(request))
+    context: dict[str, Any] = {"next": _safe_next(next)}
+    if wait is not None:
+        context["error"] = f"Too many codes tried. Wait {int(wait // 60) + 1} minute(s) and try again."
+        return render(request, "auth/mfa.html", context, status_code=429)
+    try:
+        upgraded = _backend(request).verify_totp(session, code)
+    except AuthError as exc:
+        context["error"] = str(exc)
+        return render(request, "auth/mfa.html", context, status_code=401)
+    limits.succeeded(f"mfa:{session.user_id}")
+    _record_sign_in(request, upgraded)
+    return _signed_in_response(request, upgraded, _safe_next(next))
+
+
+@router.post("/auth/sign-out")
+async def sign_out(request: Request) -> Response:
+    session = _current_session(request)
+    if session is not None:
+        await run_in_threadpool(_backend(request).sign_out, session)
+    response = RedirectResponse("/auth/sign-in", status_code=303)
+    clear_session_cookies(response, secure=request.app.state.settings.secure_cookies)
+    return response
+
+
+@router.get("/auth/forgot")
+def forgot_page(request: Request) -> Response:
+    return render(request, "auth/forgot.html", {})
+
+
+@router.post("/auth/forgot")
+def forgot(request: Request, email: Annotated[str, Form(min_length=3, max_length=320)]) -> Response:
+    wait = request.app.state.sign_in_limits.check(f"reset:{email}", client_ip(request))
+    if wait is None:
+        _backend(request).request_password_reset(email)
+    # The same answer whether or not the address exists.
+    return render(request, "auth/forgot.html", {"sent": True})
+
+
+@router.get("/auth/reset")
+def reset_page(request: Request, token: Annotated[str, Query(min_length=10, max_length=200)]) -> Response:
+    return render(
+        request, "auth/set_password.html", {"token": token, "action": "/auth/reset", "invite": False}
+    )
+
+
+@router.post("/auth/reset")
+def reset(
+    request: Request,
+    token: Annotated[str, Form(min_length=10, max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    try:
+        session = _backend(request).reset_password(token, password)
+    except AuthError as exc:
+        context = {"token": token, "action": "/auth/reset", "invite": False, "error": str(exc)}
+        return render(request, "auth/set_password.html", context, status_code=400)
+    _record_sign_in(request, session)
+    return _signed_in_response(request, session, "/auth/mfa" if session.has_totp else "/")
+
+
+@router.get("/auth/invite")
+def invite_page(request: Request, token: Annotated[str, Query(min_length=10, max_length=200)]) -> Response:
+    return render(
+        request, "auth/set_password.html", {"token": token, "action": "/auth/invite", "invite": True}
+    )
+
+
+@router.post("/auth/invite")
+def accept_invite(
+    request: Request,
+    token: Annotated[str, Form(min_length=10, max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    try:
+        session = _backend(request).accept_invite(token, password)
+    except AuthError as exc:
+        context = {"token": token, "action": "/auth/invite", "invite": True, "error": str(exc)}
+        return render(request, "auth/set_password.html", context, status_code=400)
+    role = _record_sign_in(request, session)
+    return _signed_in_response(request, session, "/auth/mfa" if role in STAFF_ROLES else "/")

@@ -1,0 +1,207 @@
+"""Ticket screens shared by clients and staff: list, new ticket, the thread, reply, resolve and reopen.
+
+Staff-only controls on the thread (assign, priority, any status, internal notes) post to app.routes.agent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from app import uploads
+from app.filetypes import ALLOWED_DESCRIPTION, RejectedFile
+from app.queries import audit
+from app.queries import tickets as q
+from app.web import is_htmx, render, viewer_transaction
+
+router = APIRouter()
+
+Status = Literal["new", "open", "pending", "resolved", "closed"]
+Priority = Literal["low", "normal", "high", "urgent"]
+SortKey = Literal["updated", "created", "priority"]
+NOT_FOUND = "This ticket does not exist, or you do not have access to it."
+
+
+def list_context(conn: Any, f: q.TicketFilter, role: str, *, with_orgs: bool) -> dict[str, Any]:
+    rows, has_next = q.list_tickets(conn, f, role)
+    orgs = q.organization_names(conn, {r["organization_id"] for r in rows}) if with_orgs else {}
+    return {
+        "tickets": rows,
+        "has_next": has_next,
+        "filter": f,
+        "orgs": orgs,
+        "statuses": q.STATUSES,
+        "priorities": q.PRIORITIES,
+    }
+
+
+@router.get("/tickets")
+def ticket_list(
+    request: Request,
+    status: Annotated[list[Status] | None, Query()] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    q_: Annotated[str, Query(alias="q", max_length=200)] = "",
+    sort: SortKey = "updated",
+    page: Annotated[int, Query(ge=1, le=10000)] = 1,
+) -> Response:
+    f = q.TicketFilter(tuple(status or ()), tuple(priority or ()), q_.strip(), sort, page)
+    with viewer_transaction(request, read_only=True) as (conn, viewer):
+        if viewer.is_staff:
+            return RedirectResponse("/agent/queue", status_code=303)
+        context = list_context(conn, f, viewer.role, with_orgs=False)
+    template = "tickets/_rows.html" if is_htmx(request) else "tickets/list.html"
+    return render(request, template, {"viewer": viewer, "base_path": "/tickets", **context})
+
+
+@router.get("/tickets/new")
+def new_ticket_page(request: Request) -> Response:
+    with viewer_transaction(request, read_only=True) as (_, viewer):
+        pass
+    return render(request, "tickets/new.html", _new_context(viewer))
+
+
+def _new_context(viewer: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "viewer": viewer,
+        "priorities": q.PRIORITIES,
+        "allowed": ALLOWED_DESCRIPTION,
+        "form": {"subject": "", "description": "", "priority": "normal"},
+        **extra,
+    }
+
+
+@router.post("/tickets")
+async def create_ticket(
+    request: Request,
+    subject: Annotated[str, Form(max_length=1000)],
+    description: Annotated[str, Form(max_length=40000)],
+    priority: Annotated[Priority, Form()] = "normal",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    settings = request.app.state.settings
+    form = {"subject": subject, "description": description, "priority": priority}
+    problems = []
+    if not 1 <= len(subject.strip()) <= 200:
+        problems.append("Subject: write a short summary of 1 to 200 characters.")
+    if not 1 <= len(description.strip()) <= 20000:
+        problems.append("Description: describe the problem (1 to 20,000 characters).")
+    try:
+        checked = await uploads.check_files(files, settings.max_attachment_bytes)
+    except RejectedFile as exc:
+        problems.append(f"Attachments: {exc}")
+        checked = []
+
+    def write() -> Response:
+        with viewer_transaction(request) as (conn, viewer):
+            if problems:
+                return render(
+                    request,
+                    "tickets/new.html",
+                    _new_context(viewer, form=form, errors=problems),
+                    status_code=422,
+                )
+            if viewer.organization_id is None:
+                raise HTTPException(
+                    403, "Only client staff open tickets here; NexK staff work from the queue."
+                )
+            ticket = q.create_ticket(
+                conn,
+                organization_id=viewer.organization_id,
+                requester_id=viewer.user_id,
+                subject=subject.strip(),
+                description=description.strip(),
+                priority=priority,
+            )
+            rows = uploads.insert_rows(conn, checked, ticket=ticket, message_id=None, internal=False)
+        uploads.store_bytes(request.app.state.storage, viewer.claims, viewer.access_token, rows)
+        return RedirectResponse(f"/tickets/{ticket['id']}", status_code=303)
+
+    return await run_in_threadpool(write)
+
+
+def thread_context(conn: Any, viewer: Any, ticket: dict[str, Any]) -> dict[str, Any]:
+    messages = q.messages(conn, ticket["id"])
+    files = q.attachments(conn, ticket["id"])
+    people_ids = {ticket["requester_id"], *(m["author_id"] for m in messages)}
+    if ticket["assignee_id"]:
+        people_ids.add(ticket["assignee_id"])
+    context: dict[str, Any] = {
+        "viewer": viewer,
+        "ticket": ticket,
+        "messages": messages,
+        "ticket_files": [a for a in files if a["message_id"] is None],
+        "message_files": {m["id"]: [a for a in files if a["message_id"] == m["id"]] for m in messages},
+        "people": q.people_names(conn, people_ids),
+        "statuses": q.STATUSES,
+        "priorities": q.PRIORITIES,
+        "allowed": ALLOWED_DESCRIPTION,
+        "organization": q.organization_names(conn, {ticket["organization_id"]}).get(
+            ticket["organization_id"], ""
+        ),
+    }
+    if viewer.is_staff:
+        context["staff"] = q.assignable_staff(conn)
+    return context
+
+
+@router.get("/tickets/{ticket_id}")
+def ticket_thread(request: Request, ticket_id: uuid.UUID) -> Response:
+    with viewer_transaction(request) as (conn, viewer):
+        ticket = q.get_ticket(conn, ticket_id)
+        if ticket is None:
+            raise HTTPException(404, NOT_FOUND)
+        audit.record_read(conn, "tickets", ticket_id)
+        context = thread_context(conn, viewer, ticket)
+    return render(request, "tickets/thread.html", context)
+
+
+@router.post("/tickets/{ticket_id}/messages")
+async def reply(
+    request: Request,
+    ticket_id: uuid.UUID,
+    body: Annotated[str, Form(max_length=40000)],
+    internal: Annotated[bool, Form()] = False,
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    settings = request.app.state.settings
+    problems = []
+    if not 1 <= len(body.strip()) <= 20000:
+        problems.append("Message: write a reply of 1 to 20,000 characters.")
+    try:
+        checked = await uploads.check_files(files, settings.max_attachment_bytes)
+    except RejectedFile as exc:
+        problems.append(f"Attachments: {exc}")
+        checked = []
+
+    def write() -> Response:
+        with viewer_transaction(request) as (conn, viewer):
+            ticket = q.get_ticket(conn, ticket_id)
+            if ticket is None:
+                raise HTTPException(404, NOT_FOUND)
+            if problems:
+                context = thread_context(conn, viewer, ticket) | {"errors": problems, "draft": body}
+                return render(request, "tickets/thread.html", context, status_code=422)
+            is_internal = bool(internal and viewer.is_staff)
+            message = q.add_message(conn, ticket_id, body.strip(), is_internal)
+            rows = uploads.insert_rows(
+                conn, checked, ticket=ticket, message_id=message["id"], internal=is_internal
+            )
+        uploads.store_bytes(request.app.state.storage, viewer.claims, viewer.access_token, rows)
+        return RedirectResponse(f"/tickets/{ticket_id}#message-{message['id']}", status_code=303)
+
+    return await run_in_threadpool(write)
+
+
+@router.post("/tickets/{ticket_id}/status")
+def change_status(request: Request, ticket_id: uuid.UUID, status: Annotated[Status, Form()]) -> Response:
+    """Clients resolve or reopen (the database's guard refuses anything else); staff set any status."""
+    with viewer_transaction(request) as (conn, _viewer):
+        updated = q.update_ticket(conn, ticket_id, {"status": status})
+        if updated is None:
+            raise HTTPException(404, NOT_FOUND)
+    return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)

@@ -1,0 +1,169 @@
+"""Web security: response headers, CSRF tokens, and the sign-in rate limiter.
+
+- Headers: a CSP with no 'unsafe-inline' (scripts and styles are files under /static, htmx is vendored),
+  `frame-ancestors 'none'`, HSTS, nosniff, a strict referrer policy, and no caching of personal pages.
+- CSRF: signed double-submit. The `nexk_csrf` cookie holds `nonce.hmac(nonce)`; every state-changing request
+  must echo it in the `csrf_token` form field or the `X-CSRF-Token` header (htmx sends the header). The JSON
+  API takes only bearer tokens (no ambient cookie credentials), so it needs no CSRF token.
+- Rate limiting: a sliding window per account and per client IP for sign-in and MFA attempts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi import HTTPException, Request
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", CSP.encode()),
+    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
+
+
+class SecurityHeadersMiddleware:
+    """Pure ASGI (cheaper than BaseHTTPMiddleware): adds the headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                if not is_static and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# -- CSRF ---------------------------------------------------------------------------------------------------
+CSRF_COOKIE = "nexk_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _sign(secret: str, nonce: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_csrf_token(secret: str) -> str:
+    nonce = secrets.token_urlsafe(18)
+    return f"{nonce}.{_sign(secret, nonce)}"
+
+
+def csrf_token_is_valid(secret: str, cookie: str | None, submitted: str | None) -> bool:
+    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+        return False
+    nonce, _, signature = cookie.partition(".")
+    return bool(nonce) and hmac.compare_digest(signature, _sign(secret, nonce))
+
+
+async def require_csrf(request: Request) -> None:
+    """Dependency on every browser route: an unsafe method must carry the cookie's token back."""
+    if request.method not in UNSAFE_METHODS or request.url.path.startswith("/api/"):
+        return
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()  # cached by Starlette: the route reads the same parsed form
+        value = form.get(CSRF_FIELD)
+        submitted = value if isinstance(value, str) else None
+    secret = request.app.state.settings.session_secret
+    if not csrf_token_is_valid(secret, request.cookies.get(CSRF_COOKIE), submitted):
+        raise HTTPException(
+            status_code=403,
+            detail="This form expired or came from another site: reload the page and try again.",
+        )
+
+
+# -- Rate limiting ------------------------------------------------------------------------------------------
+class RateLimiter:
+    """Sliding-window counters in this process (GoTrue adds its own limits in production)."""
+
+    def __init__(
+        self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> float | None:
+        """Record an attempt; returns None when allowed, else the seconds until the next one is."""
+        now = self._clock()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return max(1.0, hits[0] + self.window - now)
+            hits.append(now)
+            if len(self._hits) > 50_000:  # bound memory under a spray of distinct keys
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
+            return None
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._hits.pop(key, None)
+
+
+class SignInLimits:
+    """Per account: 5 attempts per 5 minutes; per IP: 20 per 5 minutes. Both must allow the attempt."""
+
+    def __init__(self, per_account: int = 5, per_ip: int = 20, window_seconds: float = 300) -> None:
+        self.account = RateLimiter(per_account, window_seconds)
+        self.ip = RateLimiter(per_ip, window_seconds)
+
+    def check(self, account: str, ip: str) -> float | None:
+        wait_ip = self.ip.hit(f"ip:{ip}")
+        wait_account = self.account.hit(f"account:{account.strip().lower()}")
+        waits = [w for w in (wait_ip, wait_account) if w is not None]
+        return max(waits) if waits else None
+
+    def succeeded(self, account: str) -> None:
+        self.account.reset(f"account:{account.strip().lower()}")

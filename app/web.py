@@ -1,0 +1,156 @@
+"""What every screen needs: the signed-in viewer, its RLS transaction, and template rendering.
+
+`viewer_transaction(request)` is how a route reaches data: it opens the request's RLS transaction (through
+app.database), loads who the caller is, and enforces the portal-level rules that are not row rules: signed
+in, an active profile, and staff only at aal2 ("staff reach no page before aal2").
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from psycopg import Connection
+from starlette.responses import Response
+
+from app.queries import profiles
+
+STAFF_ROLES = ("agent", "admin")
+CLIENT_ROLES = ("client_member", "client_admin")
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _datetime(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _size(value: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if value < 1024 or unit == "MB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024  # type: ignore[assignment]
+    return str(value)
+
+
+def _page_url(base: str, f: Any, page: int) -> str:
+    """The list URL for another page with the same filters."""
+    params: list[tuple[str, str]] = [("status", s) for s in f.statuses] + [
+        ("priority", p) for p in f.priorities
+    ]
+    if f.search:
+        params.append(("q", f.search))
+    if getattr(f, "organization_id", None):
+        params.append(("organization", str(f.organization_id)))
+    if getattr(f, "assigned_to_me", False):
+        params.append(("mine", "true"))
+    params += [("sort", f.sort), ("page", str(page))]
+    return f"{base}?{urlencode(params)}"
+
+
+templates.env.globals["page_url"] = _page_url
+templates.env.filters["dt"] = _datetime
+templates.env.filters["size"] = _size
+
+
+class SignInRequired(Exception):
+    """No (valid) session: browsers go to the sign-in page, the API answers 401."""
+
+
+class MfaRequired(Exception):
+    """A staff session at aal1: it must pass the TOTP step first."""
+
+
+class NoAccess(Exception):
+    """Signed in, but no active profile (deactivated, erased, or never invited)."""
+
+
+@dataclass
+class Viewer:
+    claims: dict[str, Any]
+    access_token: str
+    role: str
+    profile: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return uuid.UUID(str(self.claims["sub"]))
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def organization_id(self) -> uuid.UUID | None:
+        return self.profile.get("organization_id")
+
+    @property
+    def name(self) -> str:
+        return f"{self.profile.get('first_name') or ''} {self.profile.get('surname') or ''}".strip()
+
+    @property
+    def theme(self) -> str:
+        return self.profile.get("theme") or "system"
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address: Vercel's first X-Forwarded-For hop in production, the socket peer otherwise."""
+    candidate = request.client.host if request.client else ""
+    if request.app.state.settings.is_prod:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        candidate = forwarded or candidate
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return ""  # e.g. the test client's "testclient": logged as no address rather than a wrong one
+
+
+def audit_headers(request: Request) -> dict[str, str]:
+    """`request.headers` for the transaction, as PostgREST would set them (what the audit log reads)."""
+    return {"x-forwarded-for": client_ip(request), "user-agent": request.headers.get("user-agent", "")[:512]}
+
+
+@contextmanager
+def claims_transaction(
+    request: Request, claims: dict[str, Any], access_token: str, *, read_only: bool = False
+) -> Iterator[tuple[Connection[Any], Viewer]]:
+    database = request.app.state.database
+    with database.rls_transaction(claims, read_only=read_only, headers=audit_headers(request)) as conn:
+        me = profiles.me(conn)
+        role = me.get("app_role")
+        if role is None:
+            raise NoAccess
+        if role in STAFF_ROLES and claims.get("aal") != "aal2":
+            raise MfaRequired
+        yield conn, Viewer(claims=claims, access_token=access_token, role=role, profile=me)
+
+
+@contextmanager
+def viewer_transaction(
+    request: Request, *, read_only: bool = False
+) -> Iterator[tuple[Connection[Any], Viewer]]:
+    claims = request.state.claims
+    if claims is None:
+        raise SignInRequired
+    with claims_transaction(request, claims, request.state.access_token, read_only=read_only) as pair:
+        yield pair
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> Response:
+    ctx = {"csrf_token": getattr(request.state, "csrf_token", ""), "viewer": None, **(context or {})}
+    return templates.TemplateResponse(request, template, ctx, status_code=status_code)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"

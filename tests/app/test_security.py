@@ -1,0 +1,169 @@
+"""Security plumbing: headers on every response, cookies, CSRF, refresh, rate limits, friendly errors, and the
+request model (authenticator login, transaction-local claims that never leak across pooled connections)."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from portal_testkit import World, csrf_of, sign_in
+
+from app.database import Database
+from app.security import RateLimiter, csrf_token_is_valid, new_csrf_token
+from app.settings import Settings
+
+
+@pytest.mark.parametrize(
+    "path", ["/auth/sign-in", "/tickets", "/api/tickets", "/static/portal.css", "/nowhere"]
+)
+def test_every_response_carries_the_security_headers(portal: TestClient, path: str) -> None:
+    headers = portal.get(path, follow_redirects=False).headers
+    csp = headers["content-security-policy"]
+    assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert headers["strict-transport-security"].startswith("max-age=")
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+def test_templates_contain_no_inline_script_or_style(portal: TestClient) -> None:
+    page = portal.get("/auth/sign-in").text
+    assert "<script>" not in page and "style=" not in page and "<style" not in page
+
+
+def test_session_cookies_are_httponly_samesite_and_secure(portal_settings: Settings, world: World) -> None:
+    from app.main import create_app
+
+    secure = portal_settings.model_copy(update={"secure_cookies": True})
+    with TestClient(
+        create_app(secure), base_url="https://testserver", raise_server_exceptions=False
+    ) as client:
+        sign_in(client, world.people["member_a"])
+        response = client.post(
+            "/auth/sign-in",
+            data={
+                "email": world.people["member_a"].email,
+                "password": "correct horse battery",
+                "csrf_token": csrf_of(client),
+            },
+            follow_redirects=False,
+        )
+        cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
+        assert len(cookies) == 2
+        for cookie in cookies:
+            lowered = cookie.lower()
+            assert "httponly" in lowered and "secure" in lowered and "samesite=lax" in lowered
+
+
+def _replace_cookie(client: TestClient, name: str, value: str) -> None:
+    domain = next(c.domain for c in client.cookies.jar if c.name == name)
+    client.cookies.set(name, value, domain=domain, path="/")
+
+
+def test_expired_access_token_is_refreshed_transparently(portal: TestClient, world: World) -> None:
+    sign_in(portal, world.people["member_a"])
+    _replace_cookie(portal, "nexk_access", "expired.or.garbage")
+    response = portal.get("/tickets")
+    assert response.status_code == 200 and "Printer on fire" in response.text
+    assert portal.cookies["nexk_access"] != "expired.or.garbage"
+
+
+def test_a_replayed_refresh_token_ends_the_session(portal: TestClient, world: World) -> None:
+    sign_in(portal, world.people["member_a"])
+    old_refresh = portal.cookies["nexk_refresh"]
+    _replace_cookie(portal, "nexk_access", "x")
+    assert portal.get("/tickets").status_code == 200  # rotates the refresh token
+    _replace_cookie(portal, "nexk_access", "x")
+    _replace_cookie(portal, "nexk_refresh", old_refresh)
+    assert portal.get("/tickets", follow_redirects=False).status_code == 303
+
+
+def test_csrf_token_from_another_secret_is_rejected() -> None:
+    token = new_csrf_token("a" * 40)
+    assert csrf_token_is_valid("a" * 40, token, token)
+    assert not csrf_token_is_valid("b" * 40, token, token)
+    assert not csrf_token_is_valid("a" * 40, token, new_csrf_token("a" * 40))
+
+
+def test_rate_limiter_allows_again_after_the_window() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2, 60, clock=lambda: now[0])
+    assert limiter.hit("k") is None and limiter.hit("k") is None
+    assert limiter.hit("k") == pytest.approx(60)
+    now[0] = 61
+    assert limiter.hit("k") is None
+
+
+def test_server_errors_render_a_friendly_page_without_a_traceback(
+    portal: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.queries import tickets
+
+    def explode(*_: object, **__: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(tickets, "list_tickets", explode)
+    sign_in(portal, world.people["member_a"])
+    response = portal.get("/tickets")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_open_redirects_are_not_followed_after_sign_in(portal: TestClient, world: World) -> None:
+    response = portal.post(
+        "/auth/sign-in",
+        data={
+            "email": world.people["member_a"].email,
+            "password": "correct horse battery",
+            "next": "//evil.example/",
+            "csrf_token": csrf_of(portal),
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/"
+
+
+def test_the_pool_refuses_a_login_that_bypasses_rls(database: str) -> None:
+    owner = Database(database, min_size=1, max_size=1)
+    with pytest.raises(RuntimeError, match="authenticator"):
+        owner.open()
+    owner.close()
+
+
+def test_claims_are_transaction_local_and_never_leak_to_the_next_request(
+    portal_settings: Settings, world: World
+) -> None:
+    """Invariant: after an RLS transaction ends, the pooled connection is back to `authenticator` with no claims."""
+    database = Database(portal_settings.database_url, min_size=1, max_size=1)
+    database.open()
+    try:
+        with database.rls_transaction(world.people["member_a"].claims()) as conn:
+            assert conn.execute("select current_user as u").fetchone()["u"] == "authenticated"
+        with database._pool.connection() as conn:  # the same single connection, outside any RLS transaction
+            row = conn.execute(
+                "select current_user as u, current_setting('request.jwt.claims', true) as c"
+            ).fetchone()
+        assert row["u"] == "authenticator" and not row["c"]
+        with database.rls_transaction(None) as conn:
+            assert conn.execute("select current_user as u").fetchone()["u"] == "anon"
+            assert json.loads(
+                conn.execute("select current_setting('request.jwt.claims') as c").fetchone()["c"]
+            ) == {"role": "anon"}
+    finally:
+        database.close()
+
+
+def test_get_pages_run_in_read_only_transactions(portal_settings: Settings, world: World) -> None:
+    database = Database(portal_settings.database_url, min_size=1, max_size=1)
+    database.open()
+    try:
+        with (
+            pytest.raises(psycopg.errors.ReadOnlySqlTransaction),
+            database.rls_transaction(world.people["admin_a"].claims(), read_only=True) as conn,
+        ):
+            conn.execute("update public.tickets set priority = 'low'")
+    finally:
+        database.close()
