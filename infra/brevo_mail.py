@@ -17,6 +17,7 @@ from infra.providers.brevo import DomainAuthentication, Sender, SenderDomain, Tr
 from infra.settings import StackSettings
 
 WEBHOOK_PATH = "/api/webhooks/brevo"
+CRON_PATH = "/api/cron/notifications"  # vercel.json "crons": the notifications worker, every 5 minutes
 
 
 @dataclass(frozen=True)

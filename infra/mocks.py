@@ -7,7 +7,8 @@ policy run all build on this, so they see exactly what `pulumi up` would declare
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ def _fake_outputs(args: MockResourceArgs) -> dict[str, Any]:
             "db_host": host,
             "db_port": 6543,
             "pool_mode": "transaction",
+            # checkov:skip=CKV_SECRET_4: fake database_url output of the mocked pooler (user postgres.mockref, password pw)
             "database_url": f"postgresql://postgres.mockref:pw@{host}:6543/postgres",
             "session_database_url": f"postgresql://postgres.mockref:pw@{host}:5432/postgres",
         }
@@ -162,6 +164,25 @@ def stack_config(stack: str, root: Path = REPO_ROOT) -> tuple[dict[str, Any], se
     return config, secret_keys, missing
 
 
+@contextmanager
+def _pickler_restored() -> Iterator[None]:
+    """Undo what pulumi.dynamic.serialize_provider leaves behind on `pickle._Pickler`.
+
+    Each dynamic resource's serialization wraps `_Pickler._batch_setitems` in one more sorting layer and never
+    restores it (pulumi 3.272 only restores `pickle.Pickler`). One `pulumi up` declares a few dozen dynamic
+    resources, but a test process runs the program for every stack many times, and the pile of wrappers ends
+    in a RecursionError. Restoring the originals after each run keeps every run as deep as a real one.
+    """
+    import pickle
+
+    saved = {name: vars(pickle._Pickler)[name] for name in ("_batch_setitems", "save_dict")}
+    try:
+        yield
+    finally:
+        for name, original in saved.items():
+            setattr(pickle._Pickler, name, original)
+
+
 def run_program(
     stack: str,
     config: Mapping[str, Any],
@@ -186,7 +207,8 @@ def run_program(
     def declare() -> None:
         (build or build_program)(settings)
 
-    declare()
+    with _pickler_restored():
+        declare()
     return MockRun(stack=stack, settings=settings, resources=list(mocks.resources))
 
 

@@ -2,6 +2,7 @@
 
 Brevo SMTP relay ............................ -> Supabase Auth SMTP settings
 Supabase URL, publishable key, pooler URL ... -> Vercel environment variables (secrets sensitive)
+nexk_notifier URL, Brevo send key, cron secret -> Vercel variables of the notifications cron and webhook
 Brevo domain-authentication records ......... -> Vercel DNS records, or the `dnsRecords` output
 portal domain ............................... -> Vercel ProjectDomain, Supabase site_url and redirects
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_random as random
 
-from infra.brevo_mail import WEBHOOK_PATH, BrevoMail
+from infra.brevo_mail import CRON_PATH, WEBHOOK_PATH, BrevoMail
 from infra.dns_records import DnsPublication, publish_dns
 from infra.settings import NAMESPACE, StackSettings
 from infra.supabase_platform import SupabasePlatform
@@ -39,6 +40,10 @@ def build(settings: StackSettings) -> Stack:
     webhook_token = pulumi.Output.secret(
         random.RandomPassword("brevo-webhook-token", length=48, special=False).result
     )
+    notifier_password = pulumi.Output.secret(
+        random.RandomPassword("notifier-db-password", length=40, special=False).result
+    )
+    cron_secret = pulumi.Output.secret(random.RandomPassword("cron-secret", length=48, special=False).result)
 
     mail = BrevoMail(
         "mail",
@@ -46,7 +51,13 @@ def build(settings: StackSettings) -> Stack:
         smtp_key=config.require_secret("brevoSmtpKey"),
         webhook_token=webhook_token,
     )
-    supabase = SupabasePlatform("database", settings, db_password=db_password, smtp=mail.smtp_relay)
+    supabase = SupabasePlatform(
+        "database",
+        settings,
+        db_password=db_password,
+        notifier_password=notifier_password,
+        smtp=mail.smtp_relay,
+    )
     portal = VercelPortal(
         "portal",
         settings,
@@ -67,6 +78,23 @@ def build(settings: StackSettings) -> Stack:
                 mail.template_ids.apply(lambda ids: json.dumps(ids, sort_keys=True)),
                 sensitive=False,
                 comment="template name -> Brevo template id",
+            ),
+            # The notifications worker (Vercel Cron) and the Brevo webhook; docs/notifications.md.
+            "BREVO_API_KEY": EnvVar(
+                config.require_secret("brevoTransactionalApiKey"),
+                sensitive=True,
+                comment="Brevo key restricted to transactional e-mail (sending only)",
+            ),
+            "NEXK_WORKER_DATABASE_URL": EnvVar(
+                supabase.worker_database_url,
+                sensitive=True,
+                comment="role nexk_notifier (no BYPASSRLS), only for the cron and webhook routes",
+            ),
+            "CRON_SECRET": EnvVar(
+                cron_secret, sensitive=True, comment=f"bearer token Vercel Cron sends to {CRON_PATH}"
+            ),
+            "NEXK_PORTAL_URL": EnvVar(
+                f"https://{settings.portal.domain}", sensitive=False, comment="links in e-mails"
             ),
         },
     )

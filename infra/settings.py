@@ -29,6 +29,12 @@ PRODUCTION_STACK = "prod"
 # Config secrets the program reads; each must be set with `pulumi config set --secret`.
 REQUIRED_SECRETS = {
     "brevoSmtpKey": "the Brevo SMTP key (Brevo > SMTP & API > SMTP keys), used by Supabase Auth's SMTP",
+    # Not `brevoApiKey`: that one is the account-wide key the providers manage Brevo with; the portal gets a
+    # key of its own that can only send, so a leaked Vercel variable cannot change templates or webhooks.
+    "brevoTransactionalApiKey": (
+        "a Brevo API v3 key restricted to transactional e-mail (Brevo > SMTP & API > API keys, permissions: "
+        "Transactional emails only), given to the portal as BREVO_API_KEY"
+    ),
 }
 # Read by the dynamic providers in configure(); optional because the vendors' environment variables also work.
 OPTIONAL_SECRETS = {

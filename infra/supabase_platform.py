@@ -1,7 +1,9 @@
 """SupabasePlatform: the portal's database and authentication at Supabase Inc., pinned to Frankfurt.
 
 One project per stack, with its auth settings (invitation only, TOTP MFA, SMTP through Brevo), SSL enforcement,
-network restrictions, PITR in production, the transaction-mode pooler URL for the portal and the migrations.
+network restrictions, PITR in production, the transaction-mode pooler URL for the portal, the migrations and
+the password of the notifications role `nexk_notifier` (created by db/schema/0203, no BYPASSRLS), whose own
+pooler URL is the worker's NEXK_WORKER_DATABASE_URL.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import pulumi
 
 from infra.brevo_mail import SmtpRelay
+from infra.providers.database_role import DatabaseRolePassword, role_database_url
 from infra.providers.migrations import DatabaseMigrations, file_checksums
 from infra.providers.supabase import (
     AuthSettings,
@@ -22,6 +25,7 @@ from infra.providers.supabase import (
 from infra.settings import StackSettings
 
 AUTH_CALLBACK_PATHS = ("/auth/callback", "/auth/confirm")
+NOTIFIER_ROLE = "nexk_notifier"  # db/schema/0203_notifier_role.sql
 
 
 def auth_settings(settings: StackSettings, smtp: SmtpRelay) -> dict[str, object]:
@@ -54,6 +58,7 @@ class SupabasePlatform(pulumi.ComponentResource):
         settings: StackSettings,
         *,
         db_password: pulumi.Output[str],
+        notifier_password: pulumi.Output[str],
         smtp: SmtpRelay,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -98,7 +103,23 @@ class SupabasePlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.ssl, self.network]),
         )
 
+        # The role exists once the migrations ran; its password is set after them, through the same URL.
+        self.notifier_password = DatabaseRolePassword(
+            "notifier-role-password",
+            project_ref=ref,
+            database_url=pulumi.Output.secret(self.pooler.session_database_url),
+            role=NOTIFIER_ROLE,
+            password=notifier_password,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migrations]),
+        )
+
         self.api_url: pulumi.Output[str] = self.project.api_url
         self.database_url: pulumi.Output[str] = pulumi.Output.secret(self.pooler.database_url)
+        # Transaction mode like the portal; depends on the password resource so the URL works once published.
+        self.worker_database_url: pulumi.Output[str] = pulumi.Output.secret(
+            pulumi.Output.all(self.pooler.database_url, notifier_password, self.notifier_password.id).apply(
+                lambda values: role_database_url(values[0], NOTIFIER_ROLE, values[1])
+            )
+        )
         self.publishable_api_key: pulumi.Output[str] = self.publishable_key.api_key
         self.register_outputs({"ref": ref, "region": self.project.region, "apiUrl": self.api_url})

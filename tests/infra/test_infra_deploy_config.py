@@ -40,8 +40,25 @@ def test_every_notification_exists_in_english_french_and_dutch_with_the_same_par
     for template in templates:
         by_notification.setdefault(template.notification, {})[template.language] = template.params
 
-    assert len(by_notification) == 5
+    assert set(by_notification) == {
+        "ticket_created",
+        "ticket_created_agent",
+        "agent_reply",
+        "status_changed",
+        "ticket_resolved",
+        "sla_at_risk",
+        "sla_breach",
+    }
     for languages in by_notification.values():
         assert set(languages) == {"en", "fr", "nl"}
         assert len(set(languages.values())) == 1
     assert all(t.html.startswith("<!doctype html>") and f'lang="{t.language}"' in t.html for t in templates)
+
+
+def test_vercel_cron_calls_the_notifications_route_every_five_minutes() -> None:
+    from app.notifications.cron import CRON_PATH
+    from infra.brevo_mail import CRON_PATH as INFRA_CRON_PATH
+
+    config = json.loads((ROOT / "vercel.json").read_text())
+    assert config["crons"] == [{"path": CRON_PATH, "schedule": "*/5 * * * *"}]
+    assert INFRA_CRON_PATH == CRON_PATH

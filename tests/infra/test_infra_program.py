@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from compliance.subprocessors import load_register
-from infra.mocks import MockRun, run_program, run_stack, stack_config
+from infra.mocks import MOCK_SECRET, MockRun, run_program, run_stack, stack_config
 from infra.resource_types import (
     BREVO_DOMAIN,
     SUPABASE_AUTH,
     SUPABASE_MIGRATIONS,
     SUPABASE_PITR,
     SUPABASE_PROJECT,
+    SUPABASE_ROLE_PASSWORD,
     SUPABASE_SSL,
     VERCEL_DNS,
     VERCEL_DOMAIN,
@@ -19,7 +20,7 @@ from infra.resource_types import (
     VERCEL_PROJECT,
     subprocessor_of,
 )
-from infra.settings import REPO_ROOT
+from infra.settings import REPO_ROOT, read_stack_file
 
 STACKS = ("dev", "staging", "prod")
 DOMAINS = {"dev": "my-dev.nexk-it.com", "staging": "my-staging.nexk-it.com", "prod": "my.nexk-it.com"}
@@ -44,8 +45,8 @@ def test_each_stack_declares_one_of_every_component_and_resource(run: MockRun) -
         "nexk:mail:BrevoMail",
     ]
     assert (
-        len(run.of_type("pulumi-python:dynamic/brevo:TransactionalTemplate")) == 15
-    )  # 5 notifications x en/fr/nl
+        len(run.of_type("pulumi-python:dynamic/brevo:TransactionalTemplate")) == 21
+    )  # 7 notifications x en/fr/nl
 
 
 def test_supabase_lives_in_frankfurt_and_vercel_functions_only_in_fra1(run: MockRun) -> None:
@@ -134,6 +135,71 @@ def test_migrations_carry_the_checksum_of_every_migration_and_policy_file(run: M
 def test_only_production_has_point_in_time_recovery_and_deletion_protection(run: MockRun) -> None:
     pitr = run.of_type(SUPABASE_PITR)
     assert [p.get("variant") for p in pitr] == (["pitr_7"] if run.stack == "prod" else [])
+
+
+def test_every_stack_states_its_backup_posture_and_every_stack_needing_pitr_provisions_it(
+    run: MockRun,
+) -> None:
+    """The register's "encrypted backups" measure promises point-in-time recovery for production data: every
+    stack whose Supabase project is production (what the policy pack's supabase-pitr-in-production checks)
+    provisions the PITR add-on with the variant its stack file names, and every other stack says in its stack
+    file that it has none (`pitr: null`), so no stack's backup posture is an unstated default."""
+    config, _ = read_stack_file(run.stack)
+    assert "pitr" in config["nexk:supabase"], (
+        f"Pulumi.{run.stack}.yaml must state supabase.pitr (null or a variant)"
+    )
+    stated = config["nexk:supabase"]["pitr"]
+    (project,) = run.of_type(SUPABASE_PROJECT)
+    pitr = run.of_type(SUPABASE_PITR)
+    if project.get("environment") == "prod":
+        assert stated in ("pitr_7", "pitr_14", "pitr_28")
+        assert [p.get("variant") for p in pitr] == [stated]
+    else:
+        assert stated is None
+        assert pitr == []
+
+
+def test_the_notifications_cron_and_webhook_get_their_credentials_as_sensitive_wired_variables(
+    run: MockRun,
+) -> None:
+    from app.notifications.cron import CRON_SECRET_VAR, REQUIRED_VARS
+
+    brevo_key, worker_url, cron_secret, portal_url = (
+        env_var(run, "BREVO_API_KEY"),
+        env_var(run, "NEXK_WORKER_DATABASE_URL"),
+        env_var(run, CRON_SECRET_VAR),
+        env_var(run, "NEXK_PORTAL_URL"),
+    )
+    for var in (brevo_key, worker_url, cron_secret):
+        assert var.get("sensitive") is True and var.is_secret("value")
+        assert var.get("targets") == ["production", "preview"]
+    # The transactional-only key from config, never the providers' account-wide brevoApiKey.
+    assert brevo_key.get("value") == MOCK_SECRET
+    assert cron_secret.get("value") == "generated-cron-secret"
+    # The pooler (transaction mode) with the notifier role's generated password, not the owner's.
+    assert worker_url.get("value") == (
+        "postgresql://nexk_notifier.mockref:generated-notifier-db-password"
+        "@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
+    )
+    assert portal_url.get("value") == f"https://{DOMAINS[run.stack]}" and portal_url.get("sensitive") is False
+    declared = {r.get("key") for r in run.of_type(VERCEL_ENV)}
+    assert set(REQUIRED_VARS) <= declared  # everything the cron entry point refuses to run without
+    # The policy pack's vercel-secrets-sensitive would also stop them if someone made them plain.
+    from infra.policy.policies import SECRET_NAME
+
+    assert all(
+        SECRET_NAME.search(key) for key in ("BREVO_API_KEY", "NEXK_WORKER_DATABASE_URL", CRON_SECRET_VAR)
+    )
+
+
+def test_the_notifier_role_password_is_generated_secret_and_set_after_the_migrations(run: MockRun) -> None:
+    (password,) = run.of_type(SUPABASE_ROLE_PASSWORD)
+    assert password.get("role") == "nexk_notifier"
+    assert password.get("password") == "generated-notifier-db-password"
+    assert password.is_secret("password") and password.is_secret("database_url")
+    assert password.get("database_url").endswith(":5432/postgres")  # session mode, like the migrations
+    owner = env_var(run, "DATABASE_URL").get("value")
+    assert "generated-notifier-db-password" not in owner
 
 
 def test_no_resource_belongs_to_an_unregistered_subprocessor(run: MockRun) -> None:

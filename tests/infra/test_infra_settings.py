@@ -10,8 +10,8 @@ import yaml
 
 from infra.settings import REPO_ROOT, SettingsError, load_stack_settings, parse_settings, read_stack_file
 
-SMTP_KEY = {"nexk:brevoSmtpKey": "k"}
-SECRET = {"nexk:brevoSmtpKey"}
+SMTP_KEY = {"nexk:brevoSmtpKey": "k", "nexk:brevoTransactionalApiKey": "t"}
+SECRET = {"nexk:brevoSmtpKey", "nexk:brevoTransactionalApiKey"}
 
 
 def prod_config() -> dict:
@@ -96,9 +96,22 @@ def test_a_missing_secret_is_named_with_how_to_set_it() -> None:
         parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")
 
 
+def test_a_missing_transactional_brevo_key_for_the_portal_is_named_with_how_to_set_it() -> None:
+    config = prod_config()
+    del config["nexk:brevoTransactionalApiKey"]
+
+    with pytest.raises(
+        SettingsError,
+        match=r"nexk:brevoTransactionalApiKey is missing; expected a Brevo API v3 key restricted to "
+        r"transactional e-mail.*pulumi config set --secret brevoTransactionalApiKey",
+    ):
+        parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")
+
+
 def test_encrypted_values_in_a_stack_file_count_as_secrets(tmp_path: Path) -> None:
     document = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
     document["config"]["nexk:brevoSmtpKey"] = {"secure": "v1:abc=="}
+    document["config"]["nexk:brevoTransactionalApiKey"] = {"secure": "v1:def=="}
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
 
     settings = load_stack_settings("dev", root=tmp_path)
