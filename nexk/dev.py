@@ -10,27 +10,29 @@ from __future__ import annotations
 import os
 
 from rich.console import Console
-from rich.table import Table
 
 from db import migrate as runner
 from db.cluster import LocalCluster, free_port
 from db.connection import external_url
 from nexk.errors import NexkError
 
-console = Console()
+console = Console(soft_wrap=True)  # long secrets and URLs stay on one line, whole
 
 
 def _print_logins(world: object, url: str) -> None:
-    table = Table("role", "email", "password", "TOTP secret (staff)", title="Demo logins")
+    # Plain lines, never a table: a password or TOTP secret must not be truncated by a narrow terminal.
+    console.print("[bold]Demo logins[/] (generated for this machine, kept in .nexk/demo-logins.json):")
     for login in world.logins:
-        table.add_row(login.role, login.email, login.password, login.totp_secret or "")
-    console.print(table)
+        console.print(f"  {login.role:<14} {login.email}  password: {login.password}", highlight=False)
+        if login.totp_secret:
+            console.print(f"  {'':<14} TOTP secret: {login.totp_secret}  ({login.totp_uri})", highlight=False)
     console.print(f"\nThe portal: [bold]{url}[/]   (Ctrl-C stops it and the database)")
 
 
 def run(host: str = "127.0.0.1", port: int | None = None) -> None:
     import uvicorn
 
+    from app.notifications.cli import start_background_worker
     from db.seed.demo import ensure_demo_world
 
     cluster = None if external_url() else LocalCluster()
@@ -48,8 +50,14 @@ def run(host: str = "127.0.0.1", port: int | None = None) -> None:
         )
         world = ensure_demo_world(url)
         port = port or int(os.environ.get("NEXK_PORTAL_PORT", 0)) or free_port(8000)
+        os.environ.setdefault("NEXK_PORTAL_URL", f"http://{host}:{port}")
+        stop_worker = start_background_worker()  # e-mails land in the mail sink (/dev/mail, admins)
         _print_logins(world, f"http://{host}:{port}/")
+        console.print(
+            f"Notifications: delivered to the local mail sink, listed at http://{host}:{port}/dev/mail"
+        )
         uvicorn.run("app.main:app", host=host, port=port, log_level="info")
+        stop_worker.set()
     except KeyboardInterrupt:
         pass
     except NexkError:

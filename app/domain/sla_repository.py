@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 
 from app.domain.calendar import BusinessCalendar, CalendarError
 from app.domain.sla import (
@@ -43,14 +43,16 @@ class TicketSla:
 
 def load_calendar(conn: psycopg.Connection, calendar_id: uuid.UUID) -> BusinessCalendar:
     """The calendar with its weekly hours and extra closing days (the `holidays` rows)."""
-    row = conn.execute(
+    # Tuple rows whatever the connection's row factory (the portal's connections return dicts).
+    cur = conn.cursor(row_factory=tuple_row)
+    row = cur.execute(
         "select c.name, c.time_zone from public.business_calendars as c where c.id = %s", (calendar_id,)
     ).fetchone()
     if row is None:
         raise CalendarError(f"business calendar {calendar_id} does not exist (or is not visible to you)")
     name, time_zone = row
     hours: dict[int, list[tuple[Any, Any]]] = {}
-    for day, opens, closes in conn.execute(
+    for day, opens, closes in cur.execute(
         """select h.day_of_week, h.opens_at, h.closes_at from public.business_hours as h
            where h.calendar_id = %s order by h.day_of_week, h.opens_at""",
         (calendar_id,),
@@ -62,7 +64,7 @@ def load_calendar(conn: psycopg.Connection, calendar_id: uuid.UUID) -> BusinessC
         )
     closed: set[date] = {
         r[0]
-        for r in conn.execute(
+        for r in cur.execute(
             "select h.day from public.holidays as h where h.calendar_id = %s", (calendar_id,)
         )
     }

@@ -103,3 +103,27 @@ def sink(directory: Annotated[Path, typer.Option(help="The mail sink folder.")] 
             email.notification_id,
         )
     console.print(table)
+
+
+def start_background_worker() -> threading.Event:
+    """`nexk dev`: deliver notifications (to the mail sink without BREVO_API_KEY) in a daemon thread.
+
+    Returns the event that stops it. Same loop as `nexk notifications worker`, so dev shows exactly the
+    e-mails production would send, at /dev/mail.
+    """
+    client, real = _client()
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_forever,
+        args=(_connect, client),
+        kwargs={
+            "template_ids": template_ids_from_env(),
+            "portal_url": _portal_url(),
+            "stop": stop,
+            "require_template_ids": real,
+        },
+        name="notifications-worker",
+        daemon=True,
+    )
+    thread.start()
+    return stop
