@@ -16,24 +16,39 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app import i18n
 from app.auth import AuthError
+from app.i18n import N_
 from app.security import SECURITY_HEADERS
 from app.web import MfaRequired, NoAccess, SignInRequired, render
 
 log = logging.getLogger("nexk.portal")
 
 TITLES = {
-    400: "That request could not be understood",
-    401: "Please sign in",
-    403: "You do not have access to this",
-    404: "Not found",
-    405: "That action is not available here",
-    409: "That conflicts with the current state",
-    413: "That upload is too large",
-    422: "Some fields need fixing",
-    429: "Too many attempts",
-    500: "Something went wrong on our side",
-    503: "The portal is busy",
+    400: N_("That request could not be understood"),
+    401: N_("Please sign in"),
+    403: N_("You do not have access to this"),
+    404: N_("Not found"),
+    405: N_("That action is not available here"),
+    409: N_("That conflicts with the current state"),
+    413: N_("That upload is too large"),
+    422: N_("Some fields need fixing"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong on our side"),
+    503: N_("The portal is busy"),
+}
+# Pydantic's messages, in words for people, by error type (pages only; the API keeps pydantic's English).
+FIELD_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_too_long": N_("This is too long."),
+    "string_too_short": N_("This is too short."),
+    "literal_error": N_("Choose one of the offered values."),
+    "enum": N_("Choose one of the offered values."),
+    "uuid_parsing": N_("This is not a valid identifier."),
+    "int_parsing": N_("Enter a whole number."),
+    "bool_parsing": N_("Tick the box or leave it empty."),
+    "greater_than_equal": N_("This number is too small."),
+    "less_than_equal": N_("This number is too large."),
 }
 
 
@@ -54,10 +69,12 @@ def error_response(
         if errors:
             body["errors"] = errors
         return JSONResponse(body, status_code=status, headers=headers)
+    # Messages are English msgids (marked where they are written); pages show them in the viewer's language.
+    i18n.activate(i18n.request_language(request))
     context = {
         "status": status,
-        "title": TITLES.get(status, "Error"),
-        "message": message,
+        "title": i18n.gettext(TITLES.get(status, N_("Error"))),
+        "message": i18n.gettext(message),
         "errors": errors or [],
     }
     response = render(request, "error.html", context, status_code=status)
@@ -66,31 +83,40 @@ def error_response(
     return response
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _field_errors(exc: RequestValidationError, *, for_people: bool) -> list[dict[str, Any]]:
     out = []
     for error in exc.errors():
         location = [
             str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")
         ]
-        out.append(
-            {"field": ".".join(location) or "request", "message": str(error.get("msg", "is not valid"))}
-        )
+        message = str(error.get("msg", "is not valid"))
+        kind = error.get("type")
+        if for_people and kind in FIELD_MESSAGES:
+            message = i18n.gettext(FIELD_MESSAGES[kind])
+        out.append({"field": ".".join(location) or "request", "message": message})
     return out
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, N_("Error"))
         if exc.status_code == 404 and message == "Not Found":
-            message = "There is nothing at this address, or you do not have access to it."
+            message = N_("There is nothing at this address, or you do not have access to it.")
+        elif exc.status_code == 405 and message == "Method Not Allowed":
+            message = N_("That action is not available here")
         return error_response(request, exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = _field_errors(exc)
+        if _wants_json(request):
+            errors = _field_errors(exc, for_people=False)
+            summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            return error_response(request, 422, f"Please fix: {summary}", errors=errors)
+        i18n.activate(i18n.request_language(request))
+        errors = _field_errors(exc, for_people=True)
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return error_response(request, 422, f"Please fix: {summary}", errors=errors)
+        return error_response(request, 422, i18n._("Please fix: {summary}", summary=summary), errors=errors)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
@@ -121,7 +147,7 @@ def install(app: FastAPI) -> None:
         return error_response(
             request,
             403,
-            "Your account has no active access to myNexK. Ask your administrator to invite you again.",
+            N_("Your account has no active access to myNexK. Ask your administrator to invite you again."),
         )
 
     @app.exception_handler(AuthError)
@@ -130,29 +156,32 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(psycopg.errors.InsufficientPrivilege)
     async def refused(request: Request, exc: psycopg.Error) -> Response:
-        return error_response(request, 403, "You are not allowed to make that change.")
+        return error_response(request, 403, N_("You are not allowed to make that change."))
 
     @app.exception_handler(psycopg.errors.CheckViolation)
     async def check_failed(request: Request, exc: psycopg.Error) -> Response:
         detail = exc.diag.message_primary or "a value is not allowed"
-        return error_response(request, 422, f"That change was refused: {detail}.")
+        if _wants_json(request):
+            return error_response(request, 422, f"That change was refused: {detail}.")
+        i18n.activate(i18n.request_language(request))
+        return error_response(request, 422, i18n._("That change was refused: {detail}.", detail=detail))
 
     @app.exception_handler(psycopg.errors.IntegrityError)
     async def integrity(request: Request, exc: psycopg.Error) -> Response:
         return error_response(
-            request, 422, "That refers to something that does not exist or conflicts with it."
+            request, 422, N_("That refers to something that does not exist or conflicts with it.")
         )
 
     @app.exception_handler(psycopg.errors.DataError)
     async def bad_data(request: Request, exc: psycopg.Error) -> Response:
         log.info("data error on %s %s: %s", request.method, request.url.path, exc)
         return error_response(
-            request, 400, "A value is malformed or out of range: check the fields and retry."
+            request, 400, N_("A value is malformed or out of range: check the fields and retry.")
         )
 
     @app.exception_handler(psycopg.errors.QueryCanceled)
     async def too_slow(request: Request, exc: psycopg.Error) -> Response:
-        return error_response(request, 503, "That took too long: narrow the filters and try again.")
+        return error_response(request, 503, N_("That took too long: narrow the filters and try again."))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -160,7 +189,7 @@ def install(app: FastAPI) -> None:
         response = error_response(
             request,
             500,
-            "We could not complete that. It has been logged; try again, or contact NexK support.",
+            N_("We could not complete that. It has been logged; try again, or contact NexK support."),
         )
         # This handler runs outside the middleware stack (Starlette's ServerErrorMiddleware): add them here.
         for name, value in SECURITY_HEADERS:

@@ -13,6 +13,8 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
+from app.i18n import lazy_gettext
+
 
 class RejectedFile(ValueError):
     """The message tells the person what to change."""
@@ -116,17 +118,44 @@ def check_upload(raw_name: str, data: bytes, max_bytes: int) -> tuple[str, FileK
     """(safe file name, kind) for an acceptable upload, else RejectedFile saying what to fix."""
     name = sanitize_file_name(raw_name)
     if not data:
-        raise RejectedFile(f"{name} is empty: choose a file with content.")
+        raise RejectedFile(lazy_gettext("{name} is empty: choose a file with content.", name=name))
     if len(data) > max_bytes:
-        raise RejectedFile(f"{name} is larger than {max_bytes // (1024 * 1024)} MB: attach a smaller file.")
+        raise RejectedFile(
+            lazy_gettext(
+                "{name} is larger than {size} MB: attach a smaller file.",
+                name=name,
+                size=max_bytes // (1024 * 1024),
+            )
+        )
     extension = extension_of(name)
     kind = sniff(data, extension)
     if kind is None:
-        raise RejectedFile(f"{name} is not an accepted file type. Accepted: {ALLOWED_DESCRIPTION}.")
-    if extension not in kind.extensions:
         raise RejectedFile(
-            f"{name} contains {kind.content_type} but is named {extension or 'without an extension'}: "
-            f"rename it to end in {' or '.join(kind.extensions)}."
+            lazy_gettext(
+                "{name} is not an accepted file type. Accepted: {allowed}.",
+                name=name,
+                allowed=ALLOWED_DESCRIPTION,
+            )
+        )
+    if extension not in kind.extensions:
+        # Messages are translated when shown (the viewer's language is not known yet when files are checked).
+        if extension:
+            raise RejectedFile(
+                lazy_gettext(
+                    "{name} contains {type} but is named {extension}: rename it to end in {expected}.",
+                    name=name,
+                    type=kind.content_type,
+                    extension=extension,
+                    expected=" / ".join(kind.extensions),
+                )
+            )
+        raise RejectedFile(
+            lazy_gettext(
+                "{name} contains {type} but has no extension: rename it to end in {expected}.",
+                name=name,
+                type=kind.content_type,
+                expected=" / ".join(kind.extensions),
+            )
         )
     return name, kind
 

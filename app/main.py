@@ -14,7 +14,22 @@ from app import errors
 from app.auth import AuthBackend
 from app.auth.tokens import TokenVerifier
 from app.database import Database
-from app.routes import agent, api, attachments, auth, profile, tickets
+from app.head import HeadAsGetMiddleware
+from app.i18n import LanguageMiddleware
+from app.routes import (
+    admin,
+    agent,
+    api,
+    attachments,
+    auth,
+    cron,
+    mail_sink,
+    my_data,
+    privacy,
+    profile,
+    tickets,
+    webhooks,
+)
 from app.security import SecurityHeadersMiddleware, SignInLimits, require_csrf
 from app.sessions import SessionMiddleware
 from app.settings import Settings, get_settings
@@ -89,10 +104,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SessionMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(ServerTimingMiddleware)
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(LanguageMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, tickets, agent, attachments, profile):
+    for module in (auth, tickets, agent, attachments, profile, admin, mail_sink, webhooks, cron):
+        app.include_router(module.router, include_in_schema=False)
+    for module in (privacy, my_data):
         app.include_router(module.router, include_in_schema=False)
     app.include_router(api.router)
+    app.openapi = lambda: api.openapi_document(app)  # type: ignore[method-assign]
     return app
 
 

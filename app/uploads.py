@@ -12,6 +12,7 @@ from fastapi import UploadFile
 from psycopg import Connection
 
 from app.filetypes import RejectedFile, check_upload
+from app.i18n import lazy_gettext
 from app.queries import attachments as attachment_rows
 from app.storage import AttachmentStorage
 
@@ -34,7 +35,7 @@ def present(files: list[UploadFile] | None) -> list[UploadFile]:
 async def check_files(files: list[UploadFile] | None, max_bytes: int) -> list[CheckedFile]:
     chosen = present(files)
     if len(chosen) > MAX_FILES:
-        raise RejectedFile(f"Attach at most {MAX_FILES} files at a time.")
+        raise RejectedFile(lazy_gettext("Attach at most {count} files at a time.", count=MAX_FILES))
     checked = []
     for upload in chosen:
         data = await upload.read(max_bytes + 1)

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,22 +21,64 @@ from fastapi.templating import Jinja2Templates
 from psycopg import Connection
 from starlette.responses import Response
 
+from app import i18n
+from app.i18n import N_
 from app.queries import profiles
 
 STAFF_ROLES = ("agent", "admin")
 CLIENT_ROLES = ("client_member", "client_admin")
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
+# Stateless callables: they read the request's language from app.i18n's ContextVar when a template calls them.
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+)
+
+# Values stored in English in the database, shown in the viewer's language.
+LABELS = {
+    "new": N_("New"),
+    "open": N_("Open"),
+    "pending": N_("Pending"),
+    "resolved": N_("Resolved"),
+    "closed": N_("Closed"),
+    "low": N_("Low"),
+    "normal": N_("Normal"),
+    "high": N_("High"),
+    "urgent": N_("Urgent"),
+    "client_member": N_("Client member"),
+    "client_admin": N_("Client administrator"),
+    "agent": N_("NexK agent"),
+    "admin": N_("NexK administrator"),
+    "received": N_("Received"),
+    "verifying_identity": N_("Verifying your identity"),
+    "in_progress": N_("In progress"),
+    "completed": N_("Completed"),
+    "rejected": N_("Rejected"),
+    "access": N_("Access"),
+    "rectification": N_("Rectification"),
+    "erasure": N_("Erasure"),
+    "restriction": N_("Restriction"),
+    "portability": N_("Portability"),
+    "objection": N_("Objection"),
+}
 
 
-def _datetime(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+def label(value: str | None) -> str:
+    """The translated label of a stored value (a status, priority, role or request type)."""
+    if value is None:
+        return ""
+    return i18n.gettext(LABELS[value]) if value in LABELS else value
 
 
 def _size(value: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if value < 1024 or unit == "MB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+    units = (N_("{size} bytes"), N_("{size} KB"), N_("{size} MB"))
+    for index, unit in enumerate(units):
+        if value < 1024 or index == len(units) - 1:
+            size = f"{value:.0f}" if index == 0 else f"{value:.1f}"
+            if i18n.current_language() != "en":
+                size = size.replace(".", ",")
+            return i18n._(unit, size=size)
         value /= 1024  # type: ignore[assignment]
     return str(value)
 
@@ -58,7 +99,9 @@ def _page_url(base: str, f: Any, page: int) -> str:
 
 
 templates.env.globals["page_url"] = _page_url
-templates.env.filters["dt"] = _datetime
+templates.env.filters["dt"] = i18n.format_datetime
+templates.env.globals["label"] = label
+templates.env.globals["current_language"] = i18n.current_language
 templates.env.filters["size"] = _size
 
 
@@ -126,6 +169,7 @@ def claims_transaction(
     database = request.app.state.database
     with database.rls_transaction(claims, read_only=read_only, headers=audit_headers(request)) as conn:
         me = profiles.me(conn)
+        i18n.use_profile_language(request, me.get("language"))
         role = me.get("app_role")
         if role is None:
             raise NoAccess
@@ -149,7 +193,11 @@ def render(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> Response:
     ctx = {"csrf_token": getattr(request.state, "csrf_token", ""), "viewer": None, **(context or {})}
-    return templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    # Error handlers run outside the route's context: set the request's language again before rendering.
+    i18n.activate(i18n.request_language(request))
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    response.headers["content-language"] = i18n.current_language()
+    return response
 
 
 def is_htmx(request: Request) -> bool:

@@ -53,6 +53,12 @@ class AuthBackend(Protocol):
     def sign_out(self, session: AuthSession) -> None:
         """End the session everywhere: its refresh token stops working."""
 
+    def invite(self, email: str) -> str:
+        """Create the auth user of a new person and send them an invitation link; returns the user id.
+
+        Raises AuthError when the address already has an account or the backend cannot invite.
+        """
+
     def accept_invite(self, token: str, password: str) -> AuthSession:
         """Finish an invitation: set the password and sign in."""
 

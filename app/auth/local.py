@@ -28,6 +28,7 @@ from psycopg_pool import ConnectionPool
 
 from app.auth import AuthError, AuthSession, TotpEnrolment
 from app.auth.tokens import mint_access_token
+from app.i18n import N_
 
 log = logging.getLogger("nexk.auth")
 
@@ -35,7 +36,7 @@ TOTP_ISSUER = "myNexK"
 RECOVERY_SECONDS = 3600
 # Spent on unknown e-mails too, so response time does not reveal which accounts exist.
 _DUMMY_HASH = bcrypt.hashpw(b"nexk-dummy-password", bcrypt.gensalt(rounds=10))
-_BAD_CREDENTIALS = "The e-mail address or password is not correct."
+_BAD_CREDENTIALS = N_("The e-mail address or password is not correct.")
 
 
 def hash_password(password: str, rounds: int = 12) -> str:
@@ -44,9 +45,9 @@ def hash_password(password: str, rounds: int = 12) -> str:
 
 def check_password_rules(password: str) -> None:
     if len(password) < 10:
-        raise AuthError("Choose a password of at least 10 characters.")
+        raise AuthError(N_("Choose a password of at least 10 characters."))
     if len(password.encode()) > 72:
-        raise AuthError("Choose a password of at most 72 bytes (bcrypt ignores the rest).")
+        raise AuthError(N_("Choose a password of at most 72 bytes (bcrypt ignores the rest)."))
 
 
 def _password_matches(password: str, stored: str | None) -> bool:
@@ -124,7 +125,7 @@ class LocalAuth:
                 session.access_token, self._secret, algorithms=["HS256"], audience="authenticated"
             )
         except jwt.PyJWTError as exc:
-            raise AuthError("Your session has ended: sign in again.") from exc
+            raise AuthError(N_("Your session has ended: sign in again.")) from exc
         row = conn.execute(
             """select s.id, s.aal, s.created_at, s.refreshed_at::text as refreshed_at, u.id as user_id, u.email
                from auth.sessions as s join auth.users as u on u.id = s.user_id
@@ -132,7 +133,7 @@ class LocalAuth:
             (claims["session_id"], claims["sub"]),
         ).fetchone()
         if row is None:
-            raise AuthError("Your session has ended: sign in again.")
+            raise AuthError(N_("Your session has ended: sign in again."))
         return {"id": row["user_id"], "email": row["email"]}, row
 
     # -- AuthBackend ----------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ class LocalAuth:
         with self._pool.connection() as conn:
             user, _ = self._live_session(conn, session)
             if self._has_verified_totp(conn, user["id"]):
-                raise AuthError("An authenticator app is already set up for this account.")
+                raise AuthError(N_("An authenticator app is already set up for this account."))
             conn.execute(
                 "delete from auth.mfa_factors where user_id = %s and status = 'unverified'", (user["id"],)
             )
@@ -194,18 +195,18 @@ class LocalAuth:
                 (user["id"],),
             ).fetchone()
             if factor is None:
-                raise AuthError("Set up an authenticator app first.")
+                raise AuthError(N_("Set up an authenticator app first."))
             totp = pyotp.TOTP(factor["secret"])
             now = datetime.now(UTC)
             matched = next(
                 (d for d in (0, -1, 1) if totp.verify(code, for_time=now.timestamp() + d * 30)), None
             )
             if matched is None or not code.isdigit():
-                raise AuthError("That code is not correct: type the 6 digits your app shows now.")
+                raise AuthError(N_("That code is not correct: type the 6 digits your app shows now."))
             step = int(now.timestamp() // 30) + matched
             last = factor["last_challenged_at"]
             if last is not None and step <= int(last.timestamp() // 30):
-                raise AuthError("That code was already used: wait for the next one.")
+                raise AuthError(N_("That code was already used: wait for the next one."))
             conn.execute(
                 """update auth.mfa_factors set status = 'verified', updated_at = now(),
                    last_challenged_at = to_timestamp(%s) where id = %s""",
@@ -230,9 +231,9 @@ class LocalAuth:
                 refresh_token, self._secret, algorithms=["HS256"], options={"require": ["exp"]}
             )
         except jwt.PyJWTError as exc:
-            raise AuthError("Your session has ended: sign in again.") from exc
+            raise AuthError(N_("Your session has ended: sign in again.")) from exc
         if claims.get("typ") != "refresh":
-            raise AuthError("Your session has ended: sign in again.")
+            raise AuthError(N_("Your session has ended: sign in again."))
         with self._pool.connection() as conn:
             # Rotation: only the latest refresh token of a session works; a replayed older one ends it.
             row = conn.execute(
@@ -244,7 +245,7 @@ class LocalAuth:
             if row is None:
                 conn.execute("delete from auth.sessions where id = %s", (claims["sid"],))
                 conn.commit()
-                raise AuthError("Your session has ended: sign in again.")
+                raise AuthError(N_("Your session has ended: sign in again."))
             user = conn.execute("select id, email from auth.users where id = %s", (claims["sub"],)).fetchone()
             return self._session(conn, user, row)
 
@@ -262,6 +263,22 @@ class LocalAuth:
         with self._pool.connection() as conn:
             conn.execute("delete from auth.sessions where id = %s", (claims.get("session_id"),))
 
+    def invite(self, email: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._pool.connection() as conn:
+            user = conn.execute(
+                """insert into auth.users (id, email, confirmation_token, invited_at)
+                   select %s, %s, %s, now()
+                   where not exists (select from auth.users as u where lower(u.email) = lower(%s))
+                   returning id""",
+                (uuid.uuid4(), email.strip(), _token_hash(token), email.strip()),
+            ).fetchone()
+        if user is None:
+            raise AuthError(f"{email} already has an account: find the person in the member lists instead.")
+        # Dev has no mail server: the link goes to the server log (GoTrue e-mails it in production).
+        log.warning("dev mailbox: invitation link for %s: /auth/invite?token=%s", email, token)
+        return str(user["id"])
+
     def accept_invite(self, token: str, password: str) -> AuthSession:
         check_password_rules(password)
         with self._pool.connection() as conn:
@@ -274,7 +291,7 @@ class LocalAuth:
             ).fetchone()
             if user is None:
                 raise AuthError(
-                    "This invitation link is not valid any more: ask your administrator for a new one."
+                    N_("This invitation link is not valid any more: ask your administrator for a new one.")
                 )
             return self._start_session(conn, user, None, None)
 
@@ -301,7 +318,7 @@ class LocalAuth:
                 (hash_password(password), _token_hash(token), RECOVERY_SECONDS),
             ).fetchone()
             if user is None:
-                raise AuthError("This reset link has expired or was already used: ask for a new one.")
+                raise AuthError(N_("This reset link has expired or was already used: ask for a new one."))
             conn.execute("delete from auth.sessions where user_id = %s", (user["id"],))
             return self._start_session(conn, user, None, None)
 

@@ -13,8 +13,9 @@ import httpx
 import jwt
 
 from app.auth import AuthError, AuthSession, TotpEnrolment
+from app.i18n import N_
 
-_BAD_CREDENTIALS = "The e-mail address or password is not correct."
+_BAD_CREDENTIALS = N_("The e-mail address or password is not correct.")
 
 
 class SupabaseAuth:
@@ -36,9 +37,9 @@ class SupabaseAuth:
         try:
             response = self._client.request(method, f"{self._base}{path}", headers=headers, **kwargs)
         except httpx.HTTPError as exc:
-            raise AuthError("Sign-in is unavailable right now: try again in a minute.") from exc
+            raise AuthError(N_("Sign-in is unavailable right now: try again in a minute.")) from exc
         if response.status_code == 429:
-            raise AuthError("Too many attempts: wait a few minutes and try again.")
+            raise AuthError(N_("Too many attempts: wait a few minutes and try again."))
         if response.status_code >= 400:
             raise AuthError(message)
         return response.json() if response.content else None
@@ -59,7 +60,7 @@ class SupabaseAuth:
         )
 
     def _verified_totp_factor(self, session: AuthSession) -> str | None:
-        user = self._call("GET", "/user", token=session.access_token, message="Your session has ended.")
+        user = self._call("GET", "/user", token=session.access_token, message=N_("Your session has ended."))
         for factor in user.get("factors") or []:
             if factor.get("factor_type") == "totp" and factor.get("status") == "verified":
                 return str(factor["id"])
@@ -87,27 +88,27 @@ class SupabaseAuth:
             "/factors",
             token=session.access_token,
             json={"factor_type": "totp", "friendly_name": "Authenticator app"},
-            message="The authenticator app could not be set up: sign in again and retry.",
+            message=N_("The authenticator app could not be set up: sign in again and retry."),
         )
         return TotpEnrolment(str(body["id"]), body["totp"]["secret"], body["totp"]["uri"])
 
     def verify_totp(self, session: AuthSession, code: str) -> AuthSession:
         factor_id = self._verified_totp_factor(session)
         if factor_id is None:
-            user = self._call("GET", "/user", token=session.access_token, message="Your session has ended.")
+            user = self._call("GET", "/user", token=session.access_token, message=N_("Your session has ended."))
             pending = [f for f in user.get("factors") or [] if f.get("factor_type") == "totp"]
             if not pending:
-                raise AuthError("Set up an authenticator app first.")
+                raise AuthError(N_("Set up an authenticator app first."))
             factor_id = str(pending[-1]["id"])
         challenge = self._call(
-            "POST", f"/factors/{factor_id}/challenge", token=session.access_token, message="Try again."
+            "POST", f"/factors/{factor_id}/challenge", token=session.access_token, message=N_("Try again.")
         )
         body = self._call(
             "POST",
             f"/factors/{factor_id}/verify",
             token=session.access_token,
             json={"challenge_id": challenge["id"], "code": code.strip()},
-            message="That code is not correct: type the 6 digits your app shows now.",
+            message=N_("That code is not correct: type the 6 digits your app shows now."),
         )
         return self._session(body, has_totp=True)
 
@@ -116,7 +117,7 @@ class SupabaseAuth:
             "POST",
             "/token?grant_type=refresh_token",
             json={"refresh_token": refresh_token},
-            message="Your session has ended: sign in again.",
+            message=N_("Your session has ended: sign in again."),
         )
         return self._session(body)
 
@@ -132,13 +133,21 @@ class SupabaseAuth:
             "/user",
             token=session.access_token,
             json={"password": password},
-            message="That password was refused: choose a longer one.",
+            message=N_("That password was refused: choose a longer one."),
         )
         return session
 
+    def invite(self, email: str) -> str:
+        # GoTrue's invite (POST /auth/v1/invite) needs the service role key, which request handlers never
+        # hold. The production path is a server-side function holding that key (docs/admin.md).
+        raise AuthError(
+            "Invitations are not available from the portal in production yet: invite the person from the "
+            "Supabase dashboard (Authentication > Users > Invite), then add their profile here."
+        )
+
     def accept_invite(self, token: str, password: str) -> AuthSession:
         return self._verify_link(
-            "invite", token, password, "This invitation link is not valid any more: ask for a new one."
+            "invite", token, password, N_("This invitation link is not valid any more: ask for a new one.")
         )
 
     def request_password_reset(self, email: str) -> None:
@@ -147,5 +156,5 @@ class SupabaseAuth:
 
     def reset_password(self, token: str, password: str) -> AuthSession:
         return self._verify_link(
-            "recovery", token, password, "This reset link has expired or was already used: ask for a new one."
+            "recovery", token, password, N_("This reset link has expired or was already used: ask for a new one.")
         )

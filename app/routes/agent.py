@@ -5,20 +5,62 @@ Which tickets an agent sees is the tickets policy (assigned organizations); the 
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import uuid
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app.domain.sla import PRIORITY_RANK, SlaState
+from app.i18n import N_
 from app.queries import tickets as q
-from app.routes.tickets import NOT_FOUND, Priority, SortKey, Status, list_context
+from app.routes.tickets import NOT_FOUND, Priority, Status, list_context, sla_of
 from app.web import is_htmx, render, viewer_transaction
 
 router = APIRouter()
 
-STAFF_ONLY = "Only NexK agents and administrators can do this."
+STAFF_ONLY = N_("Only NexK agents and administrators can do this.")
+QueueSort = Literal["urgency", "updated", "created", "priority"]
+# Urgency is computed in Python (app/domain), so the whole filtered queue is read to sort it; past this many
+# tickets the queue falls back to priority order rather than read without bound.
+URGENCY_LIMIT = 1000
+NO_CLOCK_RANK = len(SlaState)
+
+
+def urgency_context(conn: Any, f: q.TicketFilter, role: str) -> dict[str, Any]:
+    """The queue page in SLA urgency order (breached, warning, earliest due, priority), in this transaction."""
+    rows: list[dict[str, Any]] = []
+    page, has_next = 1, True
+    while has_next and len(rows) < URGENCY_LIMIT:
+        batch, has_next = q.list_tickets(conn, dataclasses.replace(f, sort="priority", page=page), role)
+        rows += batch
+        page += 1
+    slas = sla_of(conn, (r["id"] for r in rows))
+
+    def key(row: dict[str, Any]) -> tuple[int, float, int, float]:
+        sla = slas.get(row["id"])
+        # A ticket whose plan has no target for its priority has no clock: after every clocked one.
+        return (
+            sla.urgency if sla else (NO_CLOCK_RANK, math.inf, PRIORITY_RANK.get(row["priority"], 9), math.inf)
+        )
+
+    rows.sort(key=key)
+    start = (f.page - 1) * q.PAGE_SIZE
+    page_rows = rows[start : start + q.PAGE_SIZE]
+    for row in page_rows:
+        row["sla"] = slas[row["id"]].report if row["id"] in slas else None
+    orgs = q.organization_names(conn, {r["organization_id"] for r in page_rows})
+    return {
+        "tickets": page_rows,
+        "has_next": len(rows) > start + q.PAGE_SIZE,
+        "filter": f,
+        "orgs": orgs,
+        "statuses": q.STATUSES,
+        "priorities": q.PRIORITIES,
+    }
 
 
 @router.get("/agent/queue")
@@ -29,15 +71,18 @@ def queue(
     q_: Annotated[str, Query(alias="q", max_length=200)] = "",
     organization: uuid.UUID | None = None,
     mine: bool = False,
-    sort: SortKey = "priority",
+    sort: QueueSort = "urgency",
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
 ) -> Response:
     statuses = tuple(status) if status else q.OPEN_STATUSES
-    f = q.TicketFilter(statuses, tuple(priority or ()), q_.strip(), sort, page, organization, mine)
+    f = q.TicketFilter(statuses, tuple(priority or ()), q_.strip(), sort, page, organization, mine)  # type: ignore[arg-type]
     with viewer_transaction(request, read_only=True) as (conn, viewer):
         if not viewer.is_staff:
             raise HTTPException(403, STAFF_ONLY)
-        context = list_context(conn, f, viewer.role, with_orgs=True)
+        if sort == "urgency":
+            context = urgency_context(conn, f, viewer.role)
+        else:
+            context = list_context(conn, f, viewer.role, with_orgs=True)
         context["all_orgs"] = q.organization_names(conn)
     template = "tickets/_rows.html" if is_htmx(request) else "agent/queue.html"
     return render(request, template, {"viewer": viewer, "base_path": "/agent/queue", **context})
@@ -50,7 +95,7 @@ def assign(
     try:
         assignee = uuid.UUID(assignee_id) if assignee_id else None
     except ValueError:
-        raise HTTPException(422, "Choose the assignee from the list.") from None
+        raise HTTPException(422, N_("Choose the assignee from the list.")) from None
     with viewer_transaction(request) as (conn, viewer):
         if not viewer.is_staff:
             raise HTTPException(403, STAFF_ONLY)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.auth import AuthBackend, AuthError, AuthSession
+from app.i18n import _
 from app.queries import audit
 from app.sessions import clear_session_cookies, session_from_cookies, set_session_cookies
 from app.web import STAFF_ROLES, audit_headers, client_ip, render
@@ -51,7 +52,7 @@ def _record_sign_in(request: Request, session: AuthSession) -> str | None:
     """Log the sign-in in audit_log (as the user, with IP and user agent) and return the user's role."""
     claims = request.app.state.verifier.verify(session.access_token)
     with request.app.state.database.rls_transaction(claims, headers=audit_headers(request)) as conn:
-        audit.record_sign_in(conn, str(claims.get("session_id")))
+        audit.record_sign_in(conn)
         row = conn.execute("select private.current_app_role() as role").fetchone()
     return row["role"] if row else None
 
@@ -79,7 +80,9 @@ def sign_in(
     wait = limits.check(email, client_ip(request))
     context: dict[str, Any] = {"next": _safe_next(next), "email": email}
     if wait is not None:
-        context["error"] = f"Too many sign-in attempts. Wait {int(wait // 60) + 1} minute(s) and try again."
+        context["error"] = _(
+            "Too many sign-in attempts. Wait {minutes} minute(s) and try again.", minutes=int(wait // 60) + 1
+        )
         response = render(request, "auth/sign_in.html", context, status_code=429)
         response.headers["Retry-After"] = str(int(wait))
         return response
@@ -88,7 +91,7 @@ def sign_in(
             email, password, ip=client_ip(request), user_agent=request.headers.get("user-agent")
         )
     except AuthError as exc:
-        context["error"] = str(exc)
+        context["error"] = _(str(exc))
         return render(request, "auth/sign_in.html", context, status_code=401)
     limits.succeeded(email)
     role = _record_sign_in(request, session)
@@ -128,12 +131,14 @@ def mfa_verify(
     wait = limits.check(f"mfa:{session.user_id}", client_ip(request))
     context: dict[str, Any] = {"next": _safe_next(next)}
     if wait is not None:
-        context["error"] = f"Too many codes tried. Wait {int(wait // 60) + 1} minute(s) and try again."
+        context["error"] = _(
+            "Too many codes tried. Wait {minutes} minute(s) and try again.", minutes=int(wait // 60) + 1
+        )
         return render(request, "auth/mfa.html", context, status_code=429)
     try:
         upgraded = _backend(request).verify_totp(session, code)
     except AuthError as exc:
-        context["error"] = str(exc)
+        context["error"] = _(str(exc))
         return render(request, "auth/mfa.html", context, status_code=401)
     limits.succeeded(f"mfa:{session.user_id}")
     _record_sign_in(request, upgraded)
@@ -180,7 +185,7 @@ def reset(
     try:
         session = _backend(request).reset_password(token, password)
     except AuthError as exc:
-        context = {"token": token, "action": "/auth/reset", "invite": False, "error": str(exc)}
+        context = {"token": token, "action": "/auth/reset", "invite": False, "error": _(str(exc))}
         return render(request, "auth/set_password.html", context, status_code=400)
     _record_sign_in(request, session)
     return _signed_in_response(request, session, "/auth/mfa" if session.has_totp else "/")
@@ -202,7 +207,7 @@ def accept_invite(
     try:
         session = _backend(request).accept_invite(token, password)
     except AuthError as exc:
-        context = {"token": token, "action": "/auth/invite", "invite": True, "error": str(exc)}
+        context = {"token": token, "action": "/auth/invite", "invite": True, "error": _(str(exc))}
         return render(request, "auth/set_password.html", context, status_code=400)
     role = _record_sign_in(request, session)
     return _signed_in_response(request, session, "/auth/mfa" if role in STAFF_ROLES else "/")

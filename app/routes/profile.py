@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app.i18n import N_, lazy_gettext
 from app.queries import profiles
 from app.web import render, viewer_transaction
 
@@ -49,15 +50,18 @@ def save_profile(
         "notify_status_changes": notify_status_changes,
         "notify_sla_alerts": notify_sla_alerts,
     }
+    # Checked before the transaction, shown after it: translated when the page renders (the viewer's language).
     errors = []
-    for field, label in (("first_name", "First name"), ("surname", "Surname")):
+    for field, label in (("first_name", N_("First name")), ("surname", N_("Surname"))):
         if not 1 <= len(form[field] or "") <= 100:
-            errors.append(f"{label}: between 1 and 100 characters.")
+            errors.append(lazy_gettext("{field}: between 1 and 100 characters.", field=lazy_gettext(label)))
     if form["position"] and len(form["position"]) > 100:
-        errors.append("Position: at most 100 characters.")
+        errors.append(lazy_gettext("Position: at most 100 characters."))
     if form["phone"] and not PHONE.match(form["phone"]):
         errors.append(
-            "Phone: digits, spaces and + . / ( ) - only, 6 to 25 characters (e.g. +32 2 123 45 67)."
+            lazy_gettext(
+                "Phone: digits, spaces and + . / ( ) - only, 6 to 25 characters (e.g. +32 2 123 45 67)."
+            )
         )
     with viewer_transaction(request) as (conn, viewer):
         if errors:

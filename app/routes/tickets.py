@@ -5,30 +5,59 @@ Staff-only controls on the thread (assign, priority, any status, internal notes)
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
+from psycopg.rows import tuple_row
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app import uploads
+from app.domain.calendar import CalendarError
+from app.domain.sla_repository import TicketSla, ticket_slas
 from app.filetypes import ALLOWED_DESCRIPTION, RejectedFile
+from app.i18n import N_, lazy_gettext
 from app.queries import audit
 from app.queries import tickets as q
 from app.web import is_htmx, render, viewer_transaction
 
 router = APIRouter()
+log = logging.getLogger("nexk.portal")
 
 Status = Literal["new", "open", "pending", "resolved", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
 SortKey = Literal["updated", "created", "priority"]
-NOT_FOUND = "This ticket does not exist, or you do not have access to it."
+NOT_FOUND = N_("This ticket does not exist, or you do not have access to it.")
+
+
+def sla_of(conn: Any, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, TicketSla]:
+    """The SLA clock of these tickets, read in the request's RLS transaction (only visible tickets count)."""
+    ids = list(ticket_ids)
+    if not ids:
+        return {}
+    # sla_repository reads the calendar as tuples; the request connection hands out dicts.
+    factory = conn.row_factory
+    conn.row_factory = tuple_row
+    try:
+        return ticket_slas(conn, datetime.now(UTC), ids)
+    except CalendarError:
+        # A plan whose calendar has no hours is an admin's configuration error: show no clock, keep the page.
+        log.exception("SLA clock unavailable for tickets %s", ids)
+        return {}
+    finally:
+        conn.row_factory = factory
 
 
 def list_context(conn: Any, f: q.TicketFilter, role: str, *, with_orgs: bool) -> dict[str, Any]:
     rows, has_next = q.list_tickets(conn, f, role)
+    slas = sla_of(conn, (r["id"] for r in rows))
+    for row in rows:
+        row["sla"] = slas[row["id"]].report if row["id"] in slas else None
     orgs = q.organization_names(conn, {r["organization_id"] for r in rows}) if with_orgs else {}
     return {
         "tickets": rows,
@@ -87,13 +116,13 @@ async def create_ticket(
     form = {"subject": subject, "description": description, "priority": priority}
     problems = []
     if not 1 <= len(subject.strip()) <= 200:
-        problems.append("Subject: write a short summary of 1 to 200 characters.")
+        problems.append(lazy_gettext("Subject: write a short summary of 1 to 200 characters."))
     if not 1 <= len(description.strip()) <= 20000:
-        problems.append("Description: describe the problem (1 to 20,000 characters).")
+        problems.append(lazy_gettext("Description: describe the problem (1 to 20,000 characters)."))
     try:
         checked = await uploads.check_files(files, settings.max_attachment_bytes)
     except RejectedFile as exc:
-        problems.append(f"Attachments: {exc}")
+        problems.append(lazy_gettext("Attachments: {problem}", problem=exc))
         checked = []
 
     def write() -> Response:
@@ -107,7 +136,7 @@ async def create_ticket(
                 )
             if viewer.organization_id is None:
                 raise HTTPException(
-                    403, "Only client staff open tickets here; NexK staff work from the queue."
+                    403, N_("Only client staff open tickets here; NexK staff work from the queue.")
                 )
             ticket = q.create_ticket(
                 conn,
@@ -137,6 +166,7 @@ def thread_context(conn: Any, viewer: Any, ticket: dict[str, Any]) -> dict[str, 
         "ticket_files": [a for a in files if a["message_id"] is None],
         "message_files": {m["id"]: [a for a in files if a["message_id"] == m["id"]] for m in messages},
         "people": q.people_names(conn, people_ids),
+        "sla": getattr(sla_of(conn, [ticket["id"]]).get(ticket["id"]), "report", None),
         "statuses": q.STATUSES,
         "priorities": q.PRIORITIES,
         "allowed": ALLOWED_DESCRIPTION,
@@ -171,11 +201,11 @@ async def reply(
     settings = request.app.state.settings
     problems = []
     if not 1 <= len(body.strip()) <= 20000:
-        problems.append("Message: write a reply of 1 to 20,000 characters.")
+        problems.append(lazy_gettext("Message: write a reply of 1 to 20,000 characters."))
     try:
         checked = await uploads.check_files(files, settings.max_attachment_bytes)
     except RejectedFile as exc:
-        problems.append(f"Attachments: {exc}")
+        problems.append(lazy_gettext("Attachments: {problem}", problem=exc))
         checked = []
 
     def write() -> Response:

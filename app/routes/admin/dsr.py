@@ -1,0 +1,119 @@
+"""The DSR queue: open requests by due date, and the actions that fulfil each one (db/schema/0220 wrappers).
+
+Erasure also removes the person's attachment bytes from the byte store once the database has let go of them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from app.queries import admin_dsr as q
+from app.routes.admin.common import admin_transaction
+from app.web import render
+from compliance.dsr import local_deleter
+
+router = APIRouter()
+log = logging.getLogger("nexk.portal")
+TYPES = ("access", "rectification", "erasure", "restriction", "portability", "objection")
+
+
+@router.get("/admin/dsr")
+def dsr_queue(request: Request, closed: bool = False, done: str = "") -> Response:
+    with admin_transaction(request, read_only=True) as (conn, viewer):
+        requests = q.queue(conn, include_closed=closed)
+    context = {
+        "viewer": viewer,
+        "requests": requests,
+        "actions": q.ACTIONS,
+        "types": TYPES,
+        "rectifiable": q.RECTIFIABLE,
+        "purposes": q.PURPOSES,
+        "closed": closed,
+        "done": done,
+    }
+    return render(request, "admin/dsr.html", context)
+
+
+@router.post("/admin/dsr")
+def record_request(
+    request: Request,
+    subject_email: Annotated[str, Form(max_length=254)],
+    type: Annotated[str, Form(max_length=20)],
+    notes: Annotated[str, Form(max_length=10000)] = "",
+) -> Response:
+    if type not in TYPES:
+        raise HTTPException(422, "Type: choose the kind of request from the list.")
+    with admin_transaction(request) as (conn, _):
+        q.record(conn, subject_email.strip(), type, notes.strip())
+    return RedirectResponse("/admin/dsr?done=recorded", status_code=303)
+
+
+@router.post("/admin/dsr/{request_id}/{action}")
+def fulfil(
+    request: Request,
+    request_id: uuid.UUID,
+    action: str,
+    first_name: Annotated[str, Form(max_length=100)] = "",
+    surname: Annotated[str, Form(max_length=100)] = "",
+    position: Annotated[str, Form(max_length=100)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    phone: Annotated[str, Form(max_length=25)] = "",
+    purpose: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    result: Any
+    with admin_transaction(request) as (conn, _):
+        if action == "export":
+            result = q.export(conn, request_id)
+        elif action == "rectify":
+            fields = {
+                "first_name": first_name,
+                "surname": surname,
+                "position": position,
+                "email": email,
+                "phone": phone,
+            }
+            changes: dict[str, str | None] = {k: v.strip() for k, v in fields.items() if v.strip()}
+            if not changes:
+                raise HTTPException(422, "Rectification: fill in at least one corrected field.")
+            result = q.rectify(conn, request_id, changes)
+        elif action == "erase":
+            result = q.erase(conn, request_id)
+        elif action in ("restrict", "lift"):
+            result = q.restrict(conn, request_id, action == "restrict")
+        elif action == "object":
+            result = q.object_to(conn, request_id, purpose, reason.strip() or None)
+        elif action in ("complete", "reject"):
+            result = q.complete(conn, request_id, "completed" if action == "complete" else "rejected")
+        else:
+            raise HTTPException(404, "There is no such DSR action.")
+    if action == "export":
+        body = json.dumps(result, indent=2, ensure_ascii=False, default=str)
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="dsr-export-{request_id}.json"'},
+        )
+    if action == "erase":
+        _delete_bytes(request, result.get("storage_paths", []))
+    return RedirectResponse(f"/admin/dsr?done={action}", status_code=303)
+
+
+def _delete_bytes(request: Request, paths: list[str]) -> None:
+    """The erased person's attachment bytes. Locally they sit under uploads_dir; in production the storage
+    objects' rows are already gone and the bucket purge runs service-side (see docs/admin.md, gaps)."""
+    settings = request.app.state.settings
+    if settings.is_prod:
+        for path in paths:
+            log.warning("erasure: attachment bytes at %s must be purged from the bucket service-side", path)
+        return
+    delete = local_deleter(settings.uploads_dir)
+    for path in paths:
+        delete(path)

@@ -1,0 +1,197 @@
+"""Organizations and contracts, their members and invitations, NexK staff, and agent assignments."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from app.auth import AuthError
+from app.queries import admin as q
+from app.routes.admin.common import admin_transaction, parse_date, parse_uuid
+from app.web import render
+
+router = APIRouter()
+NOT_FOUND = "This organization does not exist."
+CLIENT_ROLES = ("client_member", "client_admin")
+
+
+@router.get("/admin")
+def admin_home(request: Request) -> Response:
+    with admin_transaction(request, read_only=True) as (_, viewer):
+        pass
+    return render(request, "admin/index.html", {"viewer": viewer})
+
+
+@router.get("/admin/organizations")
+def organization_list(request: Request) -> Response:
+    with admin_transaction(request, read_only=True) as (conn, viewer):
+        context = {"viewer": viewer, "organizations": q.organizations(conn), "plans": q.sla_plans(conn)}
+    return render(request, "admin/organizations.html", context)
+
+
+def _org_values(
+    name: str, enterprise_number: str, contract_start: str, contract_end: str, sla_plan_id: str, shared: bool
+) -> dict[str, object]:
+    start = parse_date(contract_start, "Contract start")
+    if start is None:
+        raise HTTPException(422, "Contract start: the contract needs a start date (YYYY-MM-DD).")
+    return {
+        "name": name.strip(),
+        "enterprise_number": enterprise_number.strip(),
+        "contract_start": start,
+        "contract_end": parse_date(contract_end, "Contract end"),
+        "sla_plan_id": parse_uuid(sla_plan_id, "SLA plan"),
+        "shared_tickets": shared,
+    }
+
+
+@router.post("/admin/organizations")
+def create_organization(
+    request: Request,
+    name: Annotated[str, Form(max_length=200)],
+    enterprise_number: Annotated[str, Form(max_length=20)],
+    contract_start: Annotated[str, Form(max_length=10)],
+    sla_plan_id: Annotated[str, Form(max_length=36)],
+    contract_end: Annotated[str, Form(max_length=10)] = "",
+    shared_tickets: Annotated[bool, Form()] = False,
+) -> Response:
+    values = _org_values(name, enterprise_number, contract_start, contract_end, sla_plan_id, shared_tickets)
+    with admin_transaction(request) as (conn, _):
+        org_id = q.save_organization(conn, None, values)
+    return RedirectResponse(f"/admin/organizations/{org_id}", status_code=303)
+
+
+@router.get("/admin/organizations/{org_id}")
+def organization_page(request: Request, org_id: uuid.UUID) -> Response:
+    with admin_transaction(request, read_only=True) as (conn, viewer):
+        org = q.organization(conn, org_id)
+        if org is None:
+            raise HTTPException(404, NOT_FOUND)
+        context = {
+            "viewer": viewer,
+            "org": org,
+            "plans": q.sla_plans(conn),
+            "members": q.members(conn, org_id),
+            "roles": CLIENT_ROLES,
+        }
+    return render(request, "admin/organization.html", context)
+
+
+@router.post("/admin/organizations/{org_id}")
+def update_organization(
+    request: Request,
+    org_id: uuid.UUID,
+    name: Annotated[str, Form(max_length=200)],
+    enterprise_number: Annotated[str, Form(max_length=20)],
+    contract_start: Annotated[str, Form(max_length=10)],
+    sla_plan_id: Annotated[str, Form(max_length=36)],
+    contract_end: Annotated[str, Form(max_length=10)] = "",
+    shared_tickets: Annotated[bool, Form()] = False,
+) -> Response:
+    values = _org_values(name, enterprise_number, contract_start, contract_end, sla_plan_id, shared_tickets)
+    with admin_transaction(request) as (conn, _):
+        try:
+            q.save_organization(conn, org_id, values)
+        except LookupError:
+            raise HTTPException(404, NOT_FOUND) from None
+    return RedirectResponse(f"/admin/organizations/{org_id}", status_code=303)
+
+
+@router.get("/admin/staff")
+def staff_page(request: Request) -> Response:
+    with admin_transaction(request, read_only=True) as (conn, viewer):
+        context = {
+            "viewer": viewer,
+            "org": None,
+            "members": q.members(conn, None),
+            "roles": ("agent", "admin"),
+        }
+    return render(request, "admin/staff.html", context)
+
+
+@router.post("/admin/people/invite")
+def invite(
+    request: Request,
+    email: Annotated[str, Form(max_length=254)],
+    first_name: Annotated[str, Form(max_length=100)],
+    surname: Annotated[str, Form(max_length=100)],
+    role: Annotated[str, Form(max_length=20)],
+    organization_id: Annotated[str, Form(max_length=36)] = "",
+) -> Response:
+    """Invite a person: the auth backend creates the account and sends the link, then the profile is added."""
+    if role not in q.ROLES:
+        raise HTTPException(422, "Role: choose a role from the list.")
+    org_id = parse_uuid(organization_id, "Organization") if role in CLIENT_ROLES else None
+    back = f"/admin/organizations/{org_id}" if org_id else "/admin/staff"
+    # Check the caller first: only an admin may create an account, before the auth backend is asked.
+    with admin_transaction(request, read_only=True):
+        pass
+    try:
+        user_id = request.app.state.auth.invite(email.strip())
+    except AuthError as exc:
+        raise HTTPException(409, str(exc)) from None
+    with admin_transaction(request) as (conn, _):
+        q.add_profile(
+            conn,
+            user_id=uuid.UUID(str(user_id)),
+            organization_id=org_id,
+            role=role,
+            first_name=first_name.strip(),
+            surname=surname.strip(),
+            email=email.strip(),
+        )
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/admin/people/{person_id}/access")
+def set_access(
+    request: Request,
+    person_id: uuid.UUID,
+    active: Annotated[bool, Form()] = False,
+    back: Annotated[str, Form(max_length=200)] = "/admin/staff",
+) -> Response:
+    with admin_transaction(request) as (conn, _):
+        if not q.set_deactivated(conn, person_id, not active):
+            raise HTTPException(404, "This person does not exist.")
+    target = back if back.startswith("/admin/") else "/admin/staff"  # same-site admin pages only
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/admin/assignments")
+def assignments_page(request: Request) -> Response:
+    with admin_transaction(request, read_only=True) as (conn, viewer):
+        context = {
+            "viewer": viewer,
+            "assignments": q.assignments(conn),
+            "agents": q.agents(conn),
+            "organizations": q.organizations(conn),
+        }
+    return render(request, "admin/assignments.html", context)
+
+
+@router.post("/admin/assignments")
+def add_assignment(
+    request: Request,
+    agent_id: Annotated[str, Form(max_length=36)],
+    organization_id: Annotated[str, Form(max_length=36)],
+) -> Response:
+    agent, org = parse_uuid(agent_id, "Agent"), parse_uuid(organization_id, "Organization")
+    with admin_transaction(request) as (conn, _):
+        q.assign(conn, agent, org)
+    return RedirectResponse("/admin/assignments", status_code=303)
+
+
+@router.post("/admin/assignments/delete")
+def delete_assignment(
+    request: Request,
+    agent_id: Annotated[str, Form(max_length=36)],
+    organization_id: Annotated[str, Form(max_length=36)],
+) -> Response:
+    agent, org = parse_uuid(agent_id, "Agent"), parse_uuid(organization_id, "Organization")
+    with admin_transaction(request) as (conn, _):
+        q.unassign(conn, agent, org)
+    return RedirectResponse("/admin/assignments", status_code=303)
