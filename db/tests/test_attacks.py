@@ -30,6 +30,25 @@ SELF_DESCRIBING_HELPERS = {
     "private.sees_all_org_tickets",
     "private.record_read",  # writes one audit entry whose actor is the caller
 }
+# Argument-free self-service (0210): each acts on the caller only (proved below).
+SELF_SERVICE = {"private.record_sign_in", "private.my_dsr_export", "private.request_my_dsr"}
+# Admin DSR wrappers (0220): each refuses (42501) anyone but an admin at aal2 (proved below).
+ADMIN_GUARDED = {
+    "private.admin_dsr_export",
+    "private.admin_dsr_rectify",
+    "private.admin_dsr_erase",
+    "private.admin_dsr_restrict",
+    "private.admin_dsr_object",
+    "private.admin_dsr_complete",
+}
+ADMIN_WRAPPER_CALLS = {
+    "private.admin_dsr_export": "select private.admin_dsr_export(%s)",
+    "private.admin_dsr_rectify": "select private.admin_dsr_rectify(%s, '{}'::jsonb)",
+    "private.admin_dsr_erase": "select private.admin_dsr_erase(%s, '[]'::jsonb)",
+    "private.admin_dsr_restrict": "select private.admin_dsr_restrict(%s, true, '[]'::jsonb)",
+    "private.admin_dsr_object": "select private.admin_dsr_object(%s, 'analytics', 'test')",
+    "private.admin_dsr_complete": "select private.admin_dsr_complete(%s, 'completed', '[]'::jsonb)",
+}
 
 
 def by_label(world: World, label: str) -> model.User:
@@ -153,7 +172,7 @@ def test_security_definer_functions_are_closed_to_anon_and_open_to_authenticated
     extra = [
         sig
         for sig, name, _, auth, result in rows
-        if auth and name not in SELF_DESCRIBING_HELPERS and result != "trigger"
+        if auth and name not in SELF_DESCRIBING_HELPERS | SELF_SERVICE | ADMIN_GUARDED and result != "trigger"
     ]
     assert not extra, (
         f"definer functions executable by authenticated that are not documented helpers: {extra}"
@@ -188,6 +207,47 @@ def test_security_definer_functions_are_closed_to_anon_and_open_to_authenticated
         and name != "private.record_read"
     ]
     assert not definer_args, f"helpers that take arguments could answer about others: {definer_args}"
+
+
+@pytest.mark.parametrize("function", sorted(ADMIN_GUARDED))
+@pytest.mark.parametrize("label", ["m1", "ca", "ag", "ag1", "ad1"])
+def test_admin_dsr_wrappers_refuse_everyone_but_an_admin_with_mfa(world_db, function, label):
+    conn, w = world_db
+    request = w.dsrs[0].id
+    with impersonate(conn, claims_of(w, label)):
+        assert sqlstate_of(conn, ADMIN_WRAPPER_CALLS[function], (request,)) == "42501"
+    with impersonate(conn, claims_of(w, "ad")):  # the admin at aal2 gets past the guard
+        assert sqlstate_of(conn, ADMIN_WRAPPER_CALLS[function], (request,)) != "42501"
+
+
+def test_self_service_functions_act_on_the_caller_only(world_db):
+    conn, w = world_db
+    m1, mb = by_label(w, "m1"), by_label(w, "mb")
+    with impersonate(conn, claims_of(w, "m1")):
+        export = str(conn.execute("select private.my_dsr_export()").fetchone()[0])
+        assert m1.email in export and str(m1.id) in export
+        assert mb.email not in export and str(mb.id) not in export
+        request = conn.execute(
+            "select private.request_my_dsr('rectification', 'my phone changed')"
+        ).fetchone()[0]
+        conn.execute("select private.record_sign_in()")
+        conn.execute("reset role")
+        subject = conn.execute(
+            "select subject_id from public.dsr_requests where id = %s", (request,)
+        ).fetchone()
+        signed_in = conn.execute("select actor_id from public.audit_log where action = 'sign_in'").fetchall()
+    assert subject == (m1.id,)
+    assert signed_in == [(m1.id,)]
+
+
+@pytest.mark.parametrize("label", ["ag1", "ad1", "inv", "dx"])
+def test_self_service_is_refused_to_staff_without_mfa_and_to_people_without_an_active_profile(
+    world_db, label
+):
+    conn, w = world_db
+    with impersonate(conn, claims_of(w, label)):
+        assert sqlstate_of(conn, "select private.my_dsr_export()") == "42501"
+        assert sqlstate_of(conn, "select private.request_my_dsr('erasure', null)") == "42501"
 
 
 # --- Existence oracles and error side channels (rls.md §5.11) -----------------------------------------
