@@ -28,7 +28,7 @@ from psycopg_pool import ConnectionPool
 
 from app.auth import AuthError, AuthSession, TotpEnrolment
 from app.auth.tokens import mint_access_token
-from app.i18n import N_
+from app.i18n import N_, _
 
 log = logging.getLogger("nexk.auth")
 
@@ -274,7 +274,9 @@ class LocalAuth:
                 (uuid.uuid4(), email.strip(), _token_hash(token), email.strip()),
             ).fetchone()
         if user is None:
-            raise AuthError(f"{email} already has an account: find the person in the member lists instead.")
+            raise AuthError(
+                _("{email} already has an account: find the person in the member lists instead.", email=email)
+            )
         # Dev has no mail server: the link goes to the server log (GoTrue e-mails it in production).
         log.warning("dev mailbox: invitation link for %s: /auth/invite?token=%s", email, token)
         return str(user["id"])

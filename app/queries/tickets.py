@@ -15,6 +15,9 @@ STATUSES = ("new", "open", "pending", "resolved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
 OPEN_STATUSES = ("new", "open", "pending")
 PAGE_SIZE = 25
+# Messages of one ticket per API page: the default, and the most a caller may ask for (the schema's maxItems).
+MESSAGE_PAGE_DEFAULT = 100
+MESSAGE_PAGE_MAX = 500
 
 Sort = Literal["updated", "created", "priority"]
 _ORDER = {
@@ -56,6 +59,13 @@ def list_tickets(
     conn: Connection[Any], f: TicketFilter, role: str | None = None
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of the tickets the caller can see, and whether a next page exists."""
+    query, params = list_statement(f, role)
+    rows = conn.execute(query, params).fetchall()
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def list_statement(f: TicketFilter, role: str | None = None) -> tuple[sql.Composed, list[Any]]:
+    """The list query and its parameters (bench/portal_wrk.py explains the same statement)."""
     where: list[sql.Composable] = [_SCOPE.get(role or "", sql.SQL("true"))]
     params: list[Any] = []
     if f.statuses:
@@ -89,8 +99,7 @@ def list_tickets(
            order by {order}"""
     ).format(where=sql.SQL(" and ").join(where), order=_ORDER[f.sort])
     params += [PAGE_SIZE + 1, (f.page - 1) * PAGE_SIZE]
-    rows = conn.execute(query, params).fetchall()
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return query, params
 
 
 def people_names(conn: Connection[Any], ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -132,6 +141,33 @@ def messages(conn: Connection[Any], ticket_id: uuid.UUID) -> list[dict[str, Any]
            from public.ticket_messages as m where m.ticket_id = %s order by m.created_at, m.id""",
         (ticket_id,),
     ).fetchall()
+
+
+def message_page(
+    conn: Connection[Any], ticket_id: uuid.UUID, limit: int, after: uuid.UUID | None = None
+) -> tuple[list[dict[str, Any]], bool] | None:
+    """Up to `limit` messages of the thread in order, those after message `after` (keyset on created_at, id),
+    and whether more follow. None when `after` is not a message of this ticket the caller can see: a client
+    naming an internal note gets the same answer as for an id that does not exist (RLS hides both)."""
+    where = sql.SQL("m.ticket_id = %s")
+    params: list[Any] = [ticket_id]
+    if after is not None:
+        cursor = conn.execute(
+            "select m.created_at, m.id from public.ticket_messages as m where m.id = %s and m.ticket_id = %s",
+            (after, ticket_id),
+        ).fetchone()
+        if cursor is None:
+            return None
+        where = sql.SQL("m.ticket_id = %s and (m.created_at, m.id) > (%s, %s)")
+        params += [cursor["created_at"], cursor["id"]]
+    rows = conn.execute(
+        sql.SQL(
+            """select m.id, m.author_id, m.body, m.internal, m.created_at
+               from public.ticket_messages as m where {where} order by m.created_at, m.id limit %s"""
+        ).format(where=where),
+        [*params, limit + 1],
+    ).fetchall()
+    return rows[:limit], len(rows) > limit
 
 
 def attachments(conn: Connection[Any], ticket_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -103,6 +103,14 @@ class MessageOut(BaseModel):
     created_at: datetime
 
 
+class MessagePage(BaseModel):
+    # At most MESSAGE_PAGE_MAX messages (maxItems), oldest first; `next_after` leads to the rest.
+    items: list[MessageOut] = Field(max_length=q.MESSAGE_PAGE_MAX)
+    next_after: str | None = Field(
+        description="Pass as `after` to get the next page; null when this page ends the conversation."
+    )
+
+
 class MessageCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     body: Annotated[Text, Field(min_length=1, max_length=20000)]
@@ -234,17 +242,33 @@ def update_ticket(who: CallerDep, ticket_id: uuid.UUID, payload: TicketUpdate) -
 
 @router.get(
     "/tickets/{ticket_id}/messages",
-    response_model=list[MessageOut],
+    response_model=MessagePage,
     responses=ERRORS,
-    summary="The conversation",
+    summary="The conversation, one page at a time",
 )
-def list_messages(who: CallerDep, ticket_id: uuid.UUID) -> list[MessageOut]:
+def list_messages(
+    who: CallerDep,
+    ticket_id: uuid.UUID,
+    limit: Annotated[
+        int, Query(ge=1, le=q.MESSAGE_PAGE_MAX, description="How many messages at most.")
+    ] = q.MESSAGE_PAGE_DEFAULT,
+    after: Annotated[
+        uuid.UUID | None,
+        Query(description="The `next_after` of the previous page: messages after this one (oldest first)."),
+    ] = None,
+) -> MessagePage:
     with who.transaction() as (conn, _):
         if q.get_ticket(conn, ticket_id) is None:
             raise HTTPException(404, NOT_FOUND)
         audit.record_read(conn, "tickets", ticket_id)
-        rows = q.messages(conn, ticket_id)
-    return [MessageOut.model_validate(r | {"ticket_id": ticket_id}) for r in rows]
+        page = q.message_page(conn, ticket_id, limit, after)
+    if page is None:
+        raise HTTPException(422, "after: not a message of this conversation; pass the next_after of a page.")
+    rows, more = page
+    return MessagePage(
+        items=[MessageOut.model_validate(r | {"ticket_id": ticket_id}) for r in rows],
+        next_after=str(rows[-1]["id"]) if more else None,
+    )
 
 
 @router.post(

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from portal_testkit import World, sign_in
 
+# checkov:skip=CKV_SECRET_6: a made-up webhook token for the in-process test app; no Brevo account uses it
 TOKEN = "brevo-webhook-token-for-tests"
 SECRET = "cron-secret-for-tests"
 EVENT = {
