@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.yaml_doc.base_yaml_check import BaseYamlCheck
-from checkov.yaml_doc.enums import BlockType
+from checkov.common.models.enums import CheckCategories
 
-from compliance.checks._stack import is_stack_file, walk
+from compliance.checks._stack import StackConfigCheck
 
 # Regions located in the EEA: AWS-style codes (Supabase), Vercel function regions, vendors' "eu".
 EEA_REGIONS = frozenset(
@@ -32,33 +30,22 @@ EEA_REGIONS = frozenset(
 )
 
 
-class StackRegionsInEea(BaseYamlCheck):
+class StackRegionsInEea(StackConfigCheck):
     def __init__(self) -> None:
         super().__init__(
             name="Pulumi stack regions are in the EEA (privacy policy: hosting in the EU)",
             id="CKV_NEXK_1",
             categories=[CheckCategories.GENERAL_SECURITY],
-            supported_entities=["config"],
-            block_type=BlockType.OBJECT,
         )
 
-    def scan_entity_conf(
-        self, conf: dict[str, Any], entity_type: str
-    ) -> CheckResult | tuple[CheckResult, dict]:
-        if not is_stack_file(self.entity_path):
-            return CheckResult.UNKNOWN
-        for path, value, holder in walk(conf):
-            if "region" not in path[-1].lower():
-                continue
-            values = value if isinstance(value, list) else [value]
-            outside = [v for v in values if isinstance(v, str) and v not in EEA_REGIONS]
-            if outside:
-                self.details.append(
-                    f"{'.'.join(path)}: {outside} outside the EEA (allowed: {sorted(EEA_REGIONS)})"
-                )
-                # The holding block carries the line marks: the report points at the offending setting.
-                return CheckResult.FAILED, holder
-        return CheckResult.PASSED
+    def problem(self, path: tuple[str, ...], value: Any) -> str | None:
+        if "region" not in path[-1].lower():
+            return None
+        values = value if isinstance(value, list) else [value]
+        outside = [v for v in values if isinstance(v, str) and v not in EEA_REGIONS]
+        if outside:
+            return f"{'.'.join(path)}: {outside} outside the EEA (allowed: {sorted(EEA_REGIONS)})"
+        return None
 
 
 check = StackRegionsInEea()

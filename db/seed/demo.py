@@ -319,6 +319,15 @@ def _hash(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode()
 
 
+def _insert_totp_factor(conn: psycopg.Connection, key: str, secret: str) -> None:
+    """Give the person `key` a verified TOTP factor, as if they had enrolled an authenticator app."""
+    conn.execute(
+        "insert into auth.mfa_factors (id, user_id, friendly_name, factor_type, status, secret)"
+        " values (%s, %s, 'Authenticator app', 'totp', 'verified', %s)",
+        (_id(f"factor:{key}"), _id(f"user:{key}"), secret),
+    )
+
+
 def _insert_world(conn: psycopg.Connection, logins: dict[str, DemoLogin]) -> None:
     for table, rows in reference_rows(DEFAULT_EPOCH).items():
         columns = COLUMNS[table]
@@ -364,11 +373,7 @@ def _insert_world(conn: psycopg.Connection, logins: dict[str, DemoLogin]) -> Non
             ),
         )
         if login and login.totp_secret:
-            conn.execute(
-                "insert into auth.mfa_factors (id, user_id, friendly_name, factor_type, status, secret)"
-                " values (%s, %s, 'Authenticator app', 'totp', 'verified', %s)",
-                (_id(f"factor:{key}"), _id(f"user:{key}"), login.totp_secret),
-            )
+            _insert_totp_factor(conn, key, login.totp_secret)
     for key, *_ in ORGANIZATIONS:
         conn.execute(
             "insert into public.agent_assignments (id, agent_id, organization_id) values (%s, %s, %s)",
@@ -437,11 +442,7 @@ def _sync_credentials(conn: psycopg.Connection, logins: list[DemoLogin]) -> bool
                     "delete from auth.mfa_factors where user_id = %s and factor_type = 'totp'",
                     (_id(f"user:{key}"),),
                 )
-                conn.execute(
-                    "insert into auth.mfa_factors (id, user_id, friendly_name, factor_type, status, secret)"
-                    " values (%s, %s, 'Authenticator app', 'totp', 'verified', %s)",
-                    (_id(f"factor:{key}"), _id(f"user:{key}"), login.totp_secret),
-                )
+                _insert_totp_factor(conn, key, login.totp_secret)
                 changed = True
     return changed
 

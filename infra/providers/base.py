@@ -1,4 +1,4 @@
-"""What every vendor provider shares: the token from stack config, pickling without it, diff helpers.
+"""What every vendor provider shares: the token from stack config, pickling without it, diff and output helpers.
 
 Pulumi pickles a dynamic provider with dill into the state (see docs/ops.md). The providers therefore hold
 only plain data; the API token arrives in `configure()` from stack config (or the vendor's usual environment
@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, DiffResult, ResourceProvider
 
 from infra.providers.http import VendorApi
@@ -51,6 +52,11 @@ class TokenProvider(ResourceProvider):
 
     def call(self, method: str, path: str, *, resource: str, **kwargs: Any) -> Any:
         return self.api.call(self._token, method, path, resource=resource, **kwargs)
+
+
+def with_secret_outputs(opts: pulumi.ResourceOptions | None, *names: str) -> pulumi.ResourceOptions:
+    """`opts` plus the outputs `names` marked secret, so the state holds them encrypted."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(names)))
 
 
 def required(news: Mapping[str, Any], keys: Iterable[str]) -> list[CheckFailure]:

@@ -30,7 +30,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.providers.base import TokenProvider, diff_inputs, inputs_of, required
+from infra.providers.base import TokenProvider, diff_inputs, inputs_of, required, with_secret_outputs
 from infra.providers.http import VendorApi, VendorApiError
 
 BREVO_API_URL = "https://api.brevo.com/v3"
@@ -61,6 +61,39 @@ class BrevoProvider(TokenProvider):
 
     def __init__(self, api_url: str = BREVO_API_URL, backoff_seconds: float = 0.5) -> None:
         super().__init__(VendorApi("Brevo", api_url, "api-key", backoff_seconds=backoff_seconds))
+
+
+class BrevoObjectProvider(BrevoProvider):
+    """An object Brevo identifies by a numeric id (sender, template, webhook), exposed as output `ID_OUTPUT`."""
+
+    INPUTS: ClassVar[tuple[str, ...]]
+    ID_OUTPUT: ClassVar[str]  # e.g. "sender_id"
+
+    def _outs_with_id(self, props: Mapping[str, Any], object_id: str | int) -> dict[str, Any]:
+        """The managed inputs plus Brevo's id of the object."""
+        return {**inputs_of(props, self.INPUTS), self.ID_OUTPUT: int(object_id)}
+
+    def _adopt_or_create(
+        self,
+        collection: str,
+        existing: Mapping[str, Any] | None,
+        *,
+        resource: str,
+        update: Mapping[str, Any] | None,
+        create: Mapping[str, Any],
+    ) -> str:
+        """The id of `existing` (PUT `update` first, unless None) or of a new object POSTed with `create`.
+
+        Adopting the identical object a create finds (see the module docstring) keeps a retried `pulumi up`
+        from leaving duplicates behind.
+        """
+        if existing is not None:
+            object_id = str(existing["id"])
+            if update is not None:
+                self.call("PUT", f"{collection}/{object_id}", resource=resource, json=update)
+            return object_id
+        created = self.call("POST", collection, resource=resource, json=create)
+        return str(created["id"])
 
 
 # ---------------------------------------------------------------------------------------------- SenderDomain
@@ -234,9 +267,10 @@ class DomainAuthentication(Resource, module="brevo", name="DomainAuthentication"
 # ---------------------------------------------------------------------------------------------------- Sender
 
 
-class SenderProvider(BrevoProvider):
+class SenderProvider(BrevoObjectProvider):
     kind = "sender"
     INPUTS = ("name", "email")
+    ID_OUTPUT = "sender_id"
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = required(news, self.INPUTS)
@@ -257,26 +291,25 @@ class SenderProvider(BrevoProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         email, name = props["email"], props["name"]
-        for sender in self._senders(email):
-            if sender.get("email", "").lower() == email.lower():
-                sender_id = str(sender["id"])
-                if sender.get("name") != name:
-                    self.call(
-                        "PUT", f"/senders/{sender_id}", resource=f"{self.kind} {email}", json={"name": name}
-                    )
-                return CreateResult(sender_id, {**inputs_of(props, self.INPUTS), "sender_id": int(sender_id)})
-        created = self.call(
-            "POST", "/senders", resource=f"{self.kind} {email}", json={"name": name, "email": email}
+        existing = next(
+            (sender for sender in self._senders(email) if sender.get("email", "").lower() == email.lower()),
+            None,
         )
-        return CreateResult(
-            str(created["id"]), {**inputs_of(props, self.INPUTS), "sender_id": int(created["id"])}
+        sender_id = self._adopt_or_create(
+            "/senders",
+            existing,
+            resource=f"{self.kind} {email}",
+            # Brevo's sender has only a name to update; a PUT without a change is skipped.
+            update={"name": name} if existing is not None and existing.get("name") != name else None,
+            create={"name": name, "email": email},
         )
+        return CreateResult(sender_id, self._outs_with_id(props, sender_id))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         self.call(
             "PUT", f"/senders/{id_}", resource=f"{self.kind} {news['email']}", json={"name": news["name"]}
         )
-        return UpdateResult({**inputs_of(news, self.INPUTS), "sender_id": int(id_)})
+        return UpdateResult(self._outs_with_id(news, id_))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         for sender in self._senders(props["email"]):
@@ -308,9 +341,10 @@ class Sender(Resource, module="brevo", name="Sender"):
 # ------------------------------------------------------------------------------------- TransactionalTemplate
 
 
-class TransactionalTemplateProvider(BrevoProvider):
+class TransactionalTemplateProvider(BrevoObjectProvider):
     kind = "transactional template"
     INPUTS = ("template_name", "subject", "html_content", "sender_name", "sender_email", "tag", "is_active")
+    ID_OUTPUT = "template_id"
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult(news, required(news, ("template_name", "subject", "html_content", "sender_email")))
@@ -352,23 +386,19 @@ class TransactionalTemplateProvider(BrevoProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         name = props["template_name"]
-        existing = self._find(name)
-        if existing is not None:
-            template_id = str(existing["id"])
-            self.call(
-                "PUT", f"/smtp/templates/{template_id}", resource=f"{self.kind} {name}", json=self.body(props)
-            )
-        else:
-            created = self.call(
-                "POST", "/smtp/templates", resource=f"{self.kind} {name}", json=self.body(props)
-            )
-            template_id = str(created["id"])
-        return CreateResult(template_id, {**inputs_of(props, self.INPUTS), "template_id": int(template_id)})
+        template_id = self._adopt_or_create(
+            "/smtp/templates",
+            self._find(name),
+            resource=f"{self.kind} {name}",
+            update=self.body(props),
+            create=self.body(props),
+        )
+        return CreateResult(template_id, self._outs_with_id(props, template_id))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         name = news["template_name"]
         self.call("PUT", f"/smtp/templates/{id_}", resource=f"{self.kind} {name}", json=self.body(news))
-        return UpdateResult({**inputs_of(news, self.INPUTS), "template_id": int(id_)})
+        return UpdateResult(self._outs_with_id(news, id_))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         name = props.get("template_name")
@@ -426,9 +456,10 @@ class TransactionalTemplate(Resource, module="brevo", name="TransactionalTemplat
 # --------------------------------------------------------------------------------------------------- Webhook
 
 
-class WebhookProvider(BrevoProvider):
+class WebhookProvider(BrevoObjectProvider):
     kind = "webhook"
     INPUTS = ("url", "type", "events", "description", "auth_token")
+    ID_OUTPUT = "webhook_id"
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = required(news, ("url", "type", "events"))
@@ -461,26 +492,24 @@ class WebhookProvider(BrevoProvider):
         return body
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        url = props["url"]
-        listing = (
-            self.call("GET", "/webhooks", resource=f"{self.kind} {url}", params={"type": props["type"]}) or {}
+        url, type_ = props["url"], props["type"]
+        listing = self.call("GET", "/webhooks", resource=f"{self.kind} {url}", params={"type": type_}) or {}
+        existing = next(
+            (
+                hook
+                for hook in listing.get("webhooks", [])
+                if hook.get("url") == url and hook.get("type", type_) == type_
+            ),
+            None,
         )
-        for hook in listing.get("webhooks", []):
-            if hook.get("url") == url and hook.get("type", props["type"]) == props["type"]:
-                hook_id = str(hook["id"])
-                self.call(
-                    "PUT",
-                    f"/webhooks/{hook_id}",
-                    resource=f"{self.kind} {url}",
-                    json=self.body(props, create=False),
-                )
-                return CreateResult(hook_id, {**inputs_of(props, self.INPUTS), "webhook_id": int(hook_id)})
-        created = self.call(
-            "POST", "/webhooks", resource=f"{self.kind} {url}", json=self.body(props, create=True)
+        hook_id = self._adopt_or_create(
+            "/webhooks",
+            existing,
+            resource=f"{self.kind} {url}",
+            update=self.body(props, create=False),
+            create=self.body(props, create=True),
         )
-        return CreateResult(
-            str(created["id"]), {**inputs_of(props, self.INPUTS), "webhook_id": int(created["id"])}
-        )
+        return CreateResult(hook_id, self._outs_with_id(props, hook_id))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         self.call(
@@ -489,7 +518,7 @@ class WebhookProvider(BrevoProvider):
             resource=f"{self.kind} {news['url']}",
             json=self.body(news, create=False),
         )
-        return UpdateResult({**inputs_of(news, self.INPUTS), "webhook_id": int(id_)})
+        return UpdateResult(self._outs_with_id(news, id_))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         hook = self.call(
@@ -534,7 +563,5 @@ class Webhook(Resource, module="brevo", name="Webhook"):
             "auth_token": auth_token,
             "webhook_id": None,
         }
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["auth_token"])
-        )
+        opts = with_secret_outputs(opts, "auth_token")
         super().__init__(provider or WebhookProvider(), resource_name, props, opts)

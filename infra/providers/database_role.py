@@ -28,7 +28,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.providers.base import diff_inputs, inputs_of, required
+from infra.providers.base import diff_inputs, inputs_of, required, with_secret_outputs
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -113,7 +113,5 @@ class DatabaseRolePassword(Resource, module="supabase", name="DatabaseRolePasswo
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {"project_ref": project_ref, "database_url": database_url, "role": role, "password": password}
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["database_url", "password"])
-        )
+        opts = with_secret_outputs(opts, "database_url", "password")
         super().__init__(provider or DatabaseRolePasswordProvider(), resource_name, props, opts)

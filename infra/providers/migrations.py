@@ -28,7 +28,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.providers.base import is_unknown
+from infra.providers.base import is_unknown, with_secret_outputs
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,5 @@ class DatabaseMigrations(Resource, module="supabase", name="DatabaseMigrations")
             "migrations": dict(migrations),
             "policies": dict(policies),
         }
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["database_url"])
-        )
+        opts = with_secret_outputs(opts, "database_url")
         super().__init__(provider or DatabaseMigrationsProvider(), resource_name, props, opts)

@@ -37,7 +37,14 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.providers.base import TokenProvider, diff_inputs, inputs_of, is_unknown, required
+from infra.providers.base import (
+    TokenProvider,
+    diff_inputs,
+    inputs_of,
+    is_unknown,
+    required,
+    with_secret_outputs,
+)
 from infra.providers.http import VendorApi, VendorApiError
 
 SUPABASE_API_URL = "https://api.supabase.com"
@@ -230,9 +237,7 @@ class Project(Resource, module="supabase", name="Project"):
             "api_url": None,
             "status": None,
         }
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["db_pass"])
-        )
+        opts = with_secret_outputs(opts, "db_pass")
         super().__init__(provider or ProjectProvider(), resource_name, props, opts)
 
 
@@ -346,9 +351,7 @@ class AuthSettings(Resource, module="supabase", name="AuthSettings"):
         if unknown:
             raise ValueError(f"AuthSettings {resource_name}: unknown settings {sorted(unknown)}")
         props = {"project_ref": project_ref, **settings}
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["smtp_pass"])
-        )
+        opts = with_secret_outputs(opts, "smtp_pass")
         super().__init__(provider or AuthSettingsProvider(), resource_name, props, opts)
 
 
@@ -673,8 +676,7 @@ class PoolerConnection(Resource, module="supabase", name="PoolerConnection"):
             "db_host": None,
             "db_port": None,
         }
-        secret = ["db_pass", "database_url", "session_database_url"]
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secret))
+        opts = with_secret_outputs(opts, "db_pass", "database_url", "session_database_url")
         super().__init__(provider or PoolerConnectionProvider(), resource_name, props, opts)
 
 

@@ -25,9 +25,3 @@ def register_copy(tmp_path: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", "generated", "checks", "*.py"),
     )
     return target
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")

@@ -6,9 +6,9 @@ import json
 import shutil
 
 import pytest
+from register_edits import edit
 
 from compliance.checkov_run import CUSTOM_CHECKS, CheckovResult, export_openapi, run
-from conftest import edit
 from nexk.paths import REPO_ROOT
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from register_edits import edit
 
 from compliance.crosscheck import (
     check_columns_classified,
@@ -20,7 +21,6 @@ from compliance.crosscheck import (
     schema_columns,
 )
 from compliance.register import Register, load
-from conftest import edit
 from nexk.paths import REPO_ROOT
 
 

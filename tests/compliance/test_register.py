@@ -6,11 +6,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from register_edits import edit
 
 from compliance.register import Duration, Register, load
 from compliance.taxonomy import default_keys, iter_keys
 from compliance.yamlsource import RegisterError
-from conftest import edit
 
 
 def test_the_repository_register_loads_and_validates_against_fideslang(register: Register) -> None:

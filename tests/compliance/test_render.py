@@ -7,11 +7,11 @@ import io
 from pathlib import Path
 
 import pytest
+from register_edits import edit
 
 from compliance.crosscheck import SEED_POLICY, check_generated_up_to_date, normalise
 from compliance.register import Register, load
 from compliance.render import ROPA_COLUMNS, RenderError, render_all, render_policy, render_ropa_csv
-from conftest import edit
 
 
 def test_the_rendered_english_policy_states_every_fact_of_the_published_policy(register: Register) -> None:
