@@ -29,6 +29,9 @@ STAFF_ROLES = ("agent", "admin")
 CLIENT_ROLES = ("client_member", "client_admin")
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# Templates ship with the code: no mtime check per `get_template` (the list page includes tickets/_sla.html
+# once per row). Like a .py change, a template edit takes a server restart.
+templates.env.auto_reload = False
 templates.env.add_extension("jinja2.ext.i18n")
 # Stateless callables: they read the request's language from app.i18n's ContextVar when a template calls them.
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]

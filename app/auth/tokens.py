@@ -7,7 +7,9 @@ PostgREST) and audience; a token that fails any check is no token at all.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import jwt
@@ -15,6 +17,12 @@ import jwt
 AUDIENCE = "authenticated"
 LEEWAY_SECONDS = 30
 LOCAL_ISSUER = "nexk-local-auth"
+# Verified tokens remembered per process: a browser sends the same access token with every request, and
+# checking its signature (and, in production, finding its JWKS key) is a measurable share of a request's CPU.
+CACHE_SIZE = 4096
+# A remembered verdict is re-derived at least this often, so a signing key withdrawn from the JWKS stops
+# being honoured within this time (PyJWKClient itself keeps keys for 600 s).
+CACHE_SECONDS = 300
 
 
 class InvalidToken(Exception):
@@ -30,8 +38,31 @@ class TokenVerifier:
         self._secret = secret
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600) if jwks_url else None
         self._issuer = issuer
+        # token -> (claims, remembered until): bounded LRU, shared by the worker threads.
+        self._verified: OrderedDict[str, tuple[dict[str, Any], float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims, or InvalidToken. A token verified before is answered from memory until it
+        expires (exp + the same leeway) or CACHE_SECONDS pass, whichever comes first; only successes are
+        remembered, so a forged or expired token is checked (and refused) every time."""
+        now = time.time()
+        with self._lock:
+            hit = self._verified.get(token)
+            if hit is not None:
+                if now < hit[1]:
+                    self._verified.move_to_end(token)
+                    return dict(hit[0])  # a copy: callers may annotate their claims
+                del self._verified[token]
+        claims = self._verify_uncached(token)
+        until = min(float(claims["exp"]) + LEEWAY_SECONDS, now + CACHE_SECONDS)
+        with self._lock:
+            self._verified[token] = (dict(claims), until)
+            while len(self._verified) > CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _verify_uncached(self, token: str) -> dict[str, Any]:
         try:
             if self._jwks is not None:
                 key: Any = self._jwks.get_signing_key_from_jwt(token).key

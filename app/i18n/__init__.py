@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -130,8 +131,19 @@ def format_datetime(value: datetime | None) -> str:
     """A timestamp on the Brussels clock in the current language: `26 nov. 2026 15:04`."""
     if value is None:
         return ""
-    local = value.astimezone(BRUSSELS)
-    locale = _FORMAT_LOCALE[_current.get()]
+    return _format_local(value.astimezone(BRUSSELS), _current.get())
+
+
+@functools.cache
+def _format_locale(language: str) -> Locale:
+    """The parsed Babel locale (parsing it again for every timestamp is most of Babel's cost)."""
+    return Locale.parse(_FORMAT_LOCALE[language])
+
+
+@functools.lru_cache(maxsize=8192)
+def _format_local(local: datetime, language: str) -> str:
+    """Cached: a list page shows the same timestamps (created, updated, due) to every viewer of a ticket."""
+    locale = _format_locale(language)
     return f"{format_date(local, 'medium', locale=locale)} {format_time(local, 'short', locale=locale)}"
 
 
