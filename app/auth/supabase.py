@@ -95,7 +95,9 @@ class SupabaseAuth:
     def verify_totp(self, session: AuthSession, code: str) -> AuthSession:
         factor_id = self._verified_totp_factor(session)
         if factor_id is None:
-            user = self._call("GET", "/user", token=session.access_token, message=N_("Your session has ended."))
+            user = self._call(
+                "GET", "/user", token=session.access_token, message=N_("Your session has ended.")
+            )
             pending = [f for f in user.get("factors") or [] if f.get("factor_type") == "totp"]
             if not pending:
                 raise AuthError(N_("Set up an authenticator app first."))
@@ -156,5 +158,8 @@ class SupabaseAuth:
 
     def reset_password(self, token: str, password: str) -> AuthSession:
         return self._verify_link(
-            "recovery", token, password, N_("This reset link has expired or was already used: ask for a new one.")
+            "recovery",
+            token,
+            password,
+            N_("This reset link has expired or was already used: ask for a new one."),
         )
