@@ -111,10 +111,12 @@ def test_admin_fulfils_an_erasure_from_the_dsr_queue_and_it_is_audited(
         f"/admin/dsr/{request_id}/erase", data={"csrf_token": csrf_of(portal)}, follow_redirects=False
     )
     assert done.status_code == 303, done.text
-    erased = world.db.execute(
-        "select erased_at, email from public.profiles where id = %s", (member.id,)
-    ).fetchone()
-    assert erased[0] is not None and erased[1] != member.email
+    # Erasure deletes the person's profile and auth user (db/schema/0240).
+    assert (
+        world.db.execute("select count(*) from public.profiles where id = %s", (member.id,)).fetchone()[0]
+        == 0
+    )
+    assert world.db.execute("select count(*) from auth.users where id = %s", (member.id,)).fetchone()[0] == 0
     assert member.email not in portal.get("/admin/dsr?closed=true").text
     handled = world.db.execute(
         "select handled_by from public.dsr_requests where id = %s", (request_id,)

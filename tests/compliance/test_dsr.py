@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from psycopg import sql
 from typer.testing import CliRunner
 
 from compliance import dsr, dsr_cli
@@ -492,6 +493,94 @@ def test_after_erasure_no_trace_of_the_name_email_or_phone_remains_in_any_text_c
     assert sorted(deleted) == [world.own_file]
     assert result["request_id"] == str(request)
     assert {r["kind"] for r in result["recipients"]} == {"organization", "internal", "subprocessor"}
+    # The account and the profile are gone, not merely anonymised.
+    assert result["auth_user_deleted"] is True
+    assert db.execute("select count(*) from auth.users where id = %s", (world.subject,)).fetchone()[0] == 0
+    assert (
+        db.execute("select count(*) from public.profiles where id = %s", (world.subject,)).fetchone()[0] == 0
+    )
+
+
+def placeholder_of(db: psycopg.Connection, org: uuid.UUID | None) -> uuid.UUID:
+    rows = db.execute(
+        "select p.id from public.profiles as p inner join auth.users as u on p.id = u.id"
+        " where u.raw_app_meta_data ->> 'nexk_placeholder' = 'erased_person'"
+        " and p.organization_id is not distinct from %s",
+        (org,),
+    ).fetchall()
+    assert len(rows) == 1, rows
+    return rows[0][0]
+
+
+def test_erasure_deletes_the_auth_user_and_every_reference_to_it_moves_to_the_placeholder(
+    world, db, database
+):
+    """Every foreign key to auth.users or public.profiles (read from the catalog, so a new one is not missed)
+    no longer points at the erased id; what the organization keeps points at its "Erased person"."""
+    request = dsr.open_request(database, world.subject, "erasure")
+    dsr.object_to(database, world.subject, "audience_measurement", "no thanks")
+    fks = db.execute(
+        "select c.conrelid::regclass::text, a.attname from pg_catalog.pg_constraint as c"
+        " inner join pg_catalog.pg_attribute as a on a.attrelid = c.conrelid and a.attnum = any(c.conkey)"
+        " where c.contype = 'f' and c.confrelid in ('auth.users'::regclass, 'public.profiles'::regclass)"
+    ).fetchall()
+    assert len(fks) >= 12
+
+    def references(person: uuid.UUID) -> dict[str, int]:
+        counts = {}
+        for table, column in fks:
+            query = sql.SQL("select count(*) from {} where {} = %s").format(
+                sql.SQL(table), sql.Identifier(column)
+            )  # table: a regclass name from the catalog, already quoted as needed
+            n = db.execute(query, (person,)).fetchone()[0]
+            if n:
+                counts[f"{table}.{column}"] = n
+        return counts
+
+    before = references(world.subject)
+    assert {"public.profiles.id", "tickets.requester_id", "ticket_messages.author_id"} <= set(before) or (
+        {"profiles.id", "tickets.requester_id", "ticket_messages.author_id"} <= set(before)
+    )
+    own_messages = before.get("ticket_messages.author_id") or before["public.ticket_messages.author_id"]
+
+    dsr.erase(database, world.subject, delete_bytes=lambda path: None)
+
+    assert references(world.subject) == {}
+    placeholder = placeholder_of(db, world.org)
+    kept = references(placeholder)
+    assert kept.get("tickets.requester_id", kept.get("public.tickets.requester_id")) == 1
+    assert kept.get("ticket_messages.author_id", kept.get("public.ticket_messages.author_id")) == own_messages
+    assert db.execute(
+        "select subject_id, subject_email::text, received_at is not null, due_at is not null"
+        " from public.dsr_requests where id = %s",
+        (request,),
+    ).fetchone() == (placeholder, f"erased-{world.subject}@erased.invalid", True, True)
+    # The placeholder can never act: no e-mail, no password, banned, and a stranger to the policies.
+    assert db.execute(
+        "select u.email, u.phone, u.encrypted_password, u.banned_until = 'infinity',"
+        " p.first_name, p.surname, p.deactivated_at is not null, p.erased_at is not null, p.role"
+        " from auth.users as u inner join public.profiles as p on p.id = u.id where u.id = %s",
+        (placeholder,),
+    ).fetchone() == (None, None, None, True, "Erased", "person", True, True, "client_member")
+    with impersonate(db, jwt_claims(placeholder)):
+        assert db.execute("select private.current_app_role()").fetchone()[0] is None
+        assert db.execute("select count(*) from public.tickets").fetchone()[0] == 0
+    # A second person of the same organization reuses the placeholder; staff get the staff placeholder.
+    dsr.erase(database, world.colleague, delete_bytes=lambda path: None)
+    assert placeholder_of(db, world.org) == placeholder
+    dsr.erase(database, world.agent, delete_bytes=lambda path: None)
+    staff = placeholder_of(db, None)
+    assert db.execute("select count(*) from public.tickets where assignee_id is not null").fetchone()[0] == 0
+    assert (
+        db.execute("select count(*) from public.ticket_messages where author_id = %s", (staff,)).fetchone()[0]
+        >= 1
+    )
+    assert (
+        db.execute(
+            "select count(*) from auth.users where id in (%s, %s)", (world.colleague, world.agent)
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_erasure_keeps_the_organizations_tickets_and_other_peoples_messages_in_anonymised_form(
@@ -509,17 +598,22 @@ def test_erasure_keeps_the_organizations_tickets_and_other_peoples_messages_in_a
         )
     ]
     assert bodies == ["As [erased] said ([erased]), it jams. Olga", "Me too, since Monday."]
-    profile = db.execute(
-        "select first_name, surname, email::text, phone, erased_at is not null from public.profiles where id = %s",
-        (world.subject,),
-    ).fetchone()
-    assert profile == ("Erased", "person", f"erased-{world.subject}@erased.invalid", None, True)
+    # The person's profile and auth user are deleted; their ticket now belongs to the "Erased person".
+    assert (
+        db.execute("select count(*) from public.profiles where id = %s", (world.subject,)).fetchone()[0] == 0
+    )
+    assert db.execute("select count(*) from auth.users where id = %s", (world.subject,)).fetchone()[0] == 0
+    placeholder = placeholder_of(db, world.org)
+    assert (
+        db.execute("select requester_id from public.tickets where id = %s", (world.own_ticket,)).fetchone()[0]
+        == placeholder
+    )
     user = db.execute(
-        "select email, phone, encrypted_password, raw_user_meta_data, banned_until = 'infinity', deleted_at is not null"
-        " from auth.users where id = %s",
-        (world.subject,),
+        "select email, phone, encrypted_password, raw_user_meta_data, banned_until = 'infinity',"
+        " raw_app_meta_data ->> 'nexk_placeholder' from auth.users where id = %s",
+        (placeholder,),
     ).fetchone()
-    assert user == (None, None, None, {}, True, True)
+    assert user == (None, None, None, {}, True, "erased_person")
     assert (
         db.execute(
             "select count(*) from public.attachments where uploaded_by = %s", (world.subject,)
@@ -541,11 +635,23 @@ def test_erasure_keeps_the_organizations_tickets_and_other_peoples_messages_in_a
         db.execute("update public.ticket_messages set body = 'x'")
 
 
-def test_an_erased_subject_cannot_be_exported_and_a_second_erasure_changes_nothing(world, database):
+def test_an_erased_subject_cannot_be_exported_and_a_second_erasure_changes_nothing(world, db, database):
     dsr.erase(database, world.subject, delete_bytes=lambda path: None)
-    assert dsr.erase(database, world.subject, delete_bytes=lambda path: None)["already_erased"] is True
-    with pytest.raises(dsr.DsrError, match="was erased"):
+    tickets = db.execute("select id, requester_id, subject from public.tickets order by id").fetchall()
+    # The person no longer exists: there is nothing left to erase or export.
+    with pytest.raises(dsr.UnknownSubjectError):
+        dsr.erase(database, world.subject, delete_bytes=lambda path: None)
+    with pytest.raises(dsr.UnknownSubjectError):
         dsr.export(database, world.subject)
+    assert (
+        db.execute("select id, requester_id, subject from public.tickets order by id").fetchall() == tickets
+    )
+    # The placeholder itself is never erased again.
+    placeholder = placeholder_of(db, world.org)
+    assert db.execute("select private.erase_person(%s, 'test')", (placeholder,)).fetchone()[0] == {
+        "already_erased": True,
+        "storage_paths": [],
+    }
 
 
 # Completion and Art. 19 -----------------------------------------------------------------------------------

@@ -260,17 +260,14 @@ def test_an_organization_is_erased_five_years_after_its_contract_ended_and_not_a
         "select subject, description, status, created_at from public.tickets where id = %s", (ticket,)
     ).fetchone()
     assert kept[0] == kept[1] == "[erased: retention period ended]"
-    profile = db.execute(
-        "select first_name, surname, email, phone, erased_at from public.profiles where id = %s", (client,)
-    ).fetchone()
-    assert profile[:2] == ("Erased", "person") and profile[3] is None and profile[4] is not None
+    # The person's profile and auth user are deleted (0240); the ticket belongs to the "Erased person".
+    assert db.execute("select count(*) from public.profiles where id = %s", (client,)).fetchone()[0] == 0
+    assert db.execute("select count(*) from auth.users where id = %s", (client,)).fetchone()[0] == 0
     assert db.execute(
-        "select email, phone, deleted_at is not null from auth.users where id = %s", (client,)
-    ).fetchone() == (
-        None,
-        None,
-        True,
-    )
+        "select p.first_name, p.surname, p.erased_at is not null, p.deactivated_at is not null"
+        " from public.tickets as t inner join public.profiles as p on t.requester_id = p.id where t.id = %s",
+        (ticket,),
+    ).fetchone() == ("Erased", "person", True, True)
     assert db.execute("select count(*) from storage.objects where name = %s", (path,)).fetchone()[0] == 0
     assert db.execute("select count(*) from public.agent_assignments").fetchone()[0] == 0
     # The agent (NexK staff, not the client's people) is untouched.
@@ -296,9 +293,7 @@ def test_a_restricted_person_of_an_expired_organization_is_kept_and_reported(wor
     assert counts["contract_end: people anonymised"] == 1
     assert counts["archive: skipped (requester restricted)"] == 1
     assert db.execute("select first_name from public.profiles where id = %s", (kept,)).fetchone()[0] == "Hedy"
-    assert (
-        db.execute("select first_name from public.profiles where id = %s", (gone,)).fetchone()[0] == "Erased"
-    )
+    assert db.execute("select count(*) from public.profiles where id = %s", (gone,)).fetchone()[0] == 0
     assert (
         db.execute("select subject from public.tickets where id = %s", (kept_ticket,)).fetchone()[0]
         == "Hedy's claim"
