@@ -76,6 +76,9 @@ def test_a_busy_remembered_port_makes_the_cluster_move_to_a_free_one(cluster):
     config = cluster.start()
     cluster.stop()
     with socket.socket() as squatter:
+        # SO_REUSEADDR: the stopped server's sockets may linger in TIME_WAIT on that port; a listener still
+        # keeps PostgreSQL from binding it, which is what this test needs.
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", config.port))
         squatter.listen()
         moved = cluster.start()
