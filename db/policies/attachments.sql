@@ -24,7 +24,10 @@ create policy attachments_select on public.attachments
 for select
 to authenticated
 using (
-    attachments.ticket_id in (select t.id from public.tickets as t)
+    exists (
+        select 1 from public.tickets as t
+        where t.id = attachments.ticket_id
+    )
     and (not attachments.internal or (select private.is_staff()))
 );
 
@@ -35,6 +38,9 @@ for insert
 to authenticated
 with check (
     attachments.uploaded_by = (select auth.uid())
-    and attachments.ticket_id in (select t.id from public.tickets as t)
+    and exists (
+        select 1 from public.tickets as t
+        where t.id = attachments.ticket_id
+    )
     and (not attachments.internal or (select private.is_staff()))
 );

@@ -18,7 +18,10 @@ for select
 to authenticated
 using (
     bucket_id = 'attachments'
-    and name in (select a.storage_path from public.attachments as a)
+    and exists (
+        select 1 from public.attachments as a
+        where a.storage_path = objects.name
+    )
 );
 
 -- Upload to an attachment's path only when the caller created that (visible) attachment row.
@@ -27,8 +30,8 @@ for insert
 to authenticated
 with check (
     bucket_id = 'attachments'
-    and name in (
-        select a.storage_path from public.attachments as a
-        where a.uploaded_by = (select auth.uid())
+    and exists (
+        select 1 from public.attachments as a
+        where a.storage_path = objects.name and a.uploaded_by = (select auth.uid())
     )
 );

@@ -22,7 +22,10 @@ create policy ticket_messages_select on public.ticket_messages
 for select
 to authenticated
 using (
-    ticket_messages.ticket_id in (select t.id from public.tickets as t)
+    exists (
+        select 1 from public.tickets as t
+        where t.id = ticket_messages.ticket_id
+    )
     and (not ticket_messages.internal or (select private.is_staff()))
 );
 
@@ -32,6 +35,9 @@ for insert
 to authenticated
 with check (
     ticket_messages.author_id = (select auth.uid())
-    and ticket_messages.ticket_id in (select t.id from public.tickets as t)
+    and exists (
+        select 1 from public.tickets as t
+        where t.id = ticket_messages.ticket_id
+    )
     and (not ticket_messages.internal or (select private.is_staff()))
 );

@@ -22,17 +22,19 @@ with check (not (select private.is_staff()) or (select private.has_mfa()));
 
 -- Clients see their own tickets in their organization, or all of its tickets when the organization shares
 -- tickets or the client is its admin; agents see the tickets of the organizations assigned to them; admins
--- see every ticket.
+-- see every ticket. One indexable condition first (private.ticket_org_ids(): the client's organization, the
+-- agent's assigned ones, every organization for an admin), then who in it: the requester, every client of a
+-- sharing organization and the client admin (sees_all_org_tickets), staff.
 create policy tickets_select on public.tickets
 for select
 to authenticated
 using (
-    (
-        organization_id = (select private.current_org_id())
-        and (requester_id = (select auth.uid()) or (select private.sees_all_org_tickets()))
+    organization_id = any(array(select private.ticket_org_ids()))
+    and (
+        requester_id = (select auth.uid())
+        or (select private.sees_all_org_tickets())
+        or (select private.is_staff())
     )
-    or organization_id = any(array(select private.agent_org_ids()))
-    or (select private.is_admin())
 );
 
 -- Clients open tickets only in their own organization, as themselves, new and unassigned; admins open any.
@@ -56,20 +58,20 @@ create policy tickets_update on public.tickets
 for update
 to authenticated
 using (
-    (
-        organization_id = (select private.current_org_id())
-        and (requester_id = (select auth.uid()) or (select private.sees_all_org_tickets()))
+    organization_id = any(array(select private.ticket_org_ids()))
+    and (
+        requester_id = (select auth.uid())
+        or (select private.sees_all_org_tickets())
+        or (select private.is_staff())
     )
-    or organization_id = any(array(select private.agent_org_ids()))
-    or (select private.is_admin())
 )
 with check (
-    (
-        organization_id = (select private.current_org_id())
-        and (requester_id = (select auth.uid()) or (select private.sees_all_org_tickets()))
+    organization_id = any(array(select private.ticket_org_ids()))
+    and (
+        requester_id = (select auth.uid())
+        or (select private.sees_all_org_tickets())
+        or (select private.is_staff())
     )
-    or organization_id = any(array(select private.agent_org_ids()))
-    or (select private.is_admin())
 );
 
 -- No DELETE policy: tickets are archived and purged by the retention job, never deleted through the API.

@@ -28,6 +28,7 @@ SELF_DESCRIBING_HELPERS = {
     "private.current_org_id",
     "private.agent_org_ids",
     "private.sees_all_org_tickets",
+    "private.ticket_org_ids",
     "private.record_read",  # writes one audit entry whose actor is the caller
 }
 # Argument-free self-service (0210): each acts on the caller only (proved below).
@@ -178,7 +179,7 @@ def test_security_definer_functions_are_closed_to_anon_and_open_to_authenticated
         f"definer functions executable by authenticated that are not documented helpers: {extra}"
     )
     # Each helper, asked by different users, answers about the asker only (they take no arguments at all).
-    for label in ("m1", "mb", "ca", "ag"):
+    for label in ("m1", "mb", "ca", "ag", "ad"):
         u = by_label(w, label)
         claims = Identity(u).claims()
         with impersonate(conn, claims):
@@ -191,12 +192,23 @@ def test_security_definer_functions_are_closed_to_anon_and_open_to_authenticated
                 u.role == "client_admin" or (u.role == "client_member" and w.org(u.org).shared_tickets)
             )
             assert orgs == {a.org for a in w.assignments if a.agent == u.id}
+            ticket_orgs = {r[0] for r in conn.execute("select private.ticket_org_ids()").fetchall()}
+            if u.role == "admin":
+                assert ticket_orgs == {o.id for o in w.orgs}
+            elif u.role == "agent":
+                assert ticket_orgs == {a.org for a in w.assignments if a.agent == u.id}
+            else:
+                assert ticket_orgs == {u.org}
             conn.execute("select private.record_read('tickets', %s)", (w.tickets[2].id,))
             actors = conn.execute(
                 "select actor_id from public.audit_log where action = 'read' and object_id = %s",
                 (w.tickets[2].id,),
             ).fetchall()
             assert actors == [(u.id,)]
+    # A deactivated person and a token without a profile get no organization at all.
+    for label in ("dx", "inv"):
+        with impersonate(conn, claims_of(w, label)):
+            assert conn.execute("select private.ticket_org_ids()").fetchall() == []
     definer_args = [
         sig
         for sig, name, _, auth, _ in rows
