@@ -7,7 +7,7 @@ they may see; the worker passes its service connection. Nothing here opens a con
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -117,17 +117,30 @@ def ticket_slas(
 
     Tickets whose plan has no policy for their priority get no entry (no target, no clock).
     """
-    calendars: dict[uuid.UUID, BusinessCalendar] = {}
-    result: dict[uuid.UUID, TicketSla] = {}
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             _TICKETS, {"ids": list(ticket_ids) if ticket_ids is not None else None, "open_only": open_only}
         ).fetchall()
+    return slas_from_rows(rows, lambda calendar_id: load_calendar(conn, calendar_id), now, warning_minutes)
+
+
+def slas_from_rows(
+    rows: Iterable[dict[str, Any]],
+    load_calendar_by_id: Callable[[uuid.UUID], BusinessCalendar],
+    now: datetime,
+    warning_minutes: int = DEFAULT_WARNING_MINUTES,
+) -> dict[uuid.UUID, TicketSla]:
+    """Evaluate rows shaped like `_TICKETS` (the portal under RLS, the notifier through its own function).
+
+    Each calendar is loaded once; tickets whose plan has no policy for their priority get no entry.
+    """
+    calendars: dict[uuid.UUID, BusinessCalendar] = {}
+    result: dict[uuid.UUID, TicketSla] = {}
     for row in rows:
         if row["first_response_minutes"] is None:
             continue
         if row["calendar_id"] not in calendars:
-            calendars[row["calendar_id"]] = load_calendar(conn, row["calendar_id"])
+            calendars[row["calendar_id"]] = load_calendar_by_id(row["calendar_id"])
         targets = SlaTargets(
             first_response_minutes=row["first_response_minutes"],
             resolution_minutes=row["resolution_minutes"],

@@ -23,8 +23,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from app.domain.calendar import BusinessCalendar, CalendarError
-from app.domain.sla import DEFAULT_WARNING_MINUTES, SlaState, SlaTargets, evaluate
-from app.domain.sla_repository import TicketSla, history_of
+from app.domain.sla import DEFAULT_WARNING_MINUTES, SlaState
+from app.domain.sla_repository import TicketSla, slas_from_rows
 from app.notifications.outbox import ConnFactory, MailClient, Outbox, RetryPolicy, RunStats
 from app.notifications.templates import KIND_TEMPLATE
 
@@ -91,26 +91,10 @@ def open_ticket_slas(
     The rows come from private.notifier_open_tickets(), the same columns the portal's repository reads under
     RLS; tickets whose plan has no policy for their priority have no clock and are left out.
     """
-    calendars: dict[uuid.UUID, BusinessCalendar] = {}
-    slas: dict[uuid.UUID, TicketSla] = {}
-    subjects: dict[uuid.UUID, str] = {}
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute("select * from private.notifier_open_tickets()").fetchall()
-    for row in rows:
-        if row["first_response_minutes"] is None:
-            continue
-        if row["calendar_id"] not in calendars:
-            calendars[row["calendar_id"]] = _calendar(conn, row["calendar_id"])
-        targets = SlaTargets(
-            first_response_minutes=row["first_response_minutes"],
-            resolution_minutes=row["resolution_minutes"],
-            warning_minutes=warning_minutes,
-        )
-        report = evaluate(history_of(row), targets, calendars[row["calendar_id"]], now)
-        slas[row["id"]] = TicketSla(
-            row["id"], row["organization_id"], row["assignee_id"], row["priority"], row["status"], report
-        )
-        subjects[row["id"]] = row["subject"]
+    slas = slas_from_rows(rows, lambda calendar_id: _calendar(conn, calendar_id), now, warning_minutes)
+    subjects = {row["id"]: row["subject"] for row in rows if row["id"] in slas}
     return slas, subjects
 
 

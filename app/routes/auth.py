@@ -169,11 +169,19 @@ def forgot(request: Request, email: Annotated[str, Form(min_length=3, max_length
     return render(request, "auth/forgot.html", {"sent": True})
 
 
+def _set_password_page(
+    request: Request, token: str, *, invite: bool, error: str | None = None, status_code: int = 200
+) -> Response:
+    """The one form behind a password reset and an invitation (they differ only in wording and target)."""
+    context = {"token": token, "action": "/auth/invite" if invite else "/auth/reset", "invite": invite}
+    if error is not None:
+        context["error"] = error
+    return render(request, "auth/set_password.html", context, status_code=status_code)
+
+
 @router.get("/auth/reset")
 def reset_page(request: Request, token: Annotated[str, Query(min_length=10, max_length=200)]) -> Response:
-    return render(
-        request, "auth/set_password.html", {"token": token, "action": "/auth/reset", "invite": False}
-    )
+    return _set_password_page(request, token, invite=False)
 
 
 @router.post("/auth/reset")
@@ -185,17 +193,14 @@ def reset(
     try:
         session = _backend(request).reset_password(token, password)
     except AuthError as exc:
-        context = {"token": token, "action": "/auth/reset", "invite": False, "error": _(str(exc))}
-        return render(request, "auth/set_password.html", context, status_code=400)
+        return _set_password_page(request, token, invite=False, error=_(str(exc)), status_code=400)
     _record_sign_in(request, session)
     return _signed_in_response(request, session, "/auth/mfa" if session.has_totp else "/")
 
 
 @router.get("/auth/invite")
 def invite_page(request: Request, token: Annotated[str, Query(min_length=10, max_length=200)]) -> Response:
-    return render(
-        request, "auth/set_password.html", {"token": token, "action": "/auth/invite", "invite": True}
-    )
+    return _set_password_page(request, token, invite=True)
 
 
 @router.post("/auth/invite")
@@ -207,7 +212,6 @@ def accept_invite(
     try:
         session = _backend(request).accept_invite(token, password)
     except AuthError as exc:
-        context = {"token": token, "action": "/auth/invite", "invite": True, "error": _(str(exc))}
-        return render(request, "auth/set_password.html", context, status_code=400)
+        return _set_password_page(request, token, invite=True, error=_(str(exc)), status_code=400)
     role = _record_sign_in(request, session)
     return _signed_in_response(request, session, "/auth/mfa" if role in STAFF_ROLES else "/")

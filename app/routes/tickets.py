@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
-from psycopg.rows import tuple_row
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -40,17 +39,12 @@ def sla_of(conn: Any, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Ticket
     ids = list(ticket_ids)
     if not ids:
         return {}
-    # sla_repository reads the calendar as tuples; the request connection hands out dicts.
-    factory = conn.row_factory
-    conn.row_factory = tuple_row
     try:
         return ticket_slas(conn, datetime.now(UTC), ids)
     except CalendarError:
         # A plan whose calendar has no hours is an admin's configuration error: show no clock, keep the page.
         log.exception("SLA clock unavailable for tickets %s", ids)
         return {}
-    finally:
-        conn.row_factory = factory
 
 
 def list_context(conn: Any, f: q.TicketFilter, role: str, *, with_orgs: bool) -> dict[str, Any]:
