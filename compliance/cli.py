@@ -76,7 +76,7 @@ def render(
         Path | None, typer.Option(help="folder to write to (default: compliance/generated/)")
     ] = None,
 ) -> None:
-    """Render the privacy policy (en, fr, nl), the Art. 30 record (Markdown, CSV) and the subprocessor list."""
+    """Render the privacy policy (en, fr, nl), the Art. 30 record (Markdown, CSV, PDF), the subprocessor list."""
     from compliance.register import load
     from compliance.render import GENERATED, write_all
 

@@ -47,5 +47,6 @@ def test_compliance_render_writes_every_document_to_the_output_folder(tmp_path: 
         "privacy-policy.nl.md",
         "ropa.csv",
         "ropa.md",
+        "ropa.pdf",
         "subprocessors.md",
     ]
