@@ -67,15 +67,15 @@ class SlaTargets:
     """One sla_policies row (plan x priority), in business minutes."""
 
     first_response_minutes: int
+    next_response_minutes: int
     resolution_minutes: int
-    next_response_minutes: int | None = None  # no column yet: defaults to the first-response target
     warning_minutes: int = DEFAULT_WARNING_MINUTES
 
     def minutes(self, target: Target) -> int:
         if target is Target.FIRST_RESPONSE:
             return self.first_response_minutes
         if target is Target.NEXT_RESPONSE:
-            return self.next_response_minutes or self.first_response_minutes
+            return self.next_response_minutes
         return self.resolution_minutes
 
 

@@ -94,7 +94,8 @@ def history_of(row: dict[str, Any]) -> list[TicketEvent]:
 
 _TICKETS = """
 select t.id, t.organization_id, t.assignee_id, t.priority, t.status, t.created_at, t.first_response_at,
-    c.paused_periods, c.awaiting_reply_since, p.calendar_id, s.first_response_minutes, s.resolution_minutes
+    c.paused_periods, c.awaiting_reply_since, p.calendar_id, s.first_response_minutes, s.next_response_minutes,
+    s.resolution_minutes
 from public.tickets as t
 inner join public.organizations as o on t.organization_id = o.id
 inner join public.sla_plans as p on o.sla_plan_id = p.id
@@ -143,6 +144,7 @@ def slas_from_rows(
             calendars[row["calendar_id"]] = load_calendar_by_id(row["calendar_id"])
         targets = SlaTargets(
             first_response_minutes=row["first_response_minutes"],
+            next_response_minutes=row["next_response_minutes"],
             resolution_minutes=row["resolution_minutes"],
             warning_minutes=warning_minutes,
         )

@@ -6,8 +6,8 @@ alter table public.sla_policies force row level security;
 -- TRUNCATE ignores RLS, so it is never granted.
 revoke all on public.sla_policies from anon, authenticated;
 grant select, delete on public.sla_policies to authenticated;
-grant insert (plan_id, priority, first_response_minutes, resolution_minutes),
-update (plan_id, priority, first_response_minutes, resolution_minutes)
+grant insert (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes),
+update (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)
 on public.sla_policies to authenticated;
 
 -- NexK staff (agents, admins) get nothing at all unless their session passed multi-factor authentication.

@@ -350,13 +350,25 @@ def _reference_data(w: World, new_id: Any) -> None:
             new_id("ref"),
             "pol1",
             "public.sla_policies",
-            {"plan_id": plan1, "priority": "normal", "first_response_minutes": 60, "resolution_minutes": 480},
+            {
+                "plan_id": plan1,
+                "priority": "normal",
+                "first_response_minutes": 60,
+                "next_response_minutes": 120,
+                "resolution_minutes": 480,
+            },
         ),
         RefRow(
             new_id("ref"),
             "pol2",
             "public.sla_policies",
-            {"plan_id": plan2, "priority": "low", "first_response_minutes": 120, "resolution_minutes": 960},
+            {
+                "plan_id": plan2,
+                "priority": "low",
+                "first_response_minutes": 120,
+                "next_response_minutes": 240,
+                "resolution_minutes": 960,
+            },
         ),
     ]
     w.reference.extend(rows)
@@ -421,14 +433,16 @@ def load_world(conn: psycopg.Connection, world: World) -> None:
             ],
         )
         cur.executemany(
-            "insert into public.sla_policies (id, plan_id, priority, first_response_minutes, resolution_minutes)"
-            " values (%s, %s, %s, %s, %s)",
+            "insert into public.sla_policies"
+            " (id, plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)"
+            " values (%s, %s, %s, %s, %s, %s)",
             [
                 (
                     r.id,
                     r.values["plan_id"],
                     r.values["priority"],
                     r.values["first_response_minutes"],
+                    r.values["next_response_minutes"],
                     r.values["resolution_minutes"],
                 )
                 for r in ref["public.sla_policies"]

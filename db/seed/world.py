@@ -45,19 +45,29 @@ _TABLE_CODES = {"organizations": 1, "users": 2, "agent_assignments": 3, "tickets
 # Reference data shared by synthetic and demo worlds: fixed ids, inserted only when missing.
 _REFERENCE_NS = uuid.UUID("8a4f3c52-2f0e-4f4b-9d55-6a7f1f0b7c11")
 CALENDAR_NAME = "Belgium (Brussels office hours)"
-# code: (name, {priority: (first response, resolution) in business minutes})
-SLA_PLANS: dict[str, tuple[str, dict[str, tuple[int, int]]]] = {
+# code: (name, {priority: (first response, next response, resolution) in business minutes})
+SLA_PLANS: dict[str, tuple[str, dict[str, tuple[int, int, int]]]] = {
     "basic": (
         "Basic",
-        {"low": (960, 7200), "normal": (480, 4800), "high": (240, 1920), "urgent": (120, 960)},
+        {
+            "low": (960, 1920, 7200),
+            "normal": (480, 960, 4800),
+            "high": (240, 480, 1920),
+            "urgent": (120, 240, 960),
+        },
     ),
     "standard": (
         "Standard",
-        {"low": (480, 4800), "normal": (240, 2400), "high": (120, 960), "urgent": (60, 480)},
+        {
+            "low": (480, 960, 4800),
+            "normal": (240, 480, 2400),
+            "high": (120, 240, 960),
+            "urgent": (60, 120, 480),
+        },
     ),
     "premium": (
         "Premium",
-        {"low": (240, 2400), "normal": (120, 960), "high": (60, 480), "urgent": (30, 240)},
+        {"low": (240, 480, 2400), "normal": (120, 240, 960), "high": (60, 120, 480), "urgent": (30, 60, 240)},
     ),
 }
 
@@ -66,7 +76,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "public.business_hours": ("id", "calendar_id", "day_of_week", "opens_at", "closes_at"),
     "public.holidays": ("id", "calendar_id", "day", "name"),
     "public.sla_plans": ("id", "code", "name", "calendar_id", "created_at"),
-    "public.sla_policies": ("id", "plan_id", "priority", "first_response_minutes", "resolution_minutes"),
+    "public.sla_policies": (
+        "id",
+        "plan_id",
+        "priority",
+        "first_response_minutes",
+        "next_response_minutes",
+        "resolution_minutes",
+    ),
     "public.organizations": (
         "id",
         "name",
@@ -320,9 +337,16 @@ def reference_rows(epoch: datetime) -> dict[str, list[tuple]]:
     for code, (name, targets) in SLA_PLANS.items():
         plan = reference_id("plan", code)
         plans.append((plan, code, name, calendar, created))
-        for priority, (first, resolution) in targets.items():
+        for priority, (first, next_response, resolution) in targets.items():
             policies.append(
-                (reference_id("policy", f"{code}:{priority}"), plan, priority, str(first), str(resolution))
+                (
+                    reference_id("policy", f"{code}:{priority}"),
+                    plan,
+                    priority,
+                    str(first),
+                    str(next_response),
+                    str(resolution),
+                )
             )
     return {
         "public.business_calendars": [(calendar, CALENDAR_NAME, "Europe/Brussels", created)],

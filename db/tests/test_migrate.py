@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import psycopg
@@ -157,3 +158,54 @@ def test_a_removed_policy_file_drops_the_policies_it_owned(empty_database, proje
 def test_the_projects_own_migrations_apply_cleanly_and_are_then_up_to_date(empty_database):
     runner.migrate(empty_database)
     assert runner.plan(empty_database).up_to_date
+
+
+def test_the_next_response_migration_keeps_existing_policies_on_their_first_response_target(
+    empty_database, tmp_path
+):
+    """0290 on a database with policies: each gets next response = its first response, then the column is
+    mandatory and the notifier's SLA input returns it."""
+    schema, policies = tmp_path / "schema", tmp_path / "policies"
+    schema.mkdir()
+    policies.mkdir()
+    for file in sorted(runner.SCHEMA_DIR.glob("*.sql")):
+        if file.name < "0290":
+            shutil.copy(file, schema)
+    runner.migrate(empty_database, schema_dir=schema, policies_dir=policies)
+    with psycopg.connect(empty_database) as conn:
+        calendar = conn.execute(
+            "insert into public.business_calendars (name) values ('Brussels') returning id"
+        ).fetchone()[0]
+        plan = conn.execute(
+            "insert into public.sla_plans (code, name, calendar_id) values ('std', 'Std', %s) returning id",
+            (calendar,),
+        ).fetchone()[0]
+        conn.execute(
+            "insert into public.sla_policies (plan_id, priority, first_response_minutes, resolution_minutes)"
+            " values (%s, 'normal', 240, 2400), (%s, 'urgent', 60, 480)",
+            (plan, plan),
+        )
+    shutil.copy(runner.SCHEMA_DIR / "0290_sla_next_response.sql", schema)
+    applied = runner.migrate(empty_database, schema_dir=schema, policies_dir=runner.POLICIES_DIR)
+    assert [m.version for m in applied.pending_migrations] == ["0290"]
+    with psycopg.connect(empty_database) as conn:
+        rows = conn.execute(
+            "select priority, first_response_minutes, next_response_minutes from public.sla_policies"
+            " order by priority"
+        ).fetchall()
+        assert rows == [("normal", 240, 240), ("urgent", 60, 60)]
+        with pytest.raises(psycopg.errors.NotNullViolation):
+            conn.execute(
+                "insert into public.sla_policies (plan_id, priority, first_response_minutes, resolution_minutes)"
+                " values (%s, 'low', 480, 4800)",
+                (plan,),
+            )
+        conn.rollback()
+        names, notifier, authenticated = conn.execute(
+            "select p.proargnames,"
+            " has_function_privilege('nexk_notifier', p.oid, 'execute'),"
+            " has_function_privilege('authenticated', p.oid, 'execute')"
+            " from pg_catalog.pg_proc as p where p.oid = 'private.notifier_open_tickets()'::regprocedure"
+        ).fetchone()
+        assert "next_response_minutes" in names
+        assert (notifier, authenticated) == (True, False)

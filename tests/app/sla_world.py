@@ -7,6 +7,15 @@ import uuid
 
 from portal_testkit import World
 
+# priority: (first response, next response, resolution) in business minutes. Next response differs from first
+# response everywhere, so a page that used the wrong target would show the wrong due time.
+PLAN_TARGETS = {
+    "low": (60, 120, 2880),
+    "normal": (60, 90, 1440),
+    "high": (60, 45, 720),
+    "urgent": (30, 20, 240),
+}
+
 
 def give_plan_targets(world: World) -> None:
     """Open 00:00-23:59 every day, so due times do not depend on the weekday the tests run on."""
@@ -18,16 +27,12 @@ def give_plan_targets(world: World) -> None:
             "insert into public.business_hours (calendar_id, day_of_week, opens_at, closes_at) values (%s, %s, '00:00', '23:59')",
             (calendar, day),
         )
-    for priority, first, resolution in (
-        ("low", 60, 2880),
-        ("normal", 60, 1440),
-        ("high", 60, 720),
-        ("urgent", 30, 240),
-    ):
+    for priority, targets in PLAN_TARGETS.items():
         world.db.execute(
-            """insert into public.sla_policies (plan_id, priority, first_response_minutes, resolution_minutes)
-               values (%s, %s, %s, %s)""",
-            (world.plan_id, priority, first, resolution),
+            """insert into public.sla_policies
+                   (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)
+               values (%s, %s, %s, %s, %s)""",
+            (world.plan_id, priority, *targets),
         )
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from fastapi.testclient import TestClient
 from portal_testkit import World, sign_in
-from sla_world import age_ticket, give_plan_targets
+from sla_world import PLAN_TARGETS, age_ticket, give_plan_targets
+
+from app.domain.sla_repository import load_calendar
 
 
 def _rows(page: str) -> list[str]:
@@ -59,3 +62,36 @@ def test_agent_ticket_view_shows_the_sla_and_tickets_without_targets_show_none(
     sign_in(portal, world.people["agent"])
     page = portal.get(f"/tickets/{world.tickets['a2']}").text
     assert "No SLA" in page
+
+
+def test_a_client_reply_after_an_answer_shows_the_next_response_due_time_to_client_and_agent(
+    portal: TestClient, world: World
+) -> None:
+    give_plan_targets(world)
+    ticket = world.ticket("vpn", "member_a", subject="VPN drops every hour")
+    world.message("vpn", "agent", "Which client version do you run?")
+    world.message("vpn", "member_a", "Version 5.2, on every laptop.")
+    awaiting, calendar_id = world.db.execute(
+        """select c.awaiting_reply_since, p.calendar_id from private.ticket_sla_clocks as c
+           cross join public.sla_plans as p where c.ticket_id = %s and p.id = %s""",
+        (ticket, world.plan_id),
+    ).fetchone()
+    calendar = load_calendar(world.db, calendar_id)
+    first, next_response, _ = PLAN_TARGETS["normal"]
+    due = calendar.add_business_minutes(awaiting, next_response)  # before the resolution target
+    assert due != calendar.add_business_minutes(awaiting, first)
+
+    def shown_due(html: str) -> datetime:
+        found = re.search(r'<time datetime="([^"]+)"', html)
+        assert found is not None, html
+        return datetime.fromisoformat(found.group(1))
+
+    sign_in(portal, world.people["member_a"])
+    sla = re.search(r'<dd id="ticket-sla">(.*?)</dd>', portal.get(f"/tickets/{ticket}").text, flags=re.S)
+    assert sla is not None and "On track" in sla.group(1)
+    assert shown_due(sla.group(1)) == due
+    sign_in(portal, world.people["agent"])
+    row = next(r for r in _rows(portal.get("/agent/queue").text) if "VPN drops every hour" in r)
+    cell = re.search(r'<td class="sla">(.*?)</td>', row, flags=re.S)
+    assert cell is not None
+    assert shown_due(cell.group(1)) == due

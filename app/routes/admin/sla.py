@@ -36,12 +36,20 @@ def save_policy(
     plan_id: Annotated[str, Form(max_length=36)],
     priority: Annotated[str, Form(max_length=10)],
     first_response_minutes: Annotated[int, Form(gt=0, le=525600)],
+    next_response_minutes: Annotated[int, Form(gt=0, le=525600)],
     resolution_minutes: Annotated[int, Form(gt=0, le=525600)],
 ) -> Response:
     if priority not in PRIORITIES:
         raise HTTPException(422, "Priority: choose a priority from the list.")
     with admin_transaction(request) as (conn, _):
-        q.save_policy(conn, parse_uuid(plan_id, "Plan"), priority, first_response_minutes, resolution_minutes)
+        q.save_policy(
+            conn,
+            parse_uuid(plan_id, "Plan"),
+            priority,
+            first_response=first_response_minutes,
+            next_response=next_response_minutes,
+            resolution=resolution_minutes,
+        )
     return RedirectResponse("/admin/sla", status_code=303)
 
 

@@ -13,7 +13,8 @@ from app.domain.sla import EventKind, SlaState, SlaTargets, Target, TicketEvent,
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 CAL = BusinessCalendar.office_hours()
-TARGETS = SlaTargets(first_response_minutes=240, resolution_minutes=2400)
+# Three different targets, so a clock that used another clock's target would be caught.
+TARGETS = SlaTargets(first_response_minutes=240, next_response_minutes=90, resolution_minutes=2400)
 T0 = datetime(2026, 3, 23, 9, 0, tzinfo=BRUSSELS)  # the week before a DST change, ahead of Easter Monday
 FAR = T0 + timedelta(days=120)
 
@@ -118,7 +119,55 @@ def test_a_first_reply_meets_the_target_and_a_later_customer_reply_starts_the_ne
     assert report.first_response.met_at == reply
     assert report.next_response is not None
     assert report.next_response.started_at == customer
-    assert report.next_response.due_at == CAL.add_business_minutes(customer, TARGETS.first_response_minutes)
+    assert report.next_response.due_at == CAL.add_business_minutes(customer, TARGETS.next_response_minutes)
+    assert report.next_response.due_at != CAL.add_business_minutes(customer, TARGETS.first_response_minutes)
+
+
+@given(
+    start=created,
+    reply_after=st.integers(0, 3000),
+    customer_after=st.integers(1, 3000),
+    now_after=st.integers(0, 6000),
+    first=st.integers(1, 3000),
+    other_first=st.integers(1, 3000),
+    next_response=st.integers(1, 3000),
+    resolution=st.integers(1, 10_000),
+)
+def test_the_next_response_clock_runs_on_the_next_response_target_alone(
+    start: datetime,
+    reply_after: int,
+    customer_after: int,
+    now_after: int,
+    first: int,
+    other_first: int,
+    next_response: int,
+    resolution: int,
+) -> None:
+    """Invariant: once a customer replies after the first response, the next-response clock is due exactly the
+    next-response target (in business time) after that reply, and its whole state is unchanged whatever the
+    first-response and resolution targets are."""
+    reply = start + timedelta(minutes=reply_after)
+    customer = reply + timedelta(minutes=customer_after)
+    now = customer + timedelta(minutes=now_after)
+    events = [
+        created_event(start),
+        TicketEvent(EventKind.AGENT_REPLY, reply),
+        TicketEvent(EventKind.CUSTOMER_REPLY, customer),
+    ]
+    targets = SlaTargets(
+        first_response_minutes=first, next_response_minutes=next_response, resolution_minutes=resolution
+    )
+    clock = evaluate(events, targets, CAL, now).next_response
+    assert clock is not None
+    assert clock.started_at == customer
+    assert clock.due_at == CAL.add_business_minutes(customer, next_response)
+    assert clock.remaining == timedelta(minutes=next_response) - CAL.business_time_between(customer, now)
+    others = SlaTargets(
+        first_response_minutes=other_first,
+        next_response_minutes=next_response,
+        resolution_minutes=resolution + other_first,
+    )
+    assert evaluate(events, others, CAL, now).next_response == clock
 
 
 def test_a_pending_ticket_is_paused_and_a_resolved_one_is_met() -> None:

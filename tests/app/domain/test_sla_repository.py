@@ -9,9 +9,12 @@ import pytest
 from portal_testkit import World
 
 from app.domain.sla import SlaState
-from app.domain.sla_repository import agent_queue, ticket_slas
-from app.notifications.worker import sla_scan
+from app.domain.sla_repository import agent_queue, load_calendar, ticket_slas
+from app.notifications.worker import open_ticket_slas, sla_scan
 from db.testing import impersonate
+
+# priority: (first response, next response, resolution) in business minutes; next response is its own value.
+TARGETS = {"urgent": (60, 30, 480), "normal": (240, 120, 2400)}
 
 
 @pytest.fixture
@@ -24,10 +27,10 @@ def sla_world(db: psycopg.Connection, world: World) -> World:
             "insert into public.business_hours (calendar_id, day_of_week, opens_at, closes_at) values (%s, %s, '08:00', '17:00')",
             (calendar, day),
         )
-    for priority, first, resolution in (("urgent", 60, 480), ("normal", 240, 2400)):
+    for priority, (first, next_response, resolution) in TARGETS.items():
         db.execute(
-            "insert into public.sla_policies (plan_id, priority, first_response_minutes, resolution_minutes) values (%s, %s, %s, %s)",
-            (world.plan_id, priority, first, resolution),
+            "insert into public.sla_policies (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes) values (%s, %s, %s, %s, %s)",
+            (world.plan_id, priority, first, next_response, resolution),
         )
     world.person("boss", "admin", totp=True)
     # Three weeks old, never answered: every target of a2 is breached by now.
@@ -55,6 +58,28 @@ def test_pending_periods_are_recorded_and_a_customer_reply_starts_the_next_respo
     report = ticket_slas(db, datetime.now(UTC) + timedelta(minutes=1), [ticket])[ticket].report
     assert report.first_response.state is SlaState.MET
     assert report.next_response is not None
+
+
+def test_the_next_response_clock_runs_on_the_policys_own_target_for_the_portal_and_the_worker(
+    db: psycopg.Connection, sla_world: World
+) -> None:
+    ticket = sla_world.tickets["a1"]  # urgent, already answered by an agent
+    sla_world.message("a1", "member_a", "Still broken")
+    awaiting, calendar_id = db.execute(
+        """select c.awaiting_reply_since, p.calendar_id from private.ticket_sla_clocks as c
+           join public.sla_plans as p on p.id = %s where c.ticket_id = %s""",
+        (sla_world.plan_id, ticket),
+    ).fetchone()
+    calendar = load_calendar(db, calendar_id)
+    first, next_response, _ = TARGETS["urgent"]
+    expected = calendar.add_business_minutes(awaiting, next_response)
+    assert expected != calendar.add_business_minutes(awaiting, first)
+    now = datetime.now(UTC) + timedelta(minutes=1)
+    with impersonate(db, sla_world.people["member_a"].claims()) as conn:
+        portal = ticket_slas(conn, now, [ticket])[ticket].report.next_response
+    worker = open_ticket_slas(db, now)[0][ticket].report.next_response
+    assert portal is not None and worker is not None
+    assert portal.due_at == worker.due_at == expected
 
 
 def test_clients_get_the_sla_of_their_own_tickets_only_and_the_queue_puts_breaches_first(

@@ -49,11 +49,12 @@ def sla_world(db: psycopg.Connection, world: World) -> World:
         "insert into public.holidays (calendar_id, day, name) values (%s, '2026-12-25', 'Christmas')",
         (calendar,),
     )
-    for priority, first, resolution in (("urgent", 60, 480), ("normal", 240, 2400)):
+    for priority, first, next_response, resolution in (("urgent", 60, 30, 480), ("normal", 240, 120, 2400)):
         db.execute(
-            "insert into public.sla_policies (plan_id, priority, first_response_minutes, resolution_minutes)"
-            " values (%s, %s, %s, %s)",
-            (world.plan_id, priority, first, resolution),
+            "insert into public.sla_policies"
+            " (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)"
+            " values (%s, %s, %s, %s, %s)",
+            (world.plan_id, priority, first, next_response, resolution),
         )
     world.person("boss", "admin", totp=True)
     db.execute(
