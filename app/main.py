@@ -56,14 +56,14 @@ def _auth_backend(settings: Settings) -> AuthBackend:
     )
 
 
-def _verifier(settings: Settings) -> TokenVerifier:
+def verifier_for(settings: Settings) -> TokenVerifier:
     if settings.is_prod:
         base = f"{settings.supabase_url}/auth/v1"
         return TokenVerifier(jwks_url=f"{base}/.well-known/jwks.json", issuer=base)
     return TokenVerifier(secret=settings.session_secret)
 
 
-def _storage(settings: Settings, database: Database) -> AttachmentStorage:
+def storage_for(settings: Settings, database: Database) -> AttachmentStorage:
     if settings.is_prod:
         return SupabaseStorage(settings.supabase_url or "", settings.supabase_publishable_key or "")
     return LocalStorage(settings.uploads_dir, database)
@@ -80,8 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = config
         app.state.database = database
         app.state.auth = backend
-        app.state.verifier = _verifier(config)
-        app.state.storage = _storage(config, database)
+        app.state.verifier = verifier_for(config)
+        app.state.storage = storage_for(config, database)
         app.state.sign_in_limits = SignInLimits()
         try:
             yield

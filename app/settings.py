@@ -1,8 +1,8 @@
 """The portal's settings: one typed model, read once from the environment.
 
 `NEXK_ENV=dev` (the default) runs against the local cluster with the built-in auth adapter; `prod` expects
-Supabase: `DATABASE_URL` (the transaction pooler, logged in as `authenticator`), `SUPABASE_URL`,
-`SUPABASE_PUBLISHABLE_KEY` and `NEXK_SESSION_SECRET`.
+Supabase: `DATABASE_URL` (the transaction pooler, logged in as `authenticator`; TLS 1.3 is required on it,
+app/tls.py), `SUPABASE_URL` (https), `SUPABASE_PUBLISHABLE_KEY` and `NEXK_SESSION_SECRET`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.tls import require_tls_dsn
 from nexk.errors import NexkError
 from nexk.paths import state_dir
 
@@ -39,6 +40,9 @@ class Settings(BaseModel):
     # Cookies carry `Secure` everywhere but plain-http test servers on loopback.
     secure_cookies: bool = True
     max_attachment_bytes: int = MAX_ATTACHMENT_BYTES
+    # Prod: the storage sweeper system account (app/storage_sweep.py); dev uses local claims instead.
+    storage_sweeper_email: str | None = None
+    storage_sweeper_password: str | None = Field(default=None, repr=False)
 
     @property
     def is_prod(self) -> bool:
@@ -69,12 +73,22 @@ def load_settings() -> Settings:
         ]
         if missing:
             raise NexkError(f"NEXK_ENV=prod needs these environment variables: {', '.join(missing)}")
+        supabase_url = os.environ["SUPABASE_URL"].rstrip("/")
+        if not supabase_url.startswith("https://"):
+            raise NexkError(
+                "SUPABASE_URL must start with https:// in production: Auth, Storage and the signing keys are "
+                "only reached over TLS 1.3 (the privacy policy's promise); use the project's https URL"
+            )
         return Settings(
             env="prod",
-            database_url=os.environ["DATABASE_URL"],
-            supabase_url=os.environ["SUPABASE_URL"].rstrip("/"),
+            # The pool reaches Supabase's pooler over the network: TLS 1.3 required, weaker settings refused.
+            database_url=require_tls_dsn(os.environ["DATABASE_URL"], name="DATABASE_URL"),
+            supabase_url=supabase_url,
             supabase_publishable_key=os.environ["SUPABASE_PUBLISHABLE_KEY"],
             session_secret=os.environ["NEXK_SESSION_SECRET"],
+            # Optional here: only the storage sweep needs them, and it says so when they are missing.
+            storage_sweeper_email=os.environ.get("NEXK_STORAGE_SWEEPER_EMAIL"),
+            storage_sweeper_password=os.environ.get("NEXK_STORAGE_SWEEPER_PASSWORD"),
         )
     if env != "dev":
         raise NexkError(f"NEXK_ENV must be 'dev' or 'prod', not {env!r}")

@@ -7,6 +7,8 @@ attachment row's generated `storage_path`). Every read and write is made as the 
   bytes in `.nexk/uploads/<path>`.
 The attachment row is committed before the bytes are stored, because Storage checks the row from its own
 connection; a failed upload therefore leaves a row whose download answers "file unavailable".
+Deletion is the storage sweeper's alone (app/storage_sweep.py): `delete()` removes queued objects, row and
+bytes, as Storage's API does, under the sweeper's identity (db/schema/0270, db/policies/storage_objects.sql).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Protocol
 import httpx
 
 from app.database import Database
+from app.tls import https_client
 
 BUCKET = "attachments"
 _PATH = re.compile(r"^[0-9a-f-]{36}/[0-9a-f-]{36}/[0-9a-f-]{36}$")
@@ -34,6 +37,10 @@ class AttachmentStorage(Protocol):
     ) -> None: ...
 
     def load(self, claims: dict[str, Any], token: str, path: str) -> bytes: ...
+
+    def delete(self, claims: dict[str, Any], token: str, paths: list[str]) -> list[str]:
+        """Delete objects (rows and bytes) as the caller; returns the paths the policies let it delete."""
+        ...
 
 
 def _check_path(path: str) -> str:
@@ -76,11 +83,30 @@ class LocalStorage:
             raise StorageUnavailable(path)
         return target.read_bytes()
 
+    def delete(self, claims: dict[str, Any], token: str, paths: list[str]) -> list[str]:
+        for path in paths:
+            _check_path(path)
+        with self._db.rls_transaction(claims) as conn:
+            # As Supabase Storage does: the flag its guard trigger wants, then a DELETE the policies filter.
+            conn.execute("select set_config('storage.allow_delete_query', 'true', true)")
+            deleted = [
+                row["name"]
+                for row in conn.execute(
+                    "delete from storage.objects as o where o.bucket_id = %s and o.name = any(%s) returning o.name",
+                    (BUCKET, paths),
+                ).fetchall()
+            ]
+        # Bytes after the rows, as Storage does: a crash in between leaves a file nobody can reach, never a
+        # row whose file is missing.
+        for path in deleted:
+            self._file(path).unlink(missing_ok=True)
+        return deleted
+
 
 class SupabaseStorage:
     def __init__(self, supabase_url: str, publishable_key: str, client: httpx.Client | None = None) -> None:
         self._base = f"{supabase_url.rstrip('/')}/storage/v1/object"
-        self._client = client or httpx.Client(timeout=30.0)
+        self._client = client or https_client(timeout=30.0)
         self._key = publishable_key
 
     def _headers(self, token: str, **extra: str) -> dict[str, str]:
@@ -104,3 +130,19 @@ class SupabaseStorage:
         if response.status_code >= 400:
             raise StorageUnavailable(f"download refused ({response.status_code})")
         return response.content
+
+    def delete(self, claims: dict[str, Any], token: str, paths: list[str]) -> list[str]:
+        # DELETE /object/{bucket} with {"prefixes": [...]}: Storage deletes the rows the policies allow, then
+        # the bytes, and answers with the objects it removed (at most 1000 per call).
+        try:
+            response = self._client.request(
+                "DELETE",
+                f"{self._base}/{BUCKET}",
+                json={"prefixes": [_check_path(path) for path in paths]},
+                headers=self._headers(token),
+            )
+        except httpx.HTTPError as exc:
+            raise StorageUnavailable(f"Storage did not answer the delete: {exc}") from None
+        if response.status_code >= 400:
+            raise StorageUnavailable(f"delete refused ({response.status_code}): {response.text[:200]}")
+        return [item["name"] for item in response.json()]

@@ -4,7 +4,8 @@ This module adds what the database cannot do itself:
 - the subprocessors (Art. 19 recipients) come from compliance/subprocessors.yaml and are passed in;
 - the export zip holds the person's attachment bytes, fetched by a `read_bytes(storage_path)` callable
   (default: the local byte store `.nexk/uploads/<path>`; production passes a Storage API reader);
-- after an erasure commits, the bytes are removed by a `delete_bytes(storage_path)` callable;
+- an erasure queues the person's storage objects (db/schema/0270); the storage sweeper deletes them through
+  the Storage API (app/storage_sweep.py; `nexk dsr erase` runs it at once, the portal's cron hourly);
 - a request about an unknown subject is refused (P0002) and the refusal is journalled in a separate
   transaction, because the failed one rolls back (`private.dsr_log_failure`).
 Every function takes the owner DSN: this is admin tooling, never a request handler.
@@ -37,7 +38,6 @@ RECTIFIABLE_FIELDS = ("first_name", "surname", "position", "email", "phone")
 _PATH = re.compile(r"^[0-9a-f-]{36}/[0-9a-f-]{36}/[0-9a-f-]{36}$")
 
 ReadBytes = Callable[[str], bytes | None]
-DeleteBytes = Callable[[str], None]
 
 
 class DsrError(NexkError):
@@ -70,17 +70,6 @@ def local_reader(root: Path | None = None) -> ReadBytes:
         return target.read_bytes() if target is not None and target.is_file() else None
 
     return read
-
-
-def local_deleter(root: Path | None = None) -> DeleteBytes:
-    """Deletes attachment bytes from the local byte store (missing files are fine: nothing to erase)."""
-    base = root or uploads_root()
-
-    def delete(path: str) -> None:
-        if _PATH.match(path):
-            (base / path).unlink(missing_ok=True)
-
-    return delete
 
 
 def subprocessors() -> list[dict[str, str]]:
@@ -171,15 +160,11 @@ def rectify(url: str, subject: str | uuid.UUID, changes: dict[str, str | None]) 
         return conn.execute("select private.dsr_rectify(%s, %s)", (sid, Jsonb(changes))).fetchone()[0]
 
 
-def erase(url: str, subject: str | uuid.UUID, delete_bytes: DeleteBytes | None = None) -> dict[str, Any]:
-    """Art. 17: anonymise the person everywhere, then remove their attachment bytes from the byte store."""
+def erase(url: str, subject: str | uuid.UUID) -> dict[str, Any]:
+    """Art. 17: anonymise the person everywhere; their files are queued for the storage sweeper."""
     with _transaction(url, str(subject), "erasure") as conn:
         sid = _subject(conn, subject)
-        result = conn.execute("select private.dsr_erase(%s, %s)", (sid, Jsonb(subprocessors()))).fetchone()[0]
-    deleter = delete_bytes or local_deleter()
-    for path in result.get("storage_paths", []):
-        deleter(path)
-    return result
+        return conn.execute("select private.dsr_erase(%s, %s)", (sid, Jsonb(subprocessors()))).fetchone()[0]
 
 
 def restrict(url: str, subject: str | uuid.UUID, restricted: bool = True) -> dict[str, Any]:

@@ -100,14 +100,17 @@ def rectify_command(
 def erase_command(
     subject: Subject,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: erasure cannot be undone.")] = False,
-    uploads: Annotated[Path | None, typer.Option(help="Local byte store (default .nexk/uploads).")] = None,
 ) -> None:
-    """Art. 17: anonymise the person everywhere and delete their files."""
+    """Art. 17: anonymise the person everywhere and delete their files (through the storage sweeper)."""
     if not yes:
         raise dsr.DsrError("erasure cannot be undone: run again with --yes")
-    result = dsr.erase(database_url(start=True), subject, dsr.local_deleter(uploads))
+    result = dsr.erase(database_url(start=True), subject)
     _print_recipients(result.pop("recipients", None))
     _print_json({k: v for k, v in result.items() if k != "storage_paths"})
+    # The files were queued with the erasure; delete them now rather than at the portal's next cron.
+    from app.storage_cli import sweep_after  # the portal's modules load only when a sweep is due
+
+    sweep_after(console)
 
 
 @app.command("restrict")

@@ -72,6 +72,8 @@ def _fake_outputs(args: MockResourceArgs) -> dict[str, Any]:
     inputs = dict(args.inputs)
     if typ == "random:index/randomPassword:RandomPassword":
         return {**inputs, "result": f"generated-{name}"}
+    if typ == "random:index/randomId:RandomId":
+        return {**inputs, "hex": f"hex-{name}"}
     if typ.endswith("supabase:Project"):
         ref = "mockref" + name.replace("-", "")[:10]
         return {**inputs, "ref": ref, "api_url": f"https://{ref}.supabase.co", "status": "ACTIVE_HEALTHY"}
@@ -88,6 +90,8 @@ def _fake_outputs(args: MockResourceArgs) -> dict[str, Any]:
         }
     if typ.endswith("supabase:PublishableKey"):
         return {**inputs, "api_key": "sb_publishable_mock", "key_id": "key-1"}
+    if typ.endswith("supabase:SystemUser"):
+        return {**inputs, "user_id": f"{name}-user-id", "password": f"generated-{name}-password"}
     if typ.endswith("brevo:SenderDomain"):
         records = [
             {

@@ -30,6 +30,7 @@ SUPABASE_NETWORK = "pulumi-python:dynamic/supabase:NetworkRestrictions"
 SUPABASE_POOLER = "pulumi-python:dynamic/supabase:PoolerConnection"
 SUPABASE_MIGRATIONS = "pulumi-python:dynamic/supabase:DatabaseMigrations"
 SUPABASE_ROLE_PASSWORD = "pulumi-python:dynamic/supabase:DatabaseRolePassword"  # noqa: S105 (a type token)
+SUPABASE_SYSTEM_USER = "pulumi-python:dynamic/supabase:SystemUser"
 VERCEL_PROJECT = "vercel:index/project:Project"
 VERCEL_DOMAIN = "vercel:index/projectDomain:ProjectDomain"
 VERCEL_ENV = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"

@@ -25,6 +25,7 @@ SUBCOMMANDS = {
     "retention": "compliance.retention_cli",
     "dsr": "compliance.dsr_cli",
     "portal": "app.cli",
+    "storage": "app.storage_cli",
     "notifications": "app.notifications.cli",
 }
 

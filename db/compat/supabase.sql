@@ -21,8 +21,16 @@ begin
     if not exists (select from pg_catalog.pg_roles where rolname = 'authenticator') then
         create role authenticator login noinherit;
     end if;
+    -- GoTrue's own role: it owns the auth schema and runs Postgres auth hooks (db/schema/0280). Locally
+    -- nobody logs in as it; the local auth adapter (app/auth/local.py) `set local role`s to it, as GoTrue
+    -- would run. The comment marks it as ours: db/compat.py must not take it for a real Supabase.
+    if not exists (select from pg_catalog.pg_roles where rolname = 'supabase_auth_admin') then
+        create role supabase_auth_admin nologin noinherit;
+    end if;
 end
 $roles$;
+
+comment on role supabase_auth_admin is 'nexk: Supabase compatibility layer (emulated GoTrue role)';
 
 grant anon to authenticator;
 grant authenticated to authenticator;
@@ -175,6 +183,8 @@ to anon, authenticated, service_role;
 -- The API roles never read GoTrue's tables directly (on Supabase only supabase_auth_admin does).
 revoke all on all tables in schema auth from anon, authenticated;
 grant all on all tables in schema auth to service_role;
+grant usage on schema auth to supabase_auth_admin;
+grant all on all tables in schema auth to supabase_auth_admin;
 
 -- Schema storage: buckets and objects (Supabase Storage's metadata) -------------------------------------
 create schema if not exists storage;
@@ -213,6 +223,32 @@ create index if not exists objects_bucket_id_idx on storage.objects (bucket_id);
 alter table storage.buckets enable row level security;
 alter table storage.objects enable row level security;
 grant all on storage.buckets, storage.objects to anon, authenticated, service_role;
+
+-- Supabase Storage (storage#817) refuses any DELETE on its tables that does not come from the Storage API,
+-- which sets storage.allow_delete_query = 'true' on its own connection: a row deleted by SQL would leave its
+-- bytes orphaned in the backend. Emulated with a statement trigger of the same rule; the local byte store
+-- (app/storage.py LocalStorage) plays the Storage API and sets the flag as it does.
+create or replace function storage.protect_delete() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if coalesce(current_setting('storage.allow_delete_query', true), '') <> 'true' then
+        raise exception 'Direct deletion from storage tables is not allowed. Use the Storage API instead.'
+            using errcode = '42501',
+                hint = 'Queue the object in private.storage_deletions; the storage sweeper deletes it.';
+    end if;
+    return null;
+end
+$$;
+
+create or replace trigger protect_buckets_delete
+before delete on storage.buckets
+for each statement execute function storage.protect_delete();
+
+create or replace trigger protect_objects_delete
+before delete on storage.objects
+for each statement execute function storage.protect_delete();
 
 create or replace function storage.foldername(name text) returns text[]
 language plpgsql immutable

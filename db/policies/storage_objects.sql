@@ -1,6 +1,7 @@
 -- storage.objects in the private `attachments` bucket: an object is readable exactly when its attachment row
--- is, and uploadable only by the user who created that row. No other bucket is accessible, no overwrite, no
--- delete. Listing shows only objects of visible attachments, so other organizations' prefixes stay empty.
+-- is, and uploadable only by the user who created that row. No other bucket is accessible, no overwrite; only
+-- the storage sweeper deletes, and only queued objects (below). Listing shows only objects of visible
+-- attachments, so other organizations' prefixes stay empty.
 -- Supabase owns storage.objects (RLS is on there, and we may not alter the table or its grants), so this
 -- file holds only policies.
 
@@ -34,4 +35,23 @@ with check (
         select 1 from public.attachments as a
         where a.storage_path = objects.name and a.uploaded_by = (select auth.uid())
     )
+);
+
+-- The storage sweeper (a system account: app_metadata.nexk_system = 'storage_sweeper', no profile) sees and
+-- deletes exactly the objects queued in private.storage_deletions (erasure, retention; db/schema/0270), through
+-- the Storage API, which removes the bytes with the row. Nobody else deletes anything.
+create policy storage_objects_sweeper_select on storage.objects
+for select
+to authenticated
+using (
+    (select private.is_storage_sweeper())
+    and private.is_queued_for_deletion(objects.bucket_id, objects.name)
+);
+
+create policy storage_objects_sweeper_delete on storage.objects
+for delete
+to authenticated
+using (
+    (select private.is_storage_sweeper())
+    and private.is_queued_for_deletion(objects.bucket_id, objects.name)
 );

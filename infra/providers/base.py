@@ -8,7 +8,7 @@ variable) and `__getstate__` drops it, so a token can never be written into a pi
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 import pulumi
@@ -85,3 +85,27 @@ def diff_inputs(
 def inputs_of(props: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     """The managed inputs only (drops `__provider` and anything the engine added)."""
     return {key: props[key] for key in keys if key in props}
+
+
+def adopt_or_create(
+    call: Callable[..., Any],
+    collection: str,
+    existing: Mapping[str, Any] | None,
+    *,
+    resource: str,
+    update: Mapping[str, Any] | None,
+    create: Mapping[str, Any],
+) -> str:
+    """The id of `existing` (PUT `update` to `<collection>/<id>` first, unless None) or of a new object POSTed
+    to `collection` with `create`.
+
+    Every create first looks for the identical object (same name, e-mail, URL) and adopts it, so a retried
+    `pulumi up` never leaves duplicates behind. `call(method, path, resource=..., json=...)` sends the request.
+    """
+    if existing is not None:
+        object_id = str(existing["id"])
+        if update is not None:
+            call("PUT", f"{collection}/{object_id}", resource=resource, json=update)
+        return object_id
+    created = call("POST", collection, resource=resource, json=create)
+    return str(created["id"])

@@ -30,7 +30,14 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.providers.base import TokenProvider, diff_inputs, inputs_of, required, with_secret_outputs
+from infra.providers.base import (
+    TokenProvider,
+    adopt_or_create,
+    diff_inputs,
+    inputs_of,
+    required,
+    with_secret_outputs,
+)
 from infra.providers.http import VendorApi, VendorApiError
 
 BREVO_API_URL = "https://api.brevo.com/v3"
@@ -82,18 +89,10 @@ class BrevoObjectProvider(BrevoProvider):
         update: Mapping[str, Any] | None,
         create: Mapping[str, Any],
     ) -> str:
-        """The id of `existing` (PUT `update` first, unless None) or of a new object POSTed with `create`.
-
-        Adopting the identical object a create finds (see the module docstring) keeps a retried `pulumi up`
-        from leaving duplicates behind.
-        """
-        if existing is not None:
-            object_id = str(existing["id"])
-            if update is not None:
-                self.call("PUT", f"{collection}/{object_id}", resource=resource, json=update)
-            return object_id
-        created = self.call("POST", collection, resource=resource, json=create)
-        return str(created["id"])
+        """The id of `existing` (PUT `update` first, unless None) or of a new object POSTed with `create`."""
+        return adopt_or_create(
+            self.call, collection, existing, resource=resource, update=update, create=create
+        )
 
 
 # ---------------------------------------------------------------------------------------------- SenderDomain

@@ -51,6 +51,8 @@ class VendorApi:
     base_url: str
     auth_header: str
     auth_prefix: str = ""
+    # Headers that carry the token as is, besides `auth_header` (Supabase's gateway also wants `apikey`).
+    extra_token_headers: tuple[str, ...] = ()
     max_attempts: int = 5
     backoff_seconds: float = 0.5
     max_backoff_seconds: float = 30.0
@@ -79,6 +81,7 @@ class VendorApi:
             )
         url = self.base_url.rstrip("/") + path
         headers = {self.auth_header: f"{self.auth_prefix}{token}", "accept": "application/json"}
+        headers.update(dict.fromkeys(self.extra_token_headers, token))
         attempt = 0
         with requests.Session() as session:
             while True:

@@ -486,11 +486,11 @@ def test_after_erasure_no_trace_of_the_name_email_or_phone_remains_in_any_text_c
     )
     assert len(traces(db, TRACES)) > 15  # the scan sees the world it is about to clear
 
-    deleted: list[str] = []
-    result = dsr.erase(database, world.subject, delete_bytes=deleted.append)
+    result = dsr.erase(database, world.subject)
 
     assert traces(db, TRACES) == []
-    assert sorted(deleted) == [world.own_file]
+    # Their file waits for the storage sweeper, which deletes rows and bytes through Storage (0270).
+    assert [r[0] for r in db.execute("select name from private.storage_deletions")] == [world.own_file]
     assert result["request_id"] == str(request)
     assert {r["kind"] for r in result["recipients"]} == {"organization", "internal", "subprocessor"}
     # The account and the profile are gone, not merely anonymised.
@@ -543,7 +543,7 @@ def test_erasure_deletes_the_auth_user_and_every_reference_to_it_moves_to_the_pl
     )
     own_messages = before.get("ticket_messages.author_id") or before["public.ticket_messages.author_id"]
 
-    dsr.erase(database, world.subject, delete_bytes=lambda path: None)
+    dsr.erase(database, world.subject)
 
     assert references(world.subject) == {}
     placeholder = placeholder_of(db, world.org)
@@ -566,9 +566,9 @@ def test_erasure_deletes_the_auth_user_and_every_reference_to_it_moves_to_the_pl
         assert db.execute("select private.current_app_role()").fetchone()[0] is None
         assert db.execute("select count(*) from public.tickets").fetchone()[0] == 0
     # A second person of the same organization reuses the placeholder; staff get the staff placeholder.
-    dsr.erase(database, world.colleague, delete_bytes=lambda path: None)
+    dsr.erase(database, world.colleague)
     assert placeholder_of(db, world.org) == placeholder
-    dsr.erase(database, world.agent, delete_bytes=lambda path: None)
+    dsr.erase(database, world.agent)
     staff = placeholder_of(db, None)
     assert db.execute("select count(*) from public.tickets where assignee_id is not null").fetchone()[0] == 0
     assert (
@@ -586,7 +586,7 @@ def test_erasure_deletes_the_auth_user_and_every_reference_to_it_moves_to_the_pl
 def test_erasure_keeps_the_organizations_tickets_and_other_peoples_messages_in_anonymised_form(
     world, db, database
 ):
-    dsr.erase(database, world.subject, delete_bytes=lambda path: None)
+    dsr.erase(database, world.subject)
     assert db.execute("select subject from public.tickets where id = %s", (world.own_ticket,)).fetchone()[
         0
     ] == ("[erased] cannot print")
@@ -620,10 +620,10 @@ def test_erasure_keeps_the_organizations_tickets_and_other_peoples_messages_in_a
         ).fetchone()[0]
         == 0
     )
-    assert (
-        db.execute("select count(*) from storage.objects where name = %s", (world.own_file,)).fetchone()[0]
-        == 0
-    )
+    # Their object is queued for the storage sweeper; nobody else can see it any more (no attachment row).
+    assert db.execute(
+        "select reason from private.storage_deletions where name = %s", (world.own_file,)
+    ).fetchone() == ("erasure",)
     # Colleagues' and agents' files stay (their names scrubbed), and the immutability guards are back on.
     assert (
         db.execute(
@@ -636,11 +636,11 @@ def test_erasure_keeps_the_organizations_tickets_and_other_peoples_messages_in_a
 
 
 def test_an_erased_subject_cannot_be_exported_and_a_second_erasure_changes_nothing(world, db, database):
-    dsr.erase(database, world.subject, delete_bytes=lambda path: None)
+    dsr.erase(database, world.subject)
     tickets = db.execute("select id, requester_id, subject from public.tickets order by id").fetchall()
     # The person no longer exists: there is nothing left to erase or export.
     with pytest.raises(dsr.UnknownSubjectError):
-        dsr.erase(database, world.subject, delete_bytes=lambda path: None)
+        dsr.erase(database, world.subject)
     with pytest.raises(dsr.UnknownSubjectError):
         dsr.export(database, world.subject)
     assert (

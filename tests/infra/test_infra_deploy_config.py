@@ -55,10 +55,24 @@ def test_every_notification_exists_in_english_french_and_dutch_with_the_same_par
     assert all(t.html.startswith("<!doctype html>") and f'lang="{t.language}"' in t.html for t in templates)
 
 
-def test_vercel_cron_calls_the_notifications_route_every_five_minutes() -> None:
+def test_vercel_cron_calls_the_notifications_route_every_five_minutes_and_the_storage_sweep_hourly() -> None:
     from app.notifications.cron import CRON_PATH
     from infra.brevo_mail import CRON_PATH as INFRA_CRON_PATH
+    from infra.supabase_platform import STORAGE_SWEEP_PATH
 
     config = json.loads((ROOT / "vercel.json").read_text())
-    assert config["crons"] == [{"path": CRON_PATH, "schedule": "*/5 * * * *"}]
+    assert config["crons"] == [
+        {"path": CRON_PATH, "schedule": "*/5 * * * *"},
+        {"path": STORAGE_SWEEP_PATH, "schedule": "17 * * * *"},
+    ]
     assert INFRA_CRON_PATH == CRON_PATH
+    assert STORAGE_SWEEP_PATH == "/api/cron/storage-sweep"
+
+
+def test_the_storage_sweepers_cron_route_and_claim_are_the_ones_the_portal_serves_and_checks() -> None:
+    from app.routes.cron import STORAGE_SWEEP_PATH as APP_STORAGE_SWEEP_PATH
+    from app.storage_sweep import SWEEPER_SYSTEM
+    from infra.supabase_platform import STORAGE_SWEEP_PATH, STORAGE_SWEEPER_APP_METADATA
+
+    assert APP_STORAGE_SWEEP_PATH == STORAGE_SWEEP_PATH
+    assert STORAGE_SWEEPER_APP_METADATA == {"nexk_system": SWEEPER_SYSTEM}

@@ -16,8 +16,8 @@ from starlette.responses import Response
 
 from app.queries import admin_dsr as q
 from app.routes.admin.common import admin_transaction
+from app.storage_sweep import sweep_now
 from app.web import render
-from compliance.dsr import local_deleter
 
 router = APIRouter()
 log = logging.getLogger("nexk.portal")
@@ -102,18 +102,8 @@ def fulfil(
             headers={"Content-Disposition": f'attachment; filename="dsr-export-{request_id}.json"'},
         )
     if action == "erase":
-        _delete_bytes(request, result.get("storage_paths", []))
+        # The erased person's files were queued in the same transaction; delete them now rather than at the
+        # next hourly cron (a failure is logged and the cron retries).
+        state = request.app.state
+        sweep_now(state.settings, state.database, state.storage, state.verifier)
     return RedirectResponse(f"/admin/dsr?done={action}", status_code=303)
-
-
-def _delete_bytes(request: Request, paths: list[str]) -> None:
-    """The erased person's attachment bytes. Locally they sit under uploads_dir; in production the storage
-    objects' rows are already gone and the bucket purge runs service-side (see docs/admin.md, gaps)."""
-    settings = request.app.state.settings
-    if settings.is_prod:
-        for path in paths:
-            log.warning("erasure: attachment bytes at %s must be purged from the bucket service-side", path)
-        return
-    delete = local_deleter(settings.uploads_dir)
-    for path in paths:
-        delete(path)
