@@ -35,6 +35,7 @@ TITLES = {
     422: N_("Some fields need fixing"),
     429: N_("Too many attempts"),
     500: N_("Something went wrong on our side"),
+    502: N_("Another service did not answer as expected"),
     503: N_("The portal is busy"),
 }
 # Pydantic's messages, in words for people, by error type (pages only; the API keeps pydantic's English).

@@ -1,8 +1,9 @@
 """Retention, run from Python: `private.run_retention()` (db/schema/0100_retention.sql) does the work.
 
 The database holds the periods (`private.retention_policy`) and the purge logic, and pg_cron runs it daily
-on Supabase. This module is the manual and local trigger behind `nexk retention run`, with time travel
-(`now`) for demos and tests. A dry run is rolled back inside the database and reports the same counts.
+on Supabase (`private.run_retention()`, and `private.purge_expired_invitations()` for expired invitations,
+db/schema/0280). This module is the manual and local trigger behind `nexk retention run`, which runs both, with
+time travel (`now`) for demos and tests. A dry run changes nothing and reports the same counts.
 """
 
 from __future__ import annotations
@@ -26,12 +27,26 @@ class RetentionReport:
         return sum(self.counts.values())
 
 
+# Purges that live in their own function (a later migration than private.run_retention), run after it: the
+# step name they report under and the function, which takes (now, dry_run) and returns the rows affected.
+EXTRA_PURGES = (
+    # db/schema/0280: invitations nobody accepted, once expired for `expired_invitations_after_expiry`.
+    ("invitations: expired invitations deleted", "private.purge_expired_invitations"),
+)
+
+
 def run(url: str, now: datetime | None = None, dry_run: bool = False) -> RetentionReport:
     """Apply the retention periods as of `now` (default: the database's clock) and report the counts."""
     with connect(url) as conn:
         rows = conn.execute(
             "select step, affected from private.run_retention(coalesce(%s, now()), %s)", (now, dry_run)
         ).fetchall()
+        for step, function in EXTRA_PURGES:
+            affected = conn.execute(
+                f"select {function}(coalesce(%s, now()), %s)",
+                (now, dry_run),
+            ).fetchone()[0]
+            rows.append((step, affected))
         if dry_run:
             conn.rollback()  # belt and braces: the function already rolled its own work back
         else:

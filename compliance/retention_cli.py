@@ -13,7 +13,10 @@ from compliance import retention
 from db.connection import database_url
 
 app = typer.Typer(
-    help="Retention: purge logs after 90 days, archive resolved tickets, erase data 5 years after contract end.",
+    help=(
+        "Retention: purge logs after 90 days, archive resolved tickets, erase data 5 years after contract end, "
+        "delete invitations expired for 30 days."
+    ),
     no_args_is_help=True,
 )
 
@@ -40,7 +43,13 @@ def run_command(
     table.add_column("rows", justify="right")
     for step, affected in report.counts.items():
         table.add_row(step, str(affected))
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    if not dry_run:
+        # Contract-end erasures queue their files; the storage sweeper deletes them (rows and bytes).
+        from app.storage_cli import sweep_after  # the portal's modules load only when a sweep is due
+
+        sweep_after(console)
 
 
 @app.command("periods")

@@ -9,11 +9,18 @@ import psycopg
 COMPAT_SQL = Path(__file__).parent / "compat" / "supabase.sql"
 
 
+# The comment the layer puts on the platform roles it emulates (supabase_auth_admin, for the auth hook).
+COMPAT_ROLE_COMMENT = "nexk: Supabase compatibility layer (emulated GoTrue role)"
+
+
 def is_supabase(conn: psycopg.Connection) -> bool:
-    """A real Supabase database has its platform roles; our emulation never creates them."""
+    """A real Supabase database has its platform roles; our emulation creates only supabase_auth_admin, and
+    marks it with a comment, so a platform role without that comment means Supabase."""
     row = conn.execute(
-        "select exists (select from pg_catalog.pg_roles"
-        " where rolname in ('supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin'))"
+        "select exists (select from pg_catalog.pg_roles as r"
+        " where r.rolname in ('supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin')"
+        " and pg_catalog.shobj_description(r.oid, 'pg_authid') is distinct from %s)",
+        (COMPAT_ROLE_COMMENT,),
     ).fetchone()
     return bool(row and row[0])
 

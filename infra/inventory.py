@@ -30,6 +30,10 @@ RELEVANT: dict[str, tuple[str, ...]] = {
         "site_url",
         "uri_allow_list",
         "disable_signup",
+        "hook_before_user_created_enabled",
+        "hook_before_user_created_uri",
+        "mailer_autoconfirm",
+        "external_anonymous_users_enabled",
         "password_min_length",
         "mfa_totp_enroll_enabled",
         "mfa_totp_verify_enabled",
@@ -42,12 +46,14 @@ RELEVANT: dict[str, tuple[str, ...]] = {
     "supabase:PoolerConnection": ("pool_mode",),
     "supabase:PublishableKey": ("name",),
     "supabase:DatabaseMigrations": ("migrations", "policies"),
+    "supabase:SystemUser": ("email", "app_metadata"),
     "brevo:SenderDomain": ("name",),
     "brevo:DomainAuthentication": ("domain", "require_authenticated"),
     "brevo:Sender": ("name", "email"),
     "brevo:TransactionalTemplate": ("template_name", "sender_email", "tag"),
     "brevo:Webhook": ("url", "type", "events"),
     "random:index/randomPassword:RandomPassword": ("length",),
+    "random:index/randomId:RandomId": ("byteLength",),
 }
 
 

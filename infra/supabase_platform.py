@@ -1,12 +1,16 @@
 """SupabasePlatform: the portal's database and authentication at Supabase Inc., pinned to Frankfurt.
 
-One project per stack, with its auth settings (invitation only, TOTP MFA, SMTP through Brevo), SSL enforcement,
-network restrictions, PITR in production, the transaction-mode pooler URL for the portal, the migrations and
-the password of the notifications role `nexk_notifier` (created by db/schema/0203, no BYPASSRLS), whose own
-pooler URL is the worker's NEXK_WORKER_DATABASE_URL.
+One project per stack, with its auth settings (invitation only through the before-user-created hook, TOTP MFA,
+SMTP through Brevo, the invitation e-mail), SSL enforcement, network restrictions, PITR in production, the
+transaction-mode pooler URL for the portal, the migrations and the password of the notifications role
+`nexk_notifier` (created by db/schema/0203, no BYPASSRLS), whose own pooler URL is the worker's
+NEXK_WORKER_DATABASE_URL, and the storage sweeper's system account (a GoTrue user the portal's sweeper signs in
+as, so it needs no key that bypasses RLS; db/schema/0270).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pulumi
 
@@ -22,10 +26,24 @@ from infra.providers.supabase import (
     PublishableKey,
     SslEnforcement,
 )
+from infra.providers.supabase_auth_admin import SystemUser
 from infra.settings import StackSettings
 
 AUTH_CALLBACK_PATHS = ("/auth/callback", "/auth/confirm")
+# Supabase Auth's before-user-created hook: a Postgres function in the schema the Data API does not expose.
+BEFORE_USER_CREATED_HOOK_URI = "pg-functions://postgres/private/hook_before_user_created"  # db/schema/0280
+INVITATION_TEMPLATE = Path(__file__).resolve().parent / "templates" / "auth" / "invitation.html"
+INVITATION_SUBJECT = "Your invitation to myNexK / Votre invitation à myNexK / Uw uitnodiging voor myNexK"
 NOTIFIER_ROLE = "nexk_notifier"  # db/schema/0203_notifier_role.sql
+# The storage sweeper's claim: storage.objects policies let exactly this identity delete queued objects
+# (private.is_storage_sweeper(), db/schema/0270_storage_deletion_queue.sql).
+STORAGE_SWEEPER_APP_METADATA = {"nexk_system": "storage_sweeper"}
+STORAGE_SWEEP_PATH = "/api/cron/storage-sweep"  # vercel.json "crons": the portal's storage sweeper
+
+
+def storage_sweeper_email(settings: StackSettings) -> str:
+    """The sweeper's sign-in address, on the portal domain (confirmed at creation, so no mail is sent to it)."""
+    return f"storage-sweeper@{settings.portal.domain}"
 
 
 def auth_settings(settings: StackSettings, smtp: SmtpRelay) -> dict[str, object]:
@@ -35,8 +53,24 @@ def auth_settings(settings: StackSettings, smtp: SmtpRelay) -> dict[str, object]
         "site_url": site_url,
         "uri_allow_list": [site_url + path for path in AUTH_CALLBACK_PATHS]
         + list(settings.portal.additional_redirect_urls),
-        # Clients are invited by an agent; nobody creates an account on their own.
-        "disable_signup": True,
+        # Invitation-only, enforced by the before-user-created hook rather than by closing sign-ups: the portal
+        # invites with an e-mail OTP sign-up (POST /auth/v1/otp, create_user) and the publishable key, because
+        # GoTrue's own invite endpoint needs the service-role key, which request handlers never hold. So
+        # sign-ups stay open and the hook (db/schema/0280) refuses every new user whose metadata lacks the
+        # nonce of a pending invitation for that address: password sign-ups, OTP requests, anonymous sign-ins.
+        "disable_signup": False,
+        "hook_before_user_created_enabled": True,
+        "hook_before_user_created_uri": BEFORE_USER_CREATED_HOOK_URI,
+        # The address is confirmed by the invitation link, never automatically; no anonymous accounts at all.
+        "mailer_autoconfirm": False,
+        "external_anonymous_users_enabled": False,
+        # The OTP sign-up sends GoTrue's "Confirm signup" e-mail: it is the invitation, and links the portal's
+        # /auth/invite page with the token hash (verified there with type "email").
+        "mailer_subjects_confirmation": INVITATION_SUBJECT,
+        "mailer_templates_confirmation_content": INVITATION_TEMPLATE.read_text("utf-8"),
+        # The link stays valid for a day (GoTrue's maximum; its default is an hour), long enough for someone
+        # invited in the morning to act on it the same day.
+        "mailer_otp_exp": 86400,
         "external_email_enabled": True,
         "password_min_length": settings.supabase.password_min_length,
         "jwt_exp": settings.supabase.jwt_expiry_seconds,
@@ -59,6 +93,7 @@ class SupabasePlatform(pulumi.ComponentResource):
         *,
         db_password: pulumi.Output[str],
         notifier_password: pulumi.Output[str],
+        sweeper_rotation: pulumi.Input[str],
         smtp: SmtpRelay,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -78,7 +113,6 @@ class SupabasePlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=settings.production),
         )
         ref = self.project.ref
-        self.auth = AuthSettings("auth", project_ref=ref, settings=auth_settings(settings, smtp), opts=child)
         self.ssl = SslEnforcement("ssl-enforcement", project_ref=ref, database=True, opts=child)
         self.network = NetworkRestrictions(
             "network-restrictions",
@@ -102,6 +136,14 @@ class SupabasePlatform(pulumi.ComponentResource):
             policies=policies,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.ssl, self.network]),
         )
+        # After the migrations: the auth settings turn on the before-user-created hook, whose function
+        # (private.hook_before_user_created, db/schema/0280) must exist first.
+        self.auth = AuthSettings(
+            "auth",
+            project_ref=ref,
+            settings=auth_settings(settings, smtp),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migrations]),
+        )
 
         # The role exists once the migrations ran; its password is set after them, through the same URL.
         self.notifier_password = DatabaseRolePassword(
@@ -113,6 +155,17 @@ class SupabasePlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migrations]),
         )
 
+        # The storage sweeper's system account. Its password is generated by the provider and changes with
+        # `sweeper_rotation`; the auth settings (password rules) apply first.
+        self.storage_sweeper = SystemUser(
+            "storage-sweeper",
+            project_ref=ref,
+            email=storage_sweeper_email(settings),
+            app_metadata=STORAGE_SWEEPER_APP_METADATA,
+            rotation=sweeper_rotation,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.auth]),
+        )
+
         self.api_url: pulumi.Output[str] = self.project.api_url
         self.database_url: pulumi.Output[str] = pulumi.Output.secret(self.pooler.database_url)
         # Transaction mode like the portal; depends on the password resource so the URL works once published.
@@ -122,4 +175,8 @@ class SupabasePlatform(pulumi.ComponentResource):
             )
         )
         self.publishable_api_key: pulumi.Output[str] = self.publishable_key.api_key
+        self.storage_sweeper_email: pulumi.Output[str] = self.storage_sweeper.email
+        self.storage_sweeper_password: pulumi.Output[str] = pulumi.Output.secret(
+            self.storage_sweeper.password
+        )
         self.register_outputs({"ref": ref, "region": self.project.region, "apiUrl": self.api_url})

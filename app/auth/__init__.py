@@ -9,6 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.i18n import N_
+
+# The user metadata key that carries an invitation's nonce to the before-user-created hook (db/schema/0280).
+INVITATION_METADATA_KEY = "nexk_invitation"
+INVITATION_REFUSED = N_(
+    "The sign-in service did not create the account. Try again in a minute; if it fails again, check that "
+    "the invitation hook is on (docs/ops.md)."
+)
+
 
 class AuthError(Exception):
     """Sign-in, MFA or token failure; the message is safe to show the person signing in."""
@@ -53,14 +62,17 @@ class AuthBackend(Protocol):
     def sign_out(self, session: AuthSession) -> None:
         """End the session everywhere: its refresh token stops working."""
 
-    def invite(self, email: str) -> str:
-        """Create the auth user of a new person and send them an invitation link; returns the user id.
+    def invite(self, email: str, nonce: str) -> None:
+        """Have the auth service create the account of an invited person and e-mail them their link.
 
-        Raises AuthError when the address already has an account or the backend cannot invite.
+        The invitation (with the sha256 of `nonce`) is already in private.invitations; the nonce travels as
+        user metadata `nexk_invitation`, which the before-user-created hook checks, and the database creates
+        the profile when the account row is inserted (db/schema/0280). No service-role key is involved.
+        Raises AuthError when the auth service refuses or cannot be reached; nothing is created then.
         """
 
     def accept_invite(self, token: str, password: str) -> AuthSession:
-        """Finish an invitation: set the password and sign in."""
+        """Finish an invitation: verify the e-mailed link (it confirms the address), set the password, sign in."""
 
     def request_password_reset(self, email: str) -> None:
         """Send a recovery link; silent when the address is unknown (no account oracle)."""

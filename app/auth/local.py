@@ -5,6 +5,10 @@ portal never touches auth.*. Locally this module plays that service, so it is th
 owner connection: a tiny pool on `auth_database_url`, used only for auth.users, auth.sessions and
 auth.mfa_factors, never for application data (which always goes through app.database and RLS).
 
+Invitations go the production way (db/schema/0280): `invite()` calls the before-user-created hook
+`private.hook_before_user_created` and inserts the auth.users row as GoTrue does, as the role
+`supabase_auth_admin` (the compatibility layer creates it), and the database's triggers create the profile.
+
 What it expects in the database (the demo seed creates it):
 - auth.users: email (lower case), encrypted_password = bcrypt hash, email_confirmed_at set, not banned/deleted;
 - auth.mfa_factors for a TOTP user: factor_type 'totp', status 'verified', secret = the base32 TOTP secret.
@@ -24,11 +28,12 @@ import bcrypt
 import jwt
 import pyotp
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from app.auth import AuthError, AuthSession, TotpEnrolment
+from app.auth import INVITATION_METADATA_KEY, INVITATION_REFUSED, AuthError, AuthSession, TotpEnrolment
 from app.auth.tokens import mint_access_token
-from app.i18n import N_, _
+from app.i18n import N_
 
 log = logging.getLogger("nexk.auth")
 
@@ -263,31 +268,95 @@ class LocalAuth:
         with self._pool.connection() as conn:
             conn.execute("delete from auth.sessions where id = %s", (claims.get("session_id"),))
 
-    def invite(self, email: str) -> str:
+    def invite(self, email: str, nonce: str) -> None:
+        """What GoTrue's POST /otp with create_user does (app/auth/supabase.py): a new address gets an account
+        only if the before-user-created hook agrees, then the confirmation link is "mailed" (logged)."""
+        address = email.strip().lower()  # GoTrue stores addresses lower-case
         token = secrets.token_urlsafe(32)
         with self._pool.connection() as conn:
-            user = conn.execute(
-                """insert into auth.users (id, email, confirmation_token, invited_at)
-                   select %s, %s, %s, now()
-                   where not exists (select from auth.users as u where lower(u.email) = lower(%s))
-                   returning id""",
-                (uuid.uuid4(), email.strip(), _token_hash(token), email.strip()),
+            existing = conn.execute(
+                "select id, email_confirmed_at from auth.users where lower(email) = %s", (address,)
             ).fetchone()
-        if user is None:
-            raise AuthError(
-                _("{email} already has an account: find the person in the member lists instead.", email=email)
-            )
+            if existing is not None and existing["email_confirmed_at"] is not None:
+                # GoTrue would e-mail a sign-in (magic) link and create nothing; the portal notices that the
+                # invitation was not used. Magic links are not emulated.
+                log.warning(
+                    "dev mailbox: %s already has an account: GoTrue would send a sign-in link", address
+                )
+                return
+            if existing is not None:
+                # Not confirmed yet: GoTrue sends the confirmation link again and leaves the account alone.
+                conn.execute(
+                    """update auth.users set confirmation_token = %s, confirmation_sent_at = now(),
+                       updated_at = now() where id = %s""",
+                    (_token_hash(token), existing["id"]),
+                )
+            else:
+                self._create_invited_user(conn, address, nonce, token)
         # Dev has no mail server: the link goes to the server log (GoTrue e-mails it in production).
-        log.warning("dev mailbox: invitation link for %s: /auth/invite?token=%s", email, token)
-        return str(user["id"])
+        log.warning("dev mailbox: invitation link for %s: /auth/invite?token=%s", address, token)
+
+    @staticmethod
+    def _create_invited_user(conn: Any, address: str, nonce: str, token: str) -> None:
+        """GoTrue's sign-up of a new user, run as its role supabase_auth_admin when this login may take it."""
+        user_id = uuid.uuid4()
+        event = {
+            "metadata": {
+                "uuid": str(uuid.uuid4()),
+                "time": datetime.now(UTC).isoformat(),
+                "name": "before-user-created",
+                "ip_address": "127.0.0.1",
+            },
+            "user": {
+                "id": str(user_id),
+                "aud": "authenticated",
+                "role": "",
+                "email": address,
+                "phone": "",
+                "app_metadata": {"provider": "email", "providers": ["email"]},
+                "user_metadata": {INVITATION_METADATA_KEY: nonce},
+                "identities": [],
+                "created_at": "0001-01-01T00:00:00Z",
+                "updated_at": "0001-01-01T00:00:00Z",
+                "is_anonymous": False,
+            },
+        }
+        as_gotrue = conn.execute(
+            """select case when exists (select from pg_catalog.pg_roles where rolname = 'supabase_auth_admin')
+                      then pg_has_role('supabase_auth_admin', 'member') else false end as ok"""
+        ).fetchone()["ok"]
+        if as_gotrue:
+            conn.execute("set local role supabase_auth_admin")
+        verdict = conn.execute(
+            "select private.hook_before_user_created(%s) as verdict", (Jsonb(event),)
+        ).fetchone()["verdict"]
+        if verdict.get("error"):
+            log.warning("before-user-created hook refused %s: %s", address, verdict["error"].get("message"))
+            raise AuthError(INVITATION_REFUSED)
+        # The triggers on auth.users (db/schema/0280) create the profile and strip the nonce.
+        conn.execute(
+            """insert into auth.users (id, aud, role, email, confirmation_token, confirmation_sent_at,
+                   raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+               values (%s, 'authenticated', 'authenticated', %s, %s, now(), %s, %s, now(), now())""",
+            (
+                user_id,
+                address,
+                _token_hash(token),
+                Jsonb(event["user"]["app_metadata"]),
+                Jsonb(event["user"]["user_metadata"]),
+            ),
+        )
+        if as_gotrue:
+            conn.execute("reset role")
 
     def accept_invite(self, token: str, password: str) -> AuthSession:
+        """GoTrue's POST /verify (type email, the confirmation token) then PUT /user with the password."""
         check_password_rules(password)
         with self._pool.connection() as conn:
             user = conn.execute(
                 """update auth.users set encrypted_password = %s, email_confirmed_at = now(),
                    confirmation_token = '', updated_at = now()
-                   where confirmation_token = %s and confirmation_token <> '' and invited_at is not null
+                   where confirmation_token = %s and confirmation_token <> ''
                    returning id, email""",
                 (hash_password(password), _token_hash(token)),
             ).fetchone()

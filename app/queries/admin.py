@@ -72,23 +72,6 @@ def members(conn: Connection[Any], org_id: uuid.UUID | None) -> list[dict[str, A
     ).fetchall()
 
 
-def add_profile(
-    conn: Connection[Any],
-    *,
-    user_id: uuid.UUID,
-    organization_id: uuid.UUID | None,
-    role: str,
-    first_name: str,
-    surname: str,
-    email: str,
-) -> None:
-    conn.execute(
-        """insert into public.profiles (id, organization_id, role, first_name, surname, email)
-           values (%s, %s, %s, %s, %s, %s)""",
-        (user_id, organization_id, role, first_name, surname, email),
-    )
-
-
 def set_deactivated(conn: Connection[Any], person_id: uuid.UUID, deactivated: bool) -> bool:
     row = conn.execute(
         """update public.profiles as p
@@ -140,7 +123,7 @@ def sla_plans(conn: Connection[Any]) -> list[dict[str, Any]]:
            order by p.name"""
     ).fetchall()
     policies = conn.execute(
-        """select s.plan_id, s.priority, s.first_response_minutes, s.resolution_minutes
+        """select s.plan_id, s.priority, s.first_response_minutes, s.next_response_minutes, s.resolution_minutes
            from public.sla_policies as s"""
     ).fetchall()
     for plan in plans:
@@ -149,15 +132,24 @@ def sla_plans(conn: Connection[Any]) -> list[dict[str, Any]]:
 
 
 def save_policy(
-    conn: Connection[Any], plan_id: uuid.UUID, priority: str, first_response: int, resolution: int
+    conn: Connection[Any],
+    plan_id: uuid.UUID,
+    priority: str,
+    *,
+    first_response: int,
+    next_response: int,
+    resolution: int,
 ) -> None:
+    """Create or replace the plan's targets for one priority (business minutes)."""
     conn.execute(
-        """insert into public.sla_policies (plan_id, priority, first_response_minutes, resolution_minutes)
-           values (%s, %s, %s, %s)
+        """insert into public.sla_policies
+               (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)
+           values (%s, %s, %s, %s, %s)
            on conflict on constraint sla_policies_unique_priority do update
            set first_response_minutes = excluded.first_response_minutes,
+               next_response_minutes = excluded.next_response_minutes,
                resolution_minutes = excluded.resolution_minutes""",
-        (plan_id, priority, first_response, resolution),
+        (plan_id, priority, first_response, next_response, resolution),
     )
 
 

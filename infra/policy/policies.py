@@ -9,6 +9,8 @@ blocks), and the tests call the validators directly with the resources the progr
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -40,7 +42,12 @@ PROTECTED_PREVIEWS = frozenset(
     {"standard_protection_new", "standard_protection", "all_deployments", "only_preview_deployments"}
 )
 SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PRIVATE|DATABASE_URL|SERVICE_ROLE|API_KEY|SMTP_KEY")
+# Supabase keys that bypass RLS: a secret key, or a legacy JWT whose role is service_role.
+RLS_BYPASS_NAME = re.compile(r"SERVICE_ROLE|SUPABASE_SECRET")
+SUPABASE_SECRET_KEY_PREFIX = "sb_secret_"  # noqa: S105 (a key prefix, not a key)
 MIN_PASSWORD_LENGTH = 12
+# The invitation gate (db/schema/0280_invitations.sql), as infra/supabase_platform.py configures it.
+BEFORE_USER_CREATED_HOOK_URI = "pg-functions://postgres/private/hook_before_user_created"
 PRODUCTION_STACK = "prod"
 
 
@@ -51,6 +58,28 @@ def prop(props: Mapping[str, Any], path: str, default: Any = None) -> Any:
             return default
         value = value[part]
     return value
+
+
+def jwt_role(value: str) -> str | None:
+    """The `role` claim of a JWT (not verified: only its shape matters here), or None for anything else."""
+    parts = value.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:  # also binascii.Error and UnicodeDecodeError
+        return None
+    role = claims.get("role") if isinstance(claims, dict) else None
+    return role if isinstance(role, str) else None
+
+
+def bypasses_rls(key: str, value: str) -> bool:
+    """Whether a variable named `key` holding `value` carries a Supabase key that bypasses RLS."""
+    return (
+        bool(RLS_BYPASS_NAME.search(key))
+        or value.startswith(SUPABASE_SECRET_KEY_PREFIX)
+        or jwt_role(value) == "service_role"
+    )
 
 
 def build_policies(register: Register) -> list[ResourceValidationPolicy | StackValidationPolicy]:
@@ -108,14 +137,31 @@ def build_policies(register: Register) -> list[ResourceValidationPolicy | StackV
                     f"Supabase auth settings {args.name}: {key} must be true (TOTP MFA for every user)", None
                 )
 
-    def signup_disabled(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    def invitation_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type != SUPABASE_AUTH:
             return
+        # Sign-ups may be open only behind the invitation hook (db/schema/0280); closed is invitation-only too.
         if args.props.get("disable_signup") is not True:
-            report(
-                f"Supabase auth settings {args.name}: disable_signup must be true (the portal is invitation-only)",
-                None,
-            )
+            if args.props.get("hook_before_user_created_enabled") is not True:
+                report(
+                    f"Supabase auth settings {args.name}: with sign-ups open (disable_signup false), "
+                    "hook_before_user_created_enabled must be true (the portal is invitation-only)",
+                    None,
+                )
+            uri = args.props.get("hook_before_user_created_uri")
+            if uri != BEFORE_USER_CREATED_HOOK_URI:
+                report(
+                    f"Supabase auth settings {args.name}: hook_before_user_created_uri must be "
+                    f"{BEFORE_USER_CREATED_HOOK_URI} (the invitation check), got {uri!r}",
+                    None,
+                )
+        for key in ("mailer_autoconfirm", "external_anonymous_users_enabled"):
+            if args.props.get(key) is not False:
+                report(
+                    f"Supabase auth settings {args.name}: {key} must be false (invited addresses are confirmed "
+                    "by their link; no anonymous accounts)",
+                    None,
+                )
         length = args.props.get("password_min_length")
         if not isinstance(length, int | float) or length < MIN_PASSWORD_LENGTH:
             report(
@@ -134,6 +180,18 @@ def build_policies(register: Register) -> list[ResourceValidationPolicy | StackV
             report(f"Vercel environment variable {key} holds a secret and must be sensitive = true", None)
         if looks_secret and "development" in (args.props.get("targets") or []):
             report(f"Vercel environment variable {key} holds a secret and must not target development", None)
+
+    def no_rls_bypass_key(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != VERCEL_ENV:
+            return
+        key = str(args.props.get("key", ""))
+        if bypasses_rls(key, str(args.props.get("value", ""))):
+            report(
+                f"Vercel environment variable {key} carries a Supabase secret or service_role key, which "
+                "bypasses RLS; the portal reads and writes only through RLS: give the job a system account "
+                "instead (infra/providers/supabase_auth_admin.py)",
+                None,
+            )
 
     def previews_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type != VERCEL_PROJECT:
@@ -210,14 +268,21 @@ def build_policies(register: Register) -> list[ResourceValidationPolicy | StackV
         ),
         resource_policy("supabase-mfa-enabled", "Supabase Auth offers and verifies TOTP MFA.", mfa_enabled),
         resource_policy(
-            "supabase-signup-disabled",
-            "Supabase Auth is invitation-only and requires passwords of at least 12 characters.",
-            signup_disabled,
+            "supabase-invitation-only",
+            "Supabase Auth creates accounts only for invitations (sign-ups closed, or open behind the "
+            "before-user-created hook private.hook_before_user_created), never autoconfirms or signs in "
+            "anonymously, and requires passwords of at least 12 characters.",
+            invitation_only,
         ),
         resource_policy(
             "vercel-secrets-sensitive",
             "Vercel environment variables holding secrets are sensitive and never reach development.",
             vercel_secrets_sensitive,
+        ),
+        resource_policy(
+            "vercel-no-rls-bypass-key",
+            "No Vercel environment variable carries a Supabase key that bypasses RLS (secret or service_role).",
+            no_rls_bypass_key,
         ),
         resource_policy(
             "vercel-previews-protected",

@@ -15,7 +15,8 @@ Terraform provider instead (`supabase_project` plus one settings resource per co
 | PublishableKey              | GET/POST/DELETE /v1/projects/{ref}/api-keys                    | deletes key       |
 
 Settings resources "forget" on delete, like Terraform's `supabase_settings`: removing one from the program must
-not silently weaken a live project (for instance turn SSL enforcement off).
+not silently weaken a live project (for instance turn SSL enforcement off). Users in Supabase Auth (GoTrue's
+admin API, not the Management API) are in `supabase_auth_admin.py`.
 """
 
 from __future__ import annotations
@@ -248,6 +249,13 @@ AUTH_FIELDS: dict[str, str] = {
     "site_url": "site_url",
     "uri_allow_list": "uri_allow_list",
     "disable_signup": "disable_signup",
+    "hook_before_user_created_enabled": "hook_before_user_created_enabled",
+    "hook_before_user_created_uri": "hook_before_user_created_uri",
+    "mailer_autoconfirm": "mailer_autoconfirm",
+    "external_anonymous_users_enabled": "external_anonymous_users_enabled",
+    "mailer_subjects_confirmation": "mailer_subjects_confirmation",
+    "mailer_templates_confirmation_content": "mailer_templates_confirmation_content",
+    "mailer_otp_exp": "mailer_otp_exp",
     "external_email_enabled": "external_email_enabled",
     "password_min_length": "password_min_length",
     "jwt_exp": "jwt_exp",
@@ -264,7 +272,8 @@ WRITE_ONLY_AUTH_FIELDS = ("smtp_pass",)
 
 
 class AuthSettingsProvider(SupabaseProvider):
-    """Supabase Auth configuration (site URL, redirects, signup, passwords, MFA, SMTP)."""
+    """Supabase Auth configuration (site URL, redirects, signup and its hook, e-mail templates, passwords, MFA,
+    SMTP)."""
 
     kind = "auth settings"
     INPUTS = ("project_ref", *AUTH_FIELDS, *WRITE_ONLY_AUTH_FIELDS)
@@ -275,6 +284,11 @@ class AuthSettingsProvider(SupabaseProvider):
         jwt_exp = news.get("jwt_exp")
         if isinstance(jwt_exp, int) and not 0 <= jwt_exp <= 604800:
             failures.append(CheckFailure("jwt_exp", "jwt_exp must be between 0 and 604800 seconds"))
+        otp_exp = news.get("mailer_otp_exp")
+        if isinstance(otp_exp, int) and not 0 < otp_exp <= 86400:
+            failures.append(
+                CheckFailure("mailer_otp_exp", "mailer_otp_exp must be between 1 and 86400 seconds")
+            )
         min_length = news.get("password_min_length")
         if isinstance(min_length, int) and min_length < 6:
             failures.append(CheckFailure("password_min_length", "password_min_length must be at least 6"))

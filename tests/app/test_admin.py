@@ -190,10 +190,10 @@ def test_admin_manages_organizations_assignments_sla_and_invites_a_member(
     )
     assert invited.status_code == 303, invited.text
     assert "newbie@example.test" in portal.get(org_page).text
-    invited_at = world.db.execute(
-        "select invited_at from auth.users where email = 'newbie@example.test'"
+    confirmation_sent_at = world.db.execute(
+        "select confirmation_sent_at from auth.users where email = 'newbie@example.test'"
     ).fetchone()[0]
-    assert invited_at is not None
+    assert confirmation_sent_at is not None
     saved = portal.post(
         "/admin/sla/policies",
         data={
@@ -201,6 +201,7 @@ def test_admin_manages_organizations_assignments_sla_and_invites_a_member(
             "plan_id": str(world.plan_id),
             "priority": "urgent",
             "first_response_minutes": "30",
+            "next_response_minutes": "60",
             "resolution_minutes": "240",
         },
         follow_redirects=False,
@@ -214,7 +215,46 @@ def test_admin_manages_organizations_assignments_sla_and_invites_a_member(
             "plan_id": str(world.plan_id),
             "priority": "low",
             "first_response_minutes": "300",
+            "next_response_minutes": "300",
             "resolution_minutes": "60",
         },
     )
     assert broken.status_code == 422
+
+
+def test_admin_sets_the_next_response_target_on_its_own_with_the_same_checks_as_the_others(
+    portal: TestClient, world: World, admin: Person
+) -> None:
+    sign_in(portal, admin)
+    csrf = csrf_of(portal)
+    targets = {"first_response_minutes": "30", "next_response_minutes": "45", "resolution_minutes": "240"}
+    form = {"csrf_token": csrf, "plan_id": str(world.plan_id), "priority": "high"}
+    saved = portal.post("/admin/sla/policies", data=form | targets, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    stored = world.db.execute(
+        "select first_response_minutes, next_response_minutes, resolution_minutes from public.sla_policies"
+        " where plan_id = %s and priority = 'high'",
+        (world.plan_id,),
+    ).fetchone()
+    assert stored == (30, 45, 240)
+    page = portal.get("/admin/sla").text
+    assert 'name="next_response_minutes"' in page and 'value="45"' in page
+    assert "Next response (business minutes)" in page
+    # Each target is refused the same way: zero, too large, not a number, missing.
+    for bad in ("0", "525601", "soon", None):
+        messages = {}
+        for field in ("first_response_minutes", "next_response_minutes"):
+            data = form | targets
+            if bad is None:
+                del data[field]
+            else:
+                data[field] = bad
+            refused = portal.post("/admin/sla/policies", data=data)
+            assert refused.status_code == 422, (field, bad)
+            assert field in refused.text
+            messages[field] = refused.text.replace(field, "FIELD")
+        assert messages["first_response_minutes"] == messages["next_response_minutes"], bad
+    assert world.db.execute(
+        "select next_response_minutes from public.sla_policies where plan_id = %s and priority = 'high'",
+        (world.plan_id,),
+    ).fetchone() == (45,)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -22,6 +24,15 @@ from infra.resource_types import (
 )
 
 POLICIES = build_policies(load_register())
+
+
+def fake_jwt(**claims: str) -> str:
+    """An unsigned token of the JWT's shape (the policy reads the role claim; it never verifies)."""
+
+    def part(data: dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return ".".join((part({"alg": "HS256", "typ": "JWT"}), part(claims), "signature"))
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +96,15 @@ VIOLATIONS = [
     ),
     pytest.param(
         SUPABASE_AUTH,
-        lambda p: p.update(disable_signup=False),
-        "supabase-signup-disabled",
+        lambda p: p.update(hook_before_user_created_enabled=False),
+        "supabase-invitation-only",
         "invitation-only",
-        id="signup-open",
+        id="signup-open-without-the-hook",
     ),
     pytest.param(
         SUPABASE_AUTH,
         lambda p: p.update(password_min_length=8),
-        "supabase-signup-disabled",
+        "supabase-invitation-only",
         "at least 12",
         id="short-passwords",
     ),
@@ -119,6 +130,29 @@ VIOLATIONS = [
         "vercel-secrets-sensitive",
         "must not target development",
         id="secret-in-development",
+    ),
+    pytest.param(
+        VERCEL_ENV,
+        lambda p: p.update(value="sb_" + "secret_x") if p["key"] == "SUPABASE_PUBLISHABLE_KEY" else None,
+        "vercel-no-rls-bypass-key",
+        "SUPABASE_PUBLISHABLE_KEY carries a Supabase secret or service_role key",
+        id="secret-key-in-vercel",
+    ),
+    pytest.param(
+        VERCEL_ENV,
+        lambda p: (
+            p.update(value=fake_jwt(role="service_role")) if p["key"] == "SUPABASE_PUBLISHABLE_KEY" else None
+        ),
+        "vercel-no-rls-bypass-key",
+        "bypasses RLS",
+        id="service-role-jwt-in-vercel",
+    ),
+    pytest.param(
+        VERCEL_ENV,
+        lambda p: p.update(key="SUPABASE_SERVICE_ROLE_KEY") if p["key"] == "DATABASE_URL" else None,
+        "vercel-no-rls-bypass-key",
+        "SUPABASE_SERVICE_ROLE_KEY carries",
+        id="service-role-variable-in-vercel",
     ),
     pytest.param(
         VERCEL_PROJECT,
@@ -177,3 +211,12 @@ def test_removing_a_vendor_from_the_register_makes_its_resources_fail(runs: dict
 
     assert found and {v.policy for v in found} == {"only-registered-subprocessors"}
     assert all("brevo" in v.message for v in found)
+
+
+def test_the_anon_role_and_publishable_keys_are_not_taken_for_keys_that_bypass_rls() -> None:
+    from infra.policy.policies import bypasses_rls
+
+    assert not bypasses_rls("SUPABASE_PUBLISHABLE_KEY", "sb_publishable_" + "x")
+    assert not bypasses_rls("SUPABASE_ANON_KEY", fake_jwt(role="anon"))
+    assert not bypasses_rls("NEXK_STORAGE_SWEEPER_PASSWORD", "a.b.c")
+    assert bypasses_rls("SUPABASE_KEY", fake_jwt(role="service_role"))

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 from typing import Annotated
 
+import psycopg
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app import i18n
 from app.auth import AuthError
+from app.i18n import N_, _
 from app.queries import admin as q
+from app.queries import invitations
 from app.routes.admin.common import admin_transaction, parse_date, parse_uuid
 from app.web import render
 
 router = APIRouter()
 NOT_FOUND = "This organization does not exist."
 CLIENT_ROLES = ("client_member", "client_admin")
+# The check constraint of private.invitations.email (and of profiles.email).
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+ALREADY_HAS_ACCOUNT = N_("{email} already has an account: find the person in the member lists instead.")
 
 
 @router.get("/admin")
@@ -76,6 +85,7 @@ def organization_page(request: Request, org_id: uuid.UUID) -> Response:
             "org": org,
             "plans": q.sla_plans(conn),
             "members": q.members(conn, org_id),
+            "invitations": invitations.invitations(conn, org_id),
             "roles": CLIENT_ROLES,
         }
     return render(request, "admin/organization.html", context)
@@ -108,6 +118,7 @@ def staff_page(request: Request) -> Response:
             "viewer": viewer,
             "org": None,
             "members": q.members(conn, None),
+            "invitations": invitations.invitations(conn, None),
             "roles": ("agent", "admin"),
         }
     return render(request, "admin/staff.html", context)
@@ -122,29 +133,81 @@ def invite(
     role: Annotated[str, Form(max_length=20)],
     organization_id: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
-    """Invite a person: the auth backend creates the account and sends the link, then the profile is added."""
+    """Invite a person without any key that bypasses RLS (docs/admin.md, "Invitations"): the invitation is
+    recorded in the admin's RLS transaction (the policies decide), then the auth backend asks the auth service
+    for the account; its before-user-created hook accepts only the invitation's nonce, and the database
+    creates the profile from the invitation. If the auth service fails, the invitation is deleted again."""
     if role not in q.ROLES:
         raise HTTPException(422, "Role: choose a role from the list.")
     org_id = parse_uuid(organization_id, "Organization") if role in CLIENT_ROLES else None
     back = f"/admin/organizations/{org_id}" if org_id else "/admin/staff"
-    # Check the caller first: only an admin may create an account, before the auth backend is asked.
-    with admin_transaction(request, read_only=True):
-        pass
+    address = email.strip().lower()
+    if not EMAIL.fullmatch(address):
+        raise HTTPException(422, _("E-mail address: write an address like name@example.be."))
+    nonce = secrets.token_urlsafe(32)
     try:
-        user_id = request.app.state.auth.invite(email.strip())
+        with admin_transaction(request) as (conn, _viewer):
+            invitation_id = invitations.add_invitation(
+                conn,
+                email=address,
+                organization_id=org_id,
+                role=role,
+                first_name=first_name.strip(),
+                surname=surname.strip(),
+                nonce=nonce,
+            )
+    except psycopg.errors.UniqueViolation as exc:
+        raise HTTPException(409, _already_invited(request, address, exc)) from None
+    try:
+        request.app.state.auth.invite(address, nonce)
     except AuthError as exc:
-        raise HTTPException(409, str(exc)) from None
-    with admin_transaction(request) as (conn, _):
-        q.add_profile(
-            conn,
-            user_id=uuid.UUID(str(user_id)),
-            organization_id=org_id,
-            role=role,
-            first_name=first_name.strip(),
-            surname=surname.strip(),
-            email=email.strip(),
-        )
+        # Nothing half-written: the invitation goes, unless the account was created after all (a timeout
+        # after GoTrue's commit), in which case the profile exists and the link is on its way.
+        with admin_transaction(request) as (conn, _viewer):
+            invitations.cancel_invitation(conn, invitation_id)
+            created = invitations.has_profile(conn, address)
+        if not created:
+            message = _(
+                "The invitation for {email} was not sent and nothing was saved: {reason}",
+                email=address,
+                reason=_(str(exc)),
+            )
+            raise HTTPException(502, message) from None
+        return RedirectResponse(back, status_code=303)
+    with admin_transaction(request) as (conn, _viewer):
+        # Still there: the auth service created no account (the address got one in the meantime).
+        unused = invitations.cancel_invitation(conn, invitation_id)
+    if unused:
+        raise HTTPException(409, _(ALREADY_HAS_ACCOUNT, email=address))
     return RedirectResponse(back, status_code=303)
+
+
+def _already_invited(request: Request, address: str, exc: psycopg.errors.UniqueViolation) -> str:
+    """What to do about an address that has an account or a pending invitation (409)."""
+    if exc.diag.constraint_name == "invitations_email_key":
+        with admin_transaction(request, read_only=True) as (conn, _viewer):
+            pending = invitations.pending_invitation(conn, address)
+        if pending is not None:
+            return _(
+                "{email} already has a pending invitation, valid until {expires}: cancel it in the list of "
+                "pending invitations to send a new one.",
+                email=address,
+                expires=i18n.format_datetime(pending["expires_at"]),
+            )
+    return _(ALREADY_HAS_ACCOUNT, email=address)
+
+
+@router.post("/admin/invitations/{invitation_id}/cancel")
+def cancel_invitation(
+    request: Request,
+    invitation_id: uuid.UUID,
+    back: Annotated[str, Form(max_length=200)] = "/admin/staff",
+) -> Response:
+    with admin_transaction(request) as (conn, _viewer):
+        if not invitations.cancel_invitation(conn, invitation_id):
+            raise HTTPException(404, "This invitation does not exist any more.")
+    target = back if back.startswith("/admin/") else "/admin/staff"  # same-site admin pages only
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/admin/people/{person_id}/access")

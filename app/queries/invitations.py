@@ -1,0 +1,80 @@
+"""Invitations (private.invitations, db/schema/0280): recorded in the inviter's RLS transaction, consumed by the
+database when the invited account is created. The policies (db/policies/invitations.sql) let admins invite
+anyone and client admins their own organization's people; everyone else gets nothing here."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from psycopg import Connection
+
+
+def nonce_hash(nonce: str) -> str:
+    """What the database stores and the before-user-created hook compares (private.invitation_nonce_hash)."""
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def add_invitation(
+    conn: Connection[Any],
+    *,
+    email: str,
+    organization_id: uuid.UUID | None,
+    role: str,
+    first_name: str,
+    surname: str,
+    nonce: str,
+) -> uuid.UUID:
+    """Record an invitation; its id. Raises 42501 when the caller may not invite that person, 23505 when the
+    address has an account (constraint invitations_email_has_account) or a pending invitation
+    (invitations_email_key)."""
+    return conn.execute(
+        """insert into private.invitations (email, organization_id, role, first_name, surname, nonce_hash)
+           values (%s, %s, %s, %s, %s, %s) returning id""",
+        (email, organization_id, role, first_name, surname, nonce_hash(nonce)),
+    ).fetchone()["id"]
+
+
+def pending_invitation(conn: Connection[Any], email: str) -> dict[str, Any] | None:
+    """The pending invitation of an address, if the caller may see it."""
+    return conn.execute(
+        "select i.id, i.created_at, i.expires_at from private.invitations as i where i.email = lower(%s)",
+        (email.strip(),),
+    ).fetchone()
+
+
+def invitation_exists(conn: Connection[Any], invitation_id: uuid.UUID) -> bool:
+    """False once the account was created from it (the auth.users trigger deletes it) or it was cancelled."""
+    row = conn.execute("select 1 from private.invitations as i where i.id = %s", (invitation_id,)).fetchone()
+    return row is not None
+
+
+def cancel_invitation(conn: Connection[Any], invitation_id: uuid.UUID) -> bool:
+    return (
+        conn.execute(
+            "delete from private.invitations as i where i.id = %s returning i.id", (invitation_id,)
+        ).fetchone()
+        is not None
+    )
+
+
+def invitations(conn: Connection[Any], org_id: uuid.UUID | None) -> list[dict[str, Any]]:
+    """Pending invitations of an organization, or of NexK staff when org_id is None (expired ones included,
+    until the retention purge deletes them)."""
+    return conn.execute(
+        """select i.id, i.email, i.first_name, i.surname, i.role, i.created_at, i.expires_at,
+                  i.expires_at <= now() as expired
+           from private.invitations as i
+           where i.organization_id = %s or (%s::uuid is null and i.organization_id is null)
+           order by i.created_at desc""",
+        (org_id, org_id),
+    ).fetchall()
+
+
+def has_profile(conn: Connection[Any], email: str) -> bool:
+    """Whether a profile with this address is visible to the caller (an admin sees every profile)."""
+    row = conn.execute(
+        "select 1 from public.profiles as p where lower(p.email::text) = lower(%s)", (email.strip(),)
+    ).fetchone()
+    return row is not None
