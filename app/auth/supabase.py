@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import jwt
 
-from app.auth import AuthError, AuthSession, TotpEnrolment
+from app.auth import INVITATION_METADATA_KEY, INVITATION_REFUSED, AuthError, AuthSession, TotpEnrolment
 from app.i18n import N_
+from app.tls import https_client  # TLS 1.3 only, certificate verified (the privacy policy's promise)
 
 _BAD_CREDENTIALS = N_("The e-mail address or password is not correct.")
 
@@ -21,7 +22,7 @@ _BAD_CREDENTIALS = N_("The e-mail address or password is not correct.")
 class SupabaseAuth:
     def __init__(self, supabase_url: str, publishable_key: str, *, client: httpx.Client | None = None):
         self._base = f"{supabase_url.rstrip('/')}/auth/v1"
-        self._client = client or httpx.Client(timeout=10.0, headers={"apikey": publishable_key})
+        self._client = client or https_client(timeout=10.0, headers={"apikey": publishable_key})
         self._client.headers["apikey"] = publishable_key
 
     def open(self) -> None:
@@ -139,17 +140,23 @@ class SupabaseAuth:
         )
         return session
 
-    def invite(self, email: str) -> str:
-        # GoTrue's invite (POST /auth/v1/invite) needs the service role key, which request handlers never
-        # hold. The production path is a server-side function holding that key (docs/admin.md).
-        raise AuthError(
-            "Invitations are not available from the portal in production yet: invite the person from the "
-            "Supabase dashboard (Authentication > Users > Invite), then add their profile here."
+    def invite(self, email: str, nonce: str) -> None:
+        # An e-mail OTP sign-up with the publishable key: GoTrue creates the user at once (the data becomes its
+        # user metadata) and mails the confirmation link; its before-user-created hook lets the account be
+        # created only with the nonce of a pending invitation (db/schema/0280). GoTrue's own invite endpoint
+        # would need the service-role key, which request handlers never hold.
+        self._call(
+            "POST",
+            "/otp",
+            json={"email": email, "create_user": True, "data": {INVITATION_METADATA_KEY: nonce}},
+            message=INVITATION_REFUSED,
         )
 
     def accept_invite(self, token: str, password: str) -> AuthSession:
+        # The link carries the token hash of the sign-up confirmation; type "email" verifies it (and confirms
+        # the address), as for any e-mail OTP.
         return self._verify_link(
-            "invite", token, password, N_("This invitation link is not valid any more: ask for a new one.")
+            "email", token, password, N_("This invitation link is not valid any more: ask for a new one.")
         )
 
     def request_password_reset(self, email: str) -> None:

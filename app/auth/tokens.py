@@ -14,6 +14,8 @@ from typing import Any
 
 import jwt
 
+from app.tls import tls_context
+
 AUDIENCE = "authenticated"
 LEEWAY_SECONDS = 30
 LOCAL_ISSUER = "nexk-local-auth"
@@ -36,7 +38,12 @@ class TokenVerifier:
         if (secret is None) == (jwks_url is None):
             raise ValueError("give exactly one of secret (local HS256) or jwks_url (Supabase signing keys)")
         self._secret = secret
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600) if jwks_url else None
+        # The signing keys come from Supabase over TLS 1.3 with a verified certificate (app/tls.py).
+        self._jwks = (
+            jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600, ssl_context=tls_context())
+            if jwks_url
+            else None
+        )
         self._issuer = issuer
         # token -> (claims, remembered until): bounded LRU, shared by the worker threads.
         self._verified: OrderedDict[str, tuple[dict[str, Any], float]] = OrderedDict()

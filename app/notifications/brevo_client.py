@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from app.tls import https_client
+
 BREVO_API_URL = "https://api.brevo.com/v3"
 NOT_ACCEPTED_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 422, 429})
 # Authentication and authorisation errors are configuration problems: retried, so fixing the key drains the queue.
@@ -93,7 +95,8 @@ class BrevoClient:
     transport: httpx.BaseTransport | None = None
 
     def __post_init__(self) -> None:
-        self._http = httpx.Client(
+        # TLS 1.3 only, certificate verified (app/tls.py); `transport` (tests' fault injection) replaces it.
+        self._http = https_client(
             base_url=self.base_url.rstrip("/"),
             headers={"api-key": self.api_key, "accept": "application/json"},
             timeout=self.timeout,

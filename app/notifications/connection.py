@@ -4,6 +4,11 @@ In production NEXK_WORKER_DATABASE_URL is the Supavisor URL of role `nexk_notifi
 Vercel project, sensitive). That role bypasses no row level security and is not granted to `authenticator`,
 so the portal's request handlers keep their RLS-scoped pool (app/database.py) and only the cron route and the
 Brevo webhook route open this connection. Locally, without the variable, the local cluster's owner is used.
+
+This module has no notion of production, so the TLS rule follows the host: a DSN whose hosts are all this
+machine (Unix socket, loopback, `localhost`) is used as given, as the local cluster has no TLS; any other host
+gets `sslmode=require` and `ssl_min_protocol_version=TLSv1.3`, and a weaker explicit setting is refused
+(app/tls.py, the privacy policy's "TLS 1.3 encryption in transit").
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from collections.abc import Mapping
 
 import psycopg
 
+from app.tls import require_tls_unless_local
+
 DATABASE_URL_VAR = "NEXK_WORKER_DATABASE_URL"
 
 
@@ -21,11 +28,12 @@ class NotifierConfigError(Exception):
 
 
 def notifier_dsn(environ: Mapping[str, str] | None = None, *, local_fallback: bool = True) -> str:
-    """NEXK_WORKER_DATABASE_URL, or (locally, `local_fallback`) the local cluster's owner DSN."""
+    """NEXK_WORKER_DATABASE_URL, or (locally, `local_fallback`) the local cluster's owner DSN; either with
+    TLS 1.3 required unless it stays on this machine."""
     env = os.environ if environ is None else environ
     explicit = env.get(DATABASE_URL_VAR)
     if explicit:
-        return explicit
+        return require_tls_unless_local(explicit, name=DATABASE_URL_VAR)
     if not local_fallback:
         raise NotifierConfigError(
             f"{DATABASE_URL_VAR} is not set: it is the nexk_notifier database URL `pulumi up` puts on the "
@@ -33,7 +41,8 @@ def notifier_dsn(environ: Mapping[str, str] | None = None, *, local_fallback: bo
         )
     from db.connection import database_url
 
-    return database_url()
+    # NEXK_DATABASE_URL may point this at a remote database (a Supabase branch): the same rule applies.
+    return require_tls_unless_local(database_url(), name="NEXK_DATABASE_URL")
 
 
 def connect_notifier(dsn: str) -> psycopg.Connection:
