@@ -235,6 +235,27 @@ def test_ticket_status_and_priority_are_closed_lists(db: psycopg.Connection) -> 
             db.execute(f"update public.tickets set {change} where id = %s", (ticket,))  # noqa: S608
 
 
+def test_every_sla_target_is_a_required_positive_number_of_minutes(db: psycopg.Connection) -> None:
+    plan = _plan(db)
+    insert = (
+        "insert into public.sla_policies"
+        " (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)"
+        " values (%s, %s, %s, %s, %s)"
+    )
+    with pytest.raises(errors.NotNullViolation):
+        db.execute(
+            "insert into public.sla_policies (plan_id, priority, first_response_minutes, resolution_minutes)"
+            " values (%s, 'normal', 60, 480)",
+            (plan,),
+        )
+    for first, next_response, resolution in ((0, 30, 480), (60, 0, 480), (60, -1, 480), (60, 30, 0)):
+        with pytest.raises(errors.CheckViolation):
+            db.execute(insert, (plan, "normal", first, next_response, resolution))
+    # Next response is not ordered against the other targets: shorter and longer ones are both accepted.
+    db.execute(insert, (plan, "normal", 60, 30, 480))
+    db.execute(insert, (plan, "high", 60, 120, 480))
+
+
 def test_resolved_at_follows_the_status(db: psycopg.Connection) -> None:
     org = _org(db)
     ticket = _ticket(db, org, _person(db, "client_member", org))
@@ -399,3 +420,21 @@ def test_dsr_due_date_stays_within_three_months_and_completion_matches_status(db
 
 def test_attachments_bucket_exists_and_is_private(db: psycopg.Connection) -> None:
     assert db.execute("select public from storage.buckets where id = 'attachments'").fetchone() == (False,)
+
+
+def test_service_role_has_no_reach_into_the_private_schema(db: psycopg.Connection) -> None:
+    """service_role bypasses RLS; nothing of the platform uses it, so it gets nothing in `private` (0300)."""
+    assert db.execute("select has_schema_privilege('service_role', 'private', 'usage')").fetchone() == (
+        False,
+    )
+    grants = db.execute(
+        "select table_name, privilege_type from information_schema.role_table_grants"
+        " where grantee = 'service_role' and table_schema = 'private'"
+    ).fetchall()
+    assert grants == []
+    executable = db.execute(
+        "select p.oid::regprocedure::text from pg_proc as p"
+        " where p.pronamespace = 'private'::regnamespace and exists ("
+        "   select from aclexplode(p.proacl) as a where a.grantee = 'service_role'::regrole)"
+    ).fetchall()
+    assert executable == []
