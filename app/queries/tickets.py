@@ -82,20 +82,27 @@ def list_statement(f: TicketFilter, role: str | None = None) -> tuple[sql.Compos
         params.append(f.organization_id)
     if f.assigned_to_me:
         where.append(sql.SQL("t.assignee_id = (select auth.uid())"))
-    # The page is cut first, then joined to the (RLS-filtered) profiles for display names: one statement.
+    # The page is cut first, then its people are named by private.display_names() (a client member reads no
+    # colleague's profile row, db/policies/profiles.sql), called once with the page's ids: one statement.
     query = sql.SQL(
-        """select t.*, r.first_name || ' ' || r.surname as requester_name,
-                  a.first_name || ' ' || a.surname as assignee_name
-           from (
+        """with t as (
                select t.id, t.subject, t.status, t.priority, t.created_at, t.updated_at, t.organization_id,
                       t.requester_id, t.assignee_id
                from public.tickets as t
                where {where}
                order by {order}
                limit %s offset %s
-           ) as t
-           left join public.profiles as r on r.id = t.requester_id
-           left join public.profiles as a on a.id = t.assignee_id
+           ),
+           people as (
+               select n.id, n.name
+               from private.display_names(
+                   array(select t.requester_id from t union select t.assignee_id from t)
+               ) as n
+           )
+           select t.*, r.name as requester_name, a.name as assignee_name
+           from t
+           left join people as r on r.id = t.requester_id
+           left join people as a on a.id = t.assignee_id
            order by {order}"""
     ).format(where=sql.SQL(" and ").join(where), order=_ORDER[f.sort])
     params += [PAGE_SIZE + 1, (f.page - 1) * PAGE_SIZE]
@@ -103,12 +110,12 @@ def list_statement(f: TicketFilter, role: str | None = None) -> tuple[sql.Compos
 
 
 def people_names(conn: Connection[Any], ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Display names of the profiles among `ids` the caller may see (others stay nameless)."""
+    """Display names of the people among `ids` the caller may name (others stay nameless), in one call of
+    private.display_names(): a client member reads no colleague's profile row, only their name."""
     if not ids:
         return {}
     rows = conn.execute(
-        "select p.id, p.first_name || ' ' || p.surname as name from public.profiles as p where p.id = any(%s)",
-        (list(ids),),
+        "select n.id, n.name from private.display_names(%s::uuid[]) as n", (list(ids),)
     ).fetchall()
     return {r["id"]: r["name"] for r in rows}
 

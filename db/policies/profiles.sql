@@ -1,5 +1,7 @@
--- profiles: people. Everyone reads their own row; clients their colleagues; agents staff and the members of
--- their organizations; admins all. Privileged columns are guarded by private.guard_profile_update().
+-- profiles: people. Everyone reads their own row; client admins the members of their organization; agents staff
+-- and the members of their organizations; admins all. Client members read no colleague's row (GDPR data
+-- minimisation): colleagues' names come from private.display_names() (db/schema/0310). Privileged columns are
+-- guarded by private.guard_profile_update().
 alter table public.profiles enable row level security;
 alter table public.profiles force row level security;
 
@@ -26,14 +28,19 @@ to authenticated
 using (not (select private.is_staff()) or (select private.has_mfa()))
 with check (not (select private.is_staff()) or (select private.has_mfa()));
 
--- Every active user reads their own profile; clients read their colleagues (same organization); agents
--- read NexK staff and the members of the organizations assigned to them; admins read everyone.
+-- Every active user reads their own profile; client admins read the members of their organization (they
+-- manage them), client members no colleague at all (a colleague's phone, preferences or GDPR restriction
+-- marker is none of their business; display names: private.display_names()); agents read NexK staff and the
+-- members of the organizations assigned to them; admins read everyone.
 create policy profiles_select on public.profiles
 for select
 to authenticated
 using (
     ((select private.current_app_role()) is not null and id = (select auth.uid()))
-    or organization_id = (select private.current_org_id())
+    or (
+        (select private.current_app_role()) = 'client_admin'
+        and organization_id = (select private.current_org_id())
+    )
     or organization_id = any(array(select private.agent_org_ids()))
     or ((select private.current_app_role()) = 'agent' and role in ('agent', 'admin'))
     or (select private.is_admin())

@@ -109,8 +109,9 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
     )
     ids["slapol"] = _one(
         conn,
-        "insert into public.sla_policies (plan_id, priority, first_response_minutes, resolution_minutes)"
-        " values (%s, 'normal', 60, 480) returning id",
+        "insert into public.sla_policies"
+        " (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)"
+        " values (%s, 'normal', 60, 120, 480) returning id",
         (ids["plan"],),
     )
     ids["hours"] = _one(
@@ -225,6 +226,15 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
             "insert into public.dsr_requests (subject_id, subject_email, type) values (%s, %s, 'access') returning id",
             (ids[subject], f"{subject}@example.be"),
         )
+    # Pending invitations (db/schema/0280): one per client organization, one for NexK staff.
+    for label, org, role in (("inv_a", "org_a", "client_member"), ("inv_b", "org_b", "client_admin"),
+                             ("inv_staff", None, "agent")):  # fmt: skip
+        ids[label] = _one(
+            conn,
+            "insert into private.invitations (email, organization_id, role, first_name, surname, nonce_hash)"
+            " values (%s, %s, %s, 'Invited', 'Person', encode(sha256(convert_to(%s, 'UTF8')), 'hex')) returning id",
+            (f"{label}@example.be", ids[org] if org else None, role, label),
+        )
     conn.execute(
         "create table if not exists private.mutation_world (label text primary key, id uuid not null)"
     )
@@ -303,6 +313,7 @@ OWNER_ROWS = {
     " left join public.tickets as t on t.id = a.ticket_id",
     "public.audit_log": "select id, actor_id from public.audit_log",
     "public.dsr_requests": "select id, subject_id from public.dsr_requests",
+    "private.invitations": "select id, organization_id from private.invitations",
     "public.business_calendars": "select id from public.business_calendars",
     "public.business_hours": "select id from public.business_hours",
     "public.holidays": "select id from public.holidays",
@@ -352,11 +363,12 @@ def expected_visible(w: FixedWorld, c: Who, table: str, row: tuple) -> bool:
         case "public.organizations":
             return admin or row[0] == c.org or row[0] in c.assigned
         case "public.profiles":
+            # A client member reads only their own row (data minimisation); a client admin their organization.
             _, org, role = row
             return (
                 admin
                 or row[0] == c.me
-                or (c.org is not None and org == c.org)
+                or (c.role == "client_admin" and org == c.org)
                 or (c.role == "agent" and (role in ("agent", "admin") or org in c.assigned))
             )
         case "public.agent_assignments":
@@ -371,6 +383,8 @@ def expected_visible(w: FixedWorld, c: Who, table: str, row: tuple) -> bool:
             return admin or row[1] == c.me
         case "public.dsr_requests":
             return admin or row[1] == c.me
+        case "private.invitations":
+            return admin or (c.role == "client_admin" and row[1] == c.org)
         case _:
             return True  # SLA reference tables: every active profile
 
@@ -774,8 +788,9 @@ _SLA_WRITES = {
     "sla_plans": ("insert into public.sla_plans (code, name, calendar_id) values ('gold', 'Gold', {cal})",
                   "update public.sla_plans set name = 'Standard' where id = {plan}",
                   "delete from public.sla_plans where id = {plan_spare}"),
-    "sla_policies": ("insert into public.sla_policies (plan_id, priority, first_response_minutes, resolution_minutes)"
-                     " values ({plan}, 'high', 30, 240)",
+    "sla_policies": ("insert into public.sla_policies"
+                     " (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)"
+                     " values ({plan}, 'high', 30, 60, 240)",
                      "update public.sla_policies set resolution_minutes = 600 where id = {slapol}",
                      "delete from public.sla_policies where id = {slapol}"),
 }  # fmt: skip
@@ -785,6 +800,40 @@ SLA_WRITES = tuple(
     for statement in statements
     for ident, expectation in (("admin", ALLOW), ("admin@aal1", DENY), ("cadmin_a", DENY), ("agent_a", DENY))
 ) + tuple(("member_a1", DENY, f"delete from public.{table}") for table in _SLA_WRITES)  # noqa: S608 (fixed names)
+
+
+_INVITE = (
+    "insert into private.invitations (email, organization_id, role, first_name, surname, nonce_hash)"
+    " values ('fresh@example.be', {org}, '{role}', 'F', 'Resh', repeat('f', 64))"
+)
+# private.invitations (README §3, §4): admins invite anyone, client admins their own organization with a client
+# role; nobody reads the nonce hash back or sets the expiry; nobody edits an invitation.
+INVITATION_WRITES: tuple[tuple[str, str, str], ...] = (
+    ("admin", ALLOW, _INVITE.format(org="null", role="admin")),
+    ("admin@aal1", DENY, _INVITE.format(org="null", role="admin")),
+    ("cadmin_a", ALLOW, _INVITE.format(org="{org_a}", role="client_admin")),
+    ("cadmin_a", DENY, _INVITE.format(org="{org_b}", role="client_member")),
+    ("cadmin_a", DENY, _INVITE.format(org="{org_a}", role="agent")),
+    ("cadmin_a", DENY, _INVITE.format(org="null", role="agent")),
+    ("member_a1", DENY, _INVITE.format(org="{org_a}", role="client_member")),
+    ("agent_a", DENY, _INVITE.format(org="{org_a}", role="client_member")),
+    ("stranger", DENY, _INVITE.format(org="null", role="admin")),
+    (
+        "admin",
+        DENY,
+        "insert into private.invitations (email, role, first_name, surname, nonce_hash, expires_at)"
+        " values ('fresh@example.be', 'admin', 'F', 'Resh', repeat('f', 64), 'infinity')",
+    ),
+    ("admin", DENY, "select nonce_hash from private.invitations"),
+    ("admin", DENY, "update private.invitations set role = 'admin' where id = {inv_b}"),
+    ("admin", ALLOW, "delete from private.invitations where id = {inv_b}"),
+    ("admin@aal1", DENY, "delete from private.invitations"),
+    ("cadmin_a", ALLOW, "delete from private.invitations where id = {inv_a}"),
+    ("cadmin_a", DENY, "delete from private.invitations where id in ({inv_b}, {inv_staff})"),
+    ("cadmin_a", "1", "delete from private.invitations"),
+    ("member_a1", DENY, "delete from private.invitations"),
+    ("agent_a", DENY, "delete from private.invitations"),
+)
 
 
 def _params(conn: psycopg.Connection, w: FixedWorld) -> dict[str, str]:
@@ -801,7 +850,7 @@ def check_writes(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
     violations = []
     params = _params(conn, w)
     identities = {name: (user, aal) for name, user, aal in IDENTITIES}
-    for name, expectation, template in WRITES + SLA_WRITES:
+    for name, expectation, template in WRITES + SLA_WRITES + INVITATION_WRITES:
         statement = template.format(**params)
         outcome, _ = run_as(conn, claims_for(w, *identities[name]), statement)
         if expectation.isdigit():
@@ -850,10 +899,14 @@ WRITABLE: dict[str, dict[str, set[str]]] = {
     "public.holidays": {"insert": {"calendar_id", "day", "name"}, "update": {"calendar_id", "day", "name"}},
     "public.sla_plans": {"insert": {"code", "name", "calendar_id"}, "update": {"code", "name", "calendar_id"}},
     "public.sla_policies": {
-        "insert": {"plan_id", "priority", "first_response_minutes", "resolution_minutes"},
-        "update": {"plan_id", "priority", "first_response_minutes", "resolution_minutes"},
+        "insert": {"plan_id", "priority", "first_response_minutes", "next_response_minutes", "resolution_minutes"},
+        "update": {"plan_id", "priority", "first_response_minutes", "next_response_minutes", "resolution_minutes"},
     },
     "public.audit_log": {"insert": set(), "update": set()},
+    "private.invitations": {
+        "insert": {"email", "organization_id", "role", "first_name", "surname", "nonce_hash"},
+        "update": set(),
+    },
     "public.dsr_requests": {
         "insert": {"subject_id", "subject_email", "type", "status", "received_at", "due_at", "completed_at",
                    "handled_by", "notes"},
@@ -882,9 +935,9 @@ def check_columns(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
             rel = sql.SQL(table)
             for command, allowed in commands.items():
                 if command == "insert":
-                    statement = sql.SQL("insert into {} ({}) select {} from {} where false").format(
-                        rel, col, col, rel
-                    )
+                    # `select null`, not the column itself: a column may be writable but not readable
+                    # (private.invitations.nonce_hash).
+                    statement = sql.SQL("insert into {} ({}) select null where false").format(rel, col)
                 else:
                     statement = sql.SQL("update {} set {} = {} where false").format(rel, col, col)
                 outcome, _ = run_as(conn, admin, statement.as_string(conn))
@@ -923,7 +976,7 @@ def check_structure(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
                 violations.append(
                     f"structure: policy {policy} on {table} applies to {roles}, not authenticated only"
                 )
-        prefix = name if schema == "public" else f"{schema}_{name}"
+        prefix = name if schema in ("public", "private") else f"{schema}_{name}"
         mfa = [p for p in policies if p[0] == f"{prefix}_staff_need_mfa"]
         if not mfa or mfa[0][1] != "RESTRICTIVE" or mfa[0][3] != "ALL":
             violations.append(f"structure: {table} lacks its restrictive staff MFA policy for all commands")

@@ -12,7 +12,7 @@ Where the README is ambiguous the stricter reading is taken and said so ("strict
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -311,7 +311,8 @@ def visible(world: World, ident: Identity, table: str) -> set[str]:
             # §3 organizations SELECT: id = org(me) | id ∈ assigned(me) | all.
             ids = {o.id for o in world.orgs if admin or o.id == c.org or o.id in assigned_orgs(world, c)}
         case "public.profiles":
-            # §3 profiles SELECT: own row; clients their organization; agents staff + assigned orgs; admin all.
+            # §3 profiles SELECT: own row; client admins their organization; agents staff + assigned orgs; admin
+            # all. A client member reads no colleague (names only through private.display_names, §6).
             ids = {u.id for u in world.users if u.has_profile and profile_visible(world, c, u)}
         case "public.agent_assignments":
             # §3 agent_assignments SELECT: agents rows with agent_id = me; admin all.
@@ -342,16 +343,38 @@ def visible(world: World, ident: Identity, table: str) -> set[str]:
     return {str(i) for i in ids}
 
 
+def display_names(world: World, ident: Identity, ids: Iterable[uuid.UUID]) -> set[str] | None:
+    """README §6 `private.display_names(ids)`: the ids (as text) among `ids` whose display name the function
+    answers `ident`; None for anon, who may not call it at all (42501)."""
+    if ident.is_anon:
+        return None
+    c = caller(world, ident)
+    wanted = set(ids)
+    return {str(u.id) for u in world.users if u.id in wanted and display_name_visible(world, c, u)}
+
+
 def profile_visible(world: World, c: Caller, u: User) -> bool:
+    """§3 profiles SELECT: whether caller `c` reads the whole profile row of `u`."""
     if c.role == "admin":
         return True
     if u.id == c.me:
         return True
-    if c.role in CLIENT_ROLES:
+    if c.role == "client_admin":
         return u.org == c.org
     if c.role == "agent":
         return u.role in STAFF_ROLES or (u.org is not None and u.org in assigned_orgs(world, c))
-    return False
+    return False  # a client member: own row only (GDPR data minimisation)
+
+
+def display_name_visible(world: World, c: Caller, u: User) -> bool:
+    """§6 private.display_names: whether caller `c` learns the display name of `u` (a profile): the rows §3
+    profiles SELECT shows, plus, for a client member, the profiles of their organization (the rule before
+    data minimisation). Nobody (anon, strangers, staff below aal2) learns any name."""
+    if c.role is None or not u.has_profile:
+        return False
+    if c.role == "client_member":
+        return u.id == c.me or u.org == c.org
+    return profile_visible(world, c, u)
 
 
 def _content_visible(world: World, c: Caller, ticket_id: uuid.UUID, internal: bool) -> bool:
@@ -432,7 +455,9 @@ INSERT_COLUMNS: dict[str, frozenset[str]] = {
     "public.business_hours": frozenset({"calendar_id", "day_of_week", "opens_at", "closes_at"}),
     "public.holidays": frozenset({"calendar_id", "day", "name"}),
     "public.sla_plans": frozenset({"code", "name", "calendar_id"}),
-    "public.sla_policies": frozenset({"plan_id", "priority", "first_response_minutes", "resolution_minutes"}),
+    "public.sla_policies": frozenset(
+        {"plan_id", "priority", "first_response_minutes", "next_response_minutes", "resolution_minutes"}
+    ),
     "public.audit_log": frozenset(),
     "public.dsr_requests": frozenset(
         {

@@ -87,6 +87,10 @@ class Observation:
     reads: dict[str, set[str]]
     read_errors: dict[str, str]  # table -> sqlstate of a refused SELECT (anon has no privilege at all)
     writes: list[tuple[WriteProbe, WriteOutcome]] = field(default_factory=list)
+    # private.display_names() asked about every user of the world and one unknown id: {id: name} answered,
+    # or the SQLSTATE of the refusal (anon: 42501).
+    names: dict[str, str] = field(default_factory=dict)
+    names_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -569,6 +573,7 @@ class _Planner:
                 "plan_id": plan_id(w),
                 "priority": "urgent",
                 "first_response_minutes": 15,
+                "next_response_minutes": 30,
                 "resolution_minutes": 60,
             },
         }
@@ -676,6 +681,17 @@ def observe(
             except psycopg.Error as e:
                 cur.execute("rollback to savepoint r")
                 obs.read_errors[t] = e.sqlstate or "?"
+    # The display-name helper (README §6), asked about everybody: it must answer exactly the model's names.
+    asked = ",".join(lit(i) for i in [*(u.id for u in world.users), uuid.UUID(int=world.salt + 1)])
+    try:
+        cur.execute(
+            f"savepoint n; select n.id::text, n.name from private.display_names(array[{asked}]::uuid[]) as n;"  # noqa: S608 (uuid literals)
+            " release savepoint n"
+        )
+        obs.names = dict(_results(cur)[0])
+    except psycopg.Error as e:
+        cur.execute("rollback to savepoint n")
+        obs.names_error = e.sqlstate or "?"
     # One round trip per write: the savepoint `w` is made once and rolled back to after every attempt (it
     # stays defined); after a failed attempt the rollback leads the next round trip instead.
     cur.execute("savepoint w")
@@ -777,8 +793,49 @@ def compare(
                     f"OVER-RESTRICTION: {who} SELECT {table} did not see rows {name.rows(missing)} the spec allows{why}",
                 )
             )
+    out.extend(_compare_names(world, who, name, obs))
     for probe, outcome in obs.writes:
         out.extend(_compare_write(world, who, name, probe, outcome, (baseline or {}).get(probe.table)))
+    return out
+
+
+DISPLAY_NAMES = "private.display_names"
+
+
+def _compare_names(world: World, who: str, name: _Namer, obs: Observation) -> list[Violation]:
+    """README §6 private.display_names: anon is refused (42501); everyone else gets exactly the model's ids,
+    each with `first_name surname` as loaded (db/rls/worlds.py: 'User <label>', 'Tester')."""
+    expected = model.display_names(world, obs.identity, (u.id for u in world.users))
+
+    def violation(kind: str, rows: Iterable[str], text: str) -> Violation:
+        return Violation(kind, who, DISPLAY_NAMES, "EXECUTE", frozenset(rows), f"{kind}: {who} {text}")
+
+    if expected is None:
+        if obs.names_error == "42501":
+            return []
+        said = f"error {obs.names_error}" if obs.names_error else f"names of {name.rows(obs.names)}"
+        return [violation("LEAK", obs.names, f"called {DISPLAY_NAMES}: expected 42501, got {said}")]
+    if obs.names_error is not None:
+        return [
+            violation("OVER-RESTRICTION", expected, f"called {DISPLAY_NAMES}: refused with {obs.names_error}")
+        ]
+    out = []
+    if leaked := set(obs.names) - expected:
+        out.append(violation("LEAK", leaked, f"{DISPLAY_NAMES} named {name.rows(leaked)} the spec forbids"))
+    if missing := expected - set(obs.names):
+        out.append(
+            violation(
+                "OVER-RESTRICTION",
+                missing,
+                f"{DISPLAY_NAMES} did not name {name.rows(missing)} the spec allows",
+            )
+        )
+    users = {str(u.id): u for u in world.users}
+    wrong = {i for i, n in obs.names.items() if i in users and n != f"User {users[i].label} Tester"}
+    if wrong:
+        out.append(
+            violation("WRONG-OUTCOME", wrong, f"{DISPLAY_NAMES} gave wrong names for {name.rows(wrong)}")
+        )
     return out
 
 
@@ -937,7 +994,7 @@ def check_world(
     codes: Counter[str] = Counter()
     for w, base, observations in results:
         for obs in observations:
-            probes += len(relations) + len(obs.writes)
+            probes += len(relations) + 1 + len(obs.writes)  # + 1: private.display_names
             violations.extend(compare(w, obs, base))
             codes.update(o.sqlstate or "ok" for p, o in obs.writes if not p.verdict.allowed)
     return WorldResult(violations, probes, len(idents), codes)

@@ -30,6 +30,17 @@ SELF_DESCRIBING_HELPERS = {
     "private.sees_all_org_tickets",
     "private.ticket_org_ids",
     "private.record_read",  # writes one audit entry whose actor is the caller
+    "private.is_storage_sweeper",  # whether the caller is the storage sweeper (0270)
+    "private.is_queued_for_deletion",  # false for anyone but the storage sweeper (0270)
+}
+# Definer helpers that take other people's ids (README §6): each answers only about the people the caller may
+# see anyway, never about anyone else. Name -> (why the arguments cannot reach others, the test proving it).
+SCOPED_LOOKUPS = {
+    "private.display_names": (
+        "names only profiles the caller may name: their organization for clients, §3 profiles SELECT for staff"
+        " at aal2; nothing for strangers, deactivated people and staff below aal2; anon cannot call it",
+        "test_display_names_answers_nothing_about_people_outside_the_callers_allowed_set",
+    ),
 }
 # Argument-free self-service (0210): each acts on the caller only (proved below).
 SELF_SERVICE = {"private.record_sign_in", "private.my_dsr_export", "private.request_my_dsr"}
@@ -173,7 +184,9 @@ def test_security_definer_functions_are_closed_to_anon_and_open_to_authenticated
     extra = [
         sig
         for sig, name, _, auth, result in rows
-        if auth and name not in SELF_DESCRIBING_HELPERS | SELF_SERVICE | ADMIN_GUARDED and result != "trigger"
+        if auth
+        and name not in SELF_DESCRIBING_HELPERS | SELF_SERVICE | ADMIN_GUARDED | set(SCOPED_LOOKUPS)
+        and result != "trigger"
     ]
     assert not extra, (
         f"definer functions executable by authenticated that are not documented helpers: {extra}"
@@ -216,9 +229,73 @@ def test_security_definer_functions_are_closed_to_anon_and_open_to_authenticated
         and name in SELF_DESCRIBING_HELPERS
         and "(" in sig
         and sig.split("(")[1] != ")"
-        and name != "private.record_read"
+        # record_read writes the caller's own audit entry; is_queued_for_deletion answers false to anyone but
+        # the storage sweeper (db/tests/test_storage_deletion.py proves it).
+        and name not in {"private.record_read", "private.is_queued_for_deletion"}
     ]
     assert not definer_args, f"helpers that take arguments could answer about others: {definer_args}"
+    # A scoped lookup takes arguments by design: it is exempt only with a reason and a test that proves it.
+    unproved = [
+        name
+        for name, (reason, proof) in SCOPED_LOOKUPS.items()
+        if not reason.strip() or not callable(globals().get(proof))
+    ]
+    assert not unproved, f"scoped lookups without a reason or a proving test: {unproved}"
+
+
+def _display_names(conn: psycopg.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = conn.execute("select n.id, n.name from private.display_names(%s::uuid[]) as n", (ids,)).fetchall()
+    assert len(rows) == len({r[0] for r in rows}), "one row per person"
+    return dict(rows)
+
+
+# Who each identity of small_world may name (README §6): clients their organization (deactivated dx included,
+# never staff), the agent staff and its assigned organization A, the admin everyone; nobody else anything.
+NAMEABLE = {
+    "m1": {"m1", "m2", "ca", "dx"},
+    "m2": {"m1", "m2", "ca", "dx"},
+    "ca": {"m1", "m2", "ca", "dx"},
+    "mb": {"mb"},
+    "ag": {"m1", "m2", "ca", "dx", "ag", "ag1", "ad", "ad1"},
+    "ad": {"m1", "m2", "ca", "dx", "mb", "ag", "ag1", "ad", "ad1"},
+    "ag1": set(),  # an agent at aal1: the staff MFA rule holds inside the definer
+    "ad1": set(),  # an admin without an aal claim
+    "dx": set(),  # deactivated
+    "inv": set(),  # an account without a profile
+}
+
+
+def test_display_names_answers_nothing_about_people_outside_the_callers_allowed_set(world_db):
+    """Invariant: asked about everybody (and an id nobody has), private.display_names answers each identity of
+    small_world exactly its nameable people with `first_name surname`, nothing about anyone else, and never
+    another column; anon may not call it. The same holds for staff below aal2 whatever their aal claim."""
+    conn, w = world_db
+    everybody = [*(u.id for u in w.users), uuid.uuid4()]
+    assert set(NAMEABLE) == {u.label for u in w.users}, "every identity of the small world is covered"
+    labels = {u.id: u.label for u in w.users}
+    with impersonate(conn, None):
+        assert sqlstate_of(conn, "select * from private.display_names(%s::uuid[])", (everybody,)) == "42501"
+    for label, allowed in NAMEABLE.items():
+        with impersonate(conn, claims_of(w, label)):
+            named = _display_names(conn, everybody)
+        assert {labels[i] for i in named} == allowed, label
+        assert {str(i) for i in named} == model.display_names(w, Identity(by_label(w, label)), everybody)
+        assert all(name == f"User {labels[i]} Tester" for i, name in named.items()), named
+    for label in ("ag", "ad"):  # the same staff with aal1 or no aal claim: nothing
+        for aal in ("aal1", None):
+            claims = Identity(model.User(**{**by_label(w, label).__dict__, "aal": aal})).claims()
+            with impersonate(conn, claims):
+                assert _display_names(conn, everybody) == {}, (label, aal)
+    # Only the name: the result type is two columns, whatever the caller asks for.
+    assert conn.execute(
+        "select pg_get_function_result('private.display_names(uuid[])'::regprocedure)"
+    ).fetchone() == ("TABLE(id uuid, name text)",)
+    # Nothing for an empty or null list, and a foreign id mixed into an allowed list does not leak.
+    mb, m2 = by_label(w, "mb").id, by_label(w, "m2").id
+    with impersonate(conn, claims_of(w, "m1")):
+        assert _display_names(conn, []) == {}
+        assert conn.execute("select count(*) from private.display_names(null)").fetchone() == (0,)
+        assert set(_display_names(conn, [m2, mb, m2])) == {m2}
 
 
 @pytest.mark.parametrize("function", sorted(ADMIN_GUARDED))

@@ -3,7 +3,7 @@ disagree with db/policies/README.md, the model is wrong, whatever the database s
 
 from __future__ import annotations
 
-from db.rls.model import Identity, may_delete, may_insert, may_update, visible
+from db.rls.model import Identity, display_names, may_delete, may_insert, may_update, visible
 
 
 def who(world, label):
@@ -33,11 +33,33 @@ def test_a_member_of_a_shared_org_and_a_client_admin_see_all_their_orgs_tickets(
     assert labels(w, who(w, "ca"), "public.tickets") == {"tA1", "tA2"}
 
 
-def test_clients_see_their_own_organization_and_colleagues_only(small_world):
+def test_a_member_sees_their_own_organization_but_no_colleagues_profile_row(small_world):
     w = small_world
     assert labels(w, who(w, "m1"), "public.organizations") == {"A"}
-    assert labels(w, who(w, "m1"), "public.profiles") == {"m1", "m2", "ca", "dx"}
+    assert labels(w, who(w, "m1"), "public.profiles") == {"m1"}
     assert labels(w, who(w, "m1"), "public.agent_assignments") == set()
+
+
+def test_a_client_admin_reads_the_profile_rows_of_their_organizations_members(small_world):
+    w = small_world
+    assert labels(w, who(w, "ca"), "public.profiles") == {"m1", "m2", "ca", "dx"}
+
+
+def test_display_names_answer_clients_about_their_organization_and_staff_as_profiles_select(small_world):
+    w = small_world
+    names = w.labels()
+    everyone = [u.id for u in w.users]
+
+    def named(label):
+        return {names[i] for i in display_names(w, who(w, label), everyone)}
+
+    assert named("m1") == named("ca") == {"m1", "m2", "ca", "dx"}
+    assert named("mb") == {"mb"}
+    assert named("ag") == labels(w, who(w, "ag"), "public.profiles")
+    assert named("ad") == labels(w, who(w, "ad"), "public.profiles")
+    for nobody in ("ag1", "ad1", "dx", "inv"):
+        assert named(nobody) == set(), nobody
+    assert display_names(w, Identity(None), everyone) is None  # anon may not call it
 
 
 def test_an_agent_with_mfa_sees_assigned_orgs_staff_and_internal_notes(small_world):

@@ -197,8 +197,15 @@ def test_client_never_sees_internal_notes_or_their_files(db: psycopg.Connection,
         assert names == {f"{world.org_a}/{world.ticket_a1}/{world.attachment_a1}"}
 
 
-def test_client_reads_colleagues_but_no_staff_or_other_org(db: psycopg.Connection, world: World) -> None:
+def test_member_reads_only_their_own_profile_row(db: psycopg.Connection, world: World) -> None:
     with impersonate(db, jwt_claims(world.member_a1)) as conn:
+        assert ids(conn, "select id from public.profiles") == {world.member_a1}
+
+
+def test_client_admin_reads_their_members_but_no_staff_or_other_org(
+    db: psycopg.Connection, world: World
+) -> None:
+    with impersonate(db, jwt_claims(world.admin_a)) as conn:
         assert ids(conn, "select id from public.profiles") == {
             world.member_a1,
             world.member_a2,
