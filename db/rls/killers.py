@@ -226,6 +226,12 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
             "insert into public.dsr_requests (subject_id, subject_email, type) values (%s, %s, 'access') returning id",
             (ids[subject], f"{subject}@example.be"),
         )
+    # One attachment object queued for the storage sweeper (db/schema/0270), as an erasure would queue it.
+    conn.execute(
+        "insert into private.storage_deletions (bucket_id, name, reason)"
+        " select o.bucket_id, o.name, 'erasure' from storage.objects as o where o.id = %s",
+        (ids["o_a1"],),
+    )
     # Pending invitations (db/schema/0280): one per client organization, one for NexK staff.
     for label, org, role in (("inv_a", "org_a", "client_member"), ("inv_b", "org_b", "client_admin"),
                              ("inv_staff", None, "agent")):  # fmt: skip
@@ -995,13 +1001,66 @@ def check_structure(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
     return violations
 
 
+# --- the storage sweeper (db/schema/0270, db/policies/storage_objects.sql) --------------------------------
+
+SWEEPER_CLAIMS: dict[str, object] = {
+    "sub": str(uuid.UUID(int=0x5EEEEE)),
+    "role": "authenticated",
+    "aal": "aal1",
+    "is_anonymous": False,
+    "app_metadata": {"nexk_system": "storage_sweeper"},
+}
+
+
+def _storage_request(
+    conn: psycopg.Connection, claims: dict[str, object] | None, query: str
+) -> Outcome | set[str]:
+    """One rolled-back request as Supabase Storage's API makes it: its delete flag set, then `query`."""
+    role = "anon" if claims is None else "authenticated"
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+            conn.execute(
+                "select set_config('request.jwt.claims', %s, true), set_config('storage.allow_delete_query', 'true', true)",
+                (json.dumps(claims or {"role": role}),),
+            )
+            cur = conn.execute(query)
+            return {str(r[0]) for r in cur.fetchall()} if cur.description else {f"{cur.rowcount} row(s)"}
+    except psycopg.Error as exc:
+        return Outcome(None, exc.sqlstate, (exc.diag.message_primary or str(exc)).strip())
+
+
+def check_sweeper(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
+    """The sweeper sees and deletes exactly the queued object (o_a1); nobody else deletes any object, even
+    with Storage's flag set as its API sets it."""
+    violations = []
+    queued = {str(w["o_a1"])}
+    # With RETURNING the SELECT policies filter the rows too; a bare DELETE answers to the DELETE policy alone.
+    expectations = (
+        ("select id from storage.objects", queued),
+        ("delete from storage.objects returning id", queued),
+        ("delete from storage.objects", {"1 row(s)"}),
+    )
+    for query, want in expectations:
+        got = _storage_request(conn, SWEEPER_CLAIMS, query)
+        if got != want:
+            violations.append(f"sweeper: `{query}` as the storage sweeper: {got}, want {want} (o_a1 only)")
+    for name, user, aal in IDENTITIES:
+        for query in ("delete from storage.objects returning id", "delete from storage.objects"):
+            got = _storage_request(conn, claims_for(w, user, aal), query)
+            if isinstance(got, set) and got - {"0 row(s)"}:
+                violations.append(f"sweeper: {name} deleted storage objects with `{query}`: {got}")
+    return violations
+
+
 CHECKS: dict[str, Callable[[psycopg.Connection, FixedWorld], list[str]]] = {
     "reads": check_reads,
     "writes": check_writes,
     "columns": check_columns,
+    "sweeper": check_sweeper,
     "structure": check_structure,
 }
-BEHAVIOURAL = ("reads", "writes", "columns")
+BEHAVIOURAL = ("reads", "writes", "columns", "sweeper")
 
 
 def run_killers(

@@ -102,7 +102,7 @@ def test_the_unmutated_policies_pass_every_killer(pg_server, mutation_template):
             killers.build_world(conn)
             conn.commit()
         assert killers.run_killers(dsn, stop_at_first=False) == {
-            "reads": [], "writes": [], "columns": [], "structure": []
+            "reads": [], "writes": [], "columns": [], "sweeper": [], "structure": []
         }  # fmt: skip
 
 
