@@ -2,7 +2,8 @@
 
 Sender domain (whose DNS records the program publishes or exports), the sender, one transactional template per
 notification and language, and the webhook that reports delivery events to the portal. It also exposes the
-SMTP relay that Supabase Auth sends its invitation and MFA e-mails through.
+SMTP relay that Supabase Auth sends its invitation and MFA e-mails through: its login, host and port as Brevo
+reports them for the account (SmtpRelayAccount), its password the SMTP key from stack config.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from dataclasses import dataclass
 import pulumi
 
 from infra.notifications import load_templates
-from infra.providers.brevo import DomainAuthentication, Sender, SenderDomain, TransactionalTemplate, Webhook
+from infra.providers.brevo import (
+    DomainAuthentication,
+    Sender,
+    SenderDomain,
+    SmtpRelayAccount,
+    TransactionalTemplate,
+    Webhook,
+)
 from infra.settings import StackSettings
 
 WEBHOOK_PATH = "/api/webhooks/brevo"
@@ -22,11 +30,15 @@ CRON_PATH = "/api/cron/notifications"  # vercel.json "crons": the notifications 
 
 @dataclass(frozen=True)
 class SmtpRelay:
-    """Brevo's SMTP relay as Supabase Auth needs it (the password is the SMTP key, a config secret)."""
+    """Brevo's SMTP relay as Supabase Auth needs it.
 
-    host: str
-    port: int
-    user: str
+    Host, port and user are what Brevo reports for the account (GET /v3/account); the password is the SMTP key,
+    a config secret no API can create.
+    """
+
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    user: pulumi.Output[str]
     password: pulumi.Output[str]
     sender_email: str
     sender_name: str
@@ -74,10 +86,13 @@ class BrevoMail(pulumi.ComponentResource):
             description=f"myNexK {settings.stack}: transactional delivery events",
             opts=child,
         )
+        # Brevo's own SMTP login for this account, never an address typed into a stack file: it is read again at
+        # every preview and up, so Supabase Auth follows if Brevo changes it.
+        self.relay_account = SmtpRelayAccount("smtp-relay-account", opts=child)
         self.smtp_relay = SmtpRelay(
-            host=brevo.smtp_host,
-            port=brevo.smtp_port,
-            user=brevo.smtp_login,
+            host=self.relay_account.host,
+            port=self.relay_account.port,
+            user=self.relay_account.login,
             password=pulumi.Output.secret(smtp_key),
             sender_email=brevo.sender_email,
             sender_name=brevo.sender_name,

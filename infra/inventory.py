@@ -52,6 +52,8 @@ RELEVANT: dict[str, tuple[str, ...]] = {
     "brevo:Sender": ("name", "email"),
     "brevo:TransactionalTemplate": ("template_name", "sender_email", "tag"),
     "brevo:Webhook": ("url", "type", "events"),
+    # Read-only (GET /v3/account), so no inputs to show: its login, host and port feed supabase:AuthSettings.
+    "brevo:SmtpRelayAccount": (),
     "random:index/randomPassword:RandomPassword": ("length",),
     "random:index/randomId:RandomId": ("byteLength",),
 }

@@ -28,6 +28,12 @@ from infra.settings import (
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 (the engine's type signature key)
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (the engine's secret marker)
 MOCK_SECRET = "mock-secret-value"  # noqa: S105 (a stand-in, never a real secret)
+# What Brevo's GET /v3/account reports for the SMTP relay, in the form Brevo gives it (an account-specific login).
+MOCK_SMTP_RELAY: dict[str, Any] = {
+    "login": "8a1b2c001@smtp-brevo.com",
+    "host": "smtp-relay.brevo.com",
+    "port": 587,
+}
 
 
 def is_secret(value: Any) -> bool:
@@ -113,6 +119,8 @@ def _fake_outputs(args: MockResourceArgs) -> dict[str, Any]:
         return {**inputs, "sender_id": 7}
     if typ.endswith("brevo:DomainAuthentication"):
         return {**inputs, "authenticated": False}
+    if typ.endswith("brevo:SmtpRelayAccount"):
+        return {**inputs, **MOCK_SMTP_RELAY}
     return inputs
 
 

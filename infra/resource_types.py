@@ -37,6 +37,7 @@ VERCEL_ENV = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable
 VERCEL_DNS = "vercel:index/dnsRecord:DnsRecord"
 BREVO_DOMAIN = "pulumi-python:dynamic/brevo:SenderDomain"
 BREVO_WEBHOOK = "pulumi-python:dynamic/brevo:Webhook"
+BREVO_SMTP_RELAY = "pulumi-python:dynamic/brevo:SmtpRelayAccount"
 
 
 def subprocessor_of(resource_type: str) -> str | None:

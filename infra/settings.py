@@ -118,9 +118,6 @@ class BrevoSettings(_Model):
     sender_domain: str = Field(pattern=DOMAIN, description="the Brevo sender domain such as mail.nexk-it.com")
     sender_name: str = Field(min_length=1, max_length=70, description="the From name shown to recipients")
     sender_email: str = Field(pattern=EMAIL, description="an address on the sender domain")
-    smtp_login: str = Field(pattern=EMAIL, description="the Brevo SMTP login (Brevo > SMTP & API)")
-    smtp_host: str = Field(default="smtp-relay.brevo.com", pattern=DOMAIN, description="the SMTP relay host")
-    smtp_port: Literal[587, 2525, 465] = Field(default=587, description="587, 2525 or 465")
     webhook_events: tuple[str, ...] = Field(
         default=("delivered", "hardBounce", "softBounce", "blocked", "spam", "invalid", "deferred"),
         min_length=1,
@@ -166,6 +163,30 @@ class StackSettings(_Model):
         return self
 
 
+# Settings stack files used to carry and the program now reads from the vendor: (section, key) -> what it was.
+# Keys are compared without case or underscores, so `smtpLogin` and `smtp_login` both get the explanation.
+READ_FROM_VENDOR = {
+    ("brevo", "smtplogin"): "the SMTP relay login",
+    ("brevo", "smtphost"): "the SMTP relay host",
+    ("brevo", "smtpport"): "the SMTP relay port",
+}
+
+
+def _read_from_vendor(loc: tuple[Any, ...]) -> str | None:
+    """Why a key that is no longer a setting is refused, if it is one the program now reads from the vendor."""
+    if len(loc) != 2 or not all(isinstance(part, str) for part in loc):
+        return None
+    section, name = loc
+    what = READ_FROM_VENDOR.get((section, name.replace("_", "").lower()))
+    if what is None:
+        return None
+    return (
+        f"is no longer a setting: {what} is now read from Brevo at every `pulumi preview`/`up` "
+        "(GET /v3/account, the SmtpRelayAccount resource in infra/providers/brevo.py), so it always matches "
+        f"Brevo > SMTP & API; delete {name} from the stack file (docs/ops.md, SMTP relay)"
+    )
+
+
 SECTIONS: dict[str, type[_Model]] = {
     "portal": PortalSettings,
     "supabase": SupabaseSettings,
@@ -198,7 +219,7 @@ def _format(error: Mapping[str, Any]) -> str:
     if error["type"] == "missing":
         problem = "is missing"
     elif error["type"] == "extra_forbidden":
-        problem = "is not a known setting (check the spelling)"
+        problem = _read_from_vendor(loc) or "is not a known setting (check the spelling)"
     else:
         problem = f"{error['msg']} (got {error.get('input')!r})"
     expected = _expected(loc)

@@ -77,7 +77,7 @@ def auth_settings(settings: StackSettings, smtp: SmtpRelay) -> dict[str, object]
         "mfa_totp_enroll_enabled": True,
         "mfa_totp_verify_enabled": True,
         "smtp_host": smtp.host,
-        "smtp_port": str(smtp.port),
+        "smtp_port": smtp.port.apply(str),
         "smtp_user": smtp.user,
         "smtp_pass": smtp.password,
         "smtp_admin_email": smtp.sender_email,

@@ -1,6 +1,6 @@
 """Brevo (Sendinblue SAS) as Pulumi dynamic providers over API v3 (https://api.brevo.com/v3, header `api-key`).
 
-No Pulumi or Terraform provider exists for Brevo, and its Python SDK is not needed for five endpoints:
+No Pulumi or Terraform provider exists for Brevo, and its Python SDK is not needed for six endpoints:
 
 | resource              | API                                                                   |
 |-----------------------|-----------------------------------------------------------------------|
@@ -9,6 +9,7 @@ No Pulumi or Terraform provider exists for Brevo, and its Python SDK is not need
 | Sender                | GET/POST/PUT/DELETE /senders[/{id}]                                   |
 | TransactionalTemplate | GET/POST/PUT/DELETE /smtp/templates[/{id}]                            |
 | Webhook               | GET/POST/PUT/DELETE /webhooks[/{id}]                                  |
+| SmtpRelayAccount      | GET /account (read only): the SMTP relay login, host and port         |
 
 Every create first looks for an identical object (same domain, sender e-mail, template name, webhook URL) and
 adopts it, so a retried `pulumi up` never leaves duplicates behind.
@@ -68,6 +69,20 @@ class BrevoProvider(TokenProvider):
 
     def __init__(self, api_url: str = BREVO_API_URL, backoff_seconds: float = 0.5) -> None:
         super().__init__(VendorApi("Brevo", api_url, "api-key", backoff_seconds=backoff_seconds))
+
+    def call(self, method: str, path: str, *, resource: str, **kwargs: Any) -> Any:
+        try:
+            return super().call(method, path, resource=resource, **kwargs)
+        except VendorApiError as exc:
+            # Brevo answers 401 for an unknown, revoked or mistyped key (and for a machine outside the account's
+            # authorised IPs, which its message then says): name the key ops have to check.
+            if exc.status == 401:
+                raise VendorApiError(
+                    f"{exc}; check the Brevo API key: the stack secret brevoApiKey or BREVO_API_KEY must be a "
+                    "valid API v3 key of this Brevo account (Brevo > SMTP & API > API keys; docs/ops.md, tokens)",
+                    status=exc.status,
+                ) from exc
+            raise
 
 
 class BrevoObjectProvider(BrevoProvider):
@@ -564,3 +579,89 @@ class Webhook(Resource, module="brevo", name="Webhook"):
         }
         opts = with_secret_outputs(opts, "auth_token")
         super().__init__(provider or WebhookProvider(), resource_name, props, opts)
+
+
+# ------------------------------------------------------------------------------------------ SmtpRelayAccount
+
+RELAY_OUTPUTS = ("login", "host", "port")
+SMTP_RELAY_ACCOUNT_ID = "brevo-smtp-relay"
+
+
+def relay_settings(account: Mapping[str, Any], resource: str) -> dict[str, Any]:
+    """The SMTP relay's login, host and port from Brevo's `GET /account`, or an error that says what to do.
+
+    Brevo answers `relay: {enabled, data: {userName, relay, port}}`; `userName` is the account's own SMTP login
+    (the address Brevo > SMTP & API > SMTP shows), not the address of anyone at NexK.
+    """
+    relay = account.get("relay") or {}
+    if not relay.get("enabled"):
+        raise VendorApiError(
+            f"Brevo {resource}: this Brevo account's transactional (SMTP) relay is disabled, so Supabase Auth "
+            "could not send invitations or password resets; activate the transactional (SMTP) relay in Brevo, "
+            "then pulumi up (Brevo > SMTP & API > SMTP shows the relay's login once it is active)"
+        )
+    data = relay.get("data") or {}
+    missing = [key for key in ("userName", "relay", "port") if data.get(key) in (None, "")]
+    if missing:
+        raise VendorApiError(
+            f"Brevo {resource}: GET /account reports the SMTP relay enabled but without "
+            f"{', '.join('relay.data.' + key for key in missing)}; check in Brevo > SMTP & API > SMTP that the "
+            "relay shows a login, server and port (Brevo support activates it otherwise), then pulumi up"
+        )
+    return {"login": str(data["userName"]), "host": str(data["relay"]), "port": int(data["port"])}
+
+
+class SmtpRelayAccountProvider(BrevoProvider):
+    """Read-only: the account's SMTP relay login, host and port, so nobody types them into a stack file.
+
+    Nothing is created or changed at Brevo; create, read and update all GET /account, delete forgets.
+    """
+
+    kind = "SMTP relay account"
+
+    def _relay(self) -> dict[str, Any]:
+        account = self.call("GET", "/account", resource=self.kind) or {}
+        return relay_settings(account, self.kind)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # The relay has no input to compare: what can change is Brevo's answer. So each preview and up reads it
+        # again and reports a change only when Brevo's login, host or port differ from the state; `up` then
+        # updates (reads once more) and Supabase Auth's SMTP settings follow in the same run. Two alternatives
+        # were weighed: "always changed" would make every preview show this resource and the auth settings as
+        # changing (a dynamic provider has no preview of its update, so its outputs turn unknown), and "only on
+        # `pulumi refresh`" would leave Supabase on a stale login until someone remembers to refresh.
+        live = self._relay()
+        changed = [key for key in RELAY_OUTPUTS if olds.get(key) != live[key]]
+        return DiffResult(
+            changes=bool(changed), replaces=[], stables=[key for key in RELAY_OUTPUTS if key not in changed]
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(SMTP_RELAY_ACCOUNT_ID, self._relay())
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._relay())
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_ or SMTP_RELAY_ACCOUNT_ID, self._relay(), {})
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Nothing was created at Brevo: removing the resource only forgets what it read."""
+
+
+class SmtpRelayAccount(Resource, module="brevo", name="SmtpRelayAccount"):
+    """Brevo's SMTP relay for this account, as Brevo reports it: `login` (the SMTP user), `host`, `port`."""
+
+    login: pulumi.Output[str]
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        provider: SmtpRelayAccountProvider | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"login": None, "host": None, "port": None}
+        super().__init__(provider or SmtpRelayAccountProvider(), resource_name, props, opts)

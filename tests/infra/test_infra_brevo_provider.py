@@ -14,6 +14,7 @@ from infra.providers.brevo import (
     DomainAuthenticationProvider,
     SenderDomainProvider,
     SenderProvider,
+    SmtpRelayAccountProvider,
     TransactionalTemplateProvider,
     WebhookProvider,
 )
@@ -264,6 +265,133 @@ def test_brevo_error_names_the_resource_and_the_apis_message(httpserver: HTTPSer
         configure(SenderProvider(api_url=api_url)).create({"name": "n", "email": "x@mail.nexk-it.com"})
 
 
+# ------------------------------------------------------------------------------------------ SmtpRelayAccount
+
+
+def account(relay: dict | None) -> dict:
+    """Brevo's GET /v3/account answer (abridged: the fields around `relay` as the API reference shows them)."""
+    answer = {
+        "email": "it@nexk-it.com",
+        "firstName": "NexK",
+        "lastName": "IT",
+        "companyName": "NexK IT Solutions",
+        "address": {"street": "Rue Neuve 1", "city": "Brussels", "zipCode": "1000", "country": "Belgium"},
+        "plan": [{"type": "free", "creditsType": "sendLimit", "credits": 300}],
+    }
+    if relay is not None:
+        answer["relay"] = relay
+    return answer
+
+
+ENABLED_RELAY = {
+    "enabled": True,
+    "data": {"userName": "8a1b2c001@smtp-brevo.com", "relay": "smtp-relay.brevo.com", "port": 587},
+}
+
+
+def test_smtp_relay_account_outputs_brevos_login_host_and_port(httpserver: HTTPServer, api_url: str) -> None:
+    httpserver.expect_request("/account", method="GET", headers=KEY).respond_with_json(account(ENABLED_RELAY))
+
+    result = configure(SmtpRelayAccountProvider(api_url=api_url)).create({})
+
+    assert result.id == "brevo-smtp-relay"
+    assert result.outs == {"login": "8a1b2c001@smtp-brevo.com", "host": "smtp-relay.brevo.com", "port": 587}
+    assert [(r.method, r.path) for r, _ in httpserver.log] == [("GET", "/account")]
+
+
+def test_smtp_relay_account_refresh_reads_brevo_again(httpserver: HTTPServer, api_url: str) -> None:
+    moved = {**ENABLED_RELAY, "data": {**ENABLED_RELAY["data"], "userName": "9f9e9d042@smtp-brevo.com"}}
+    httpserver.expect_request("/account").respond_with_json(account(moved))
+    old = {"login": "8a1b2c001@smtp-brevo.com", "host": "smtp-relay.brevo.com", "port": 587}
+
+    result = configure(SmtpRelayAccountProvider(api_url=api_url)).read("brevo-smtp-relay", old)
+
+    assert result.id == "brevo-smtp-relay" and result.outs["login"] == "9f9e9d042@smtp-brevo.com"
+
+
+def test_smtp_relay_account_shows_a_change_only_when_brevo_reports_another_relay(
+    httpserver: HTTPServer, api_url: str
+) -> None:
+    httpserver.expect_request("/account").respond_with_json(account(ENABLED_RELAY))
+    provider = configure(SmtpRelayAccountProvider(api_url=api_url))
+    # As the engine hands back the state: numbers are floats.
+    state = {"login": "8a1b2c001@smtp-brevo.com", "host": "smtp-relay.brevo.com", "port": 587.0}
+
+    unchanged = provider.diff("brevo-smtp-relay", state, {})
+    changed = provider.diff("brevo-smtp-relay", {**state, "login": "ops@nexk-it.com"}, {})
+
+    assert unchanged.changes is False and unchanged.replaces == []
+    assert changed.changes is True and changed.replaces == [] and "login" not in changed.stables
+    assert provider.update("brevo-smtp-relay", state, {}).outs["login"] == "8a1b2c001@smtp-brevo.com"
+
+
+def test_smtp_relay_account_refuses_a_disabled_relay_saying_to_activate_it(
+    httpserver: HTTPServer, api_url: str
+) -> None:
+    disabled = {"enabled": False, "data": {"userName": "", "relay": "", "port": 0}}
+    httpserver.expect_request("/account").respond_with_json(account(disabled))
+
+    with pytest.raises(VendorApiError) as error:
+        configure(SmtpRelayAccountProvider(api_url=api_url)).create({})
+
+    message = str(error.value)
+    assert message.startswith("Brevo SMTP relay account: ")
+    assert "activate the transactional (SMTP) relay in Brevo, then pulumi up" in message
+
+
+def test_smtp_relay_account_refuses_an_answer_without_relay_data(
+    httpserver: HTTPServer, api_url: str
+) -> None:
+    httpserver.expect_request("/account").respond_with_json(account({"enabled": True}))
+
+    with pytest.raises(
+        VendorApiError, match=r"Brevo SMTP relay account: .*relay\.data\.userName.*then pulumi up"
+    ):
+        configure(SmtpRelayAccountProvider(api_url=api_url)).create({})
+
+
+def test_smtp_relay_account_without_a_relay_at_all_is_refused_as_disabled(
+    httpserver: HTTPServer, api_url: str
+) -> None:
+    httpserver.expect_request("/account").respond_with_json(account(None))
+
+    with pytest.raises(VendorApiError, match=r"activate the transactional \(SMTP\) relay in Brevo"):
+        configure(SmtpRelayAccountProvider(api_url=api_url)).read("brevo-smtp-relay", {})
+
+
+def test_an_unauthorized_brevo_key_says_to_check_the_brevo_api_key(
+    httpserver: HTTPServer, api_url: str
+) -> None:
+    httpserver.expect_request("/account").respond_with_json(
+        {"code": "unauthorized", "message": "Key not found"}, status=401
+    )
+
+    with pytest.raises(VendorApiError) as error:
+        configure(SmtpRelayAccountProvider(api_url=api_url)).create({})
+
+    message = str(error.value)
+    assert message.startswith("Brevo SMTP relay account: GET /account failed with HTTP 401: Key not found")
+    assert "check the Brevo API key" in message and "brevoApiKey" in message and "BREVO_API_KEY" in message
+    assert TOKEN not in message and error.value.status == 401
+
+
+def test_smtp_relay_account_retries_brevo_server_errors(httpserver: HTTPServer, api_url: str) -> None:
+    httpserver.expect_oneshot_request("/account").respond_with_json({"message": "Bad gateway"}, status=502)
+    httpserver.expect_oneshot_request("/account").respond_with_json(account(ENABLED_RELAY))
+
+    outs = configure(SmtpRelayAccountProvider(api_url=api_url, backoff_seconds=0)).create({}).outs
+
+    assert outs["login"] == "8a1b2c001@smtp-brevo.com" and len(httpserver.log) == 2
+
+
+def test_deleting_the_smtp_relay_account_only_forgets_it(httpserver: HTTPServer, api_url: str) -> None:
+    configure(SmtpRelayAccountProvider(api_url=api_url)).delete(
+        "brevo-smtp-relay", {"login": "x@smtp-brevo.com"}
+    )
+
+    assert httpserver.log == []
+
+
 @pytest.mark.parametrize(
     "provider_class",
     [
@@ -272,6 +400,7 @@ def test_brevo_error_names_the_resource_and_the_apis_message(httpserver: HTTPSer
         SenderProvider,
         TransactionalTemplateProvider,
         WebhookProvider,
+        SmtpRelayAccountProvider,
     ],
 )
 def test_brevo_providers_survive_dill_pickling_without_the_api_key(provider_class: type) -> None:

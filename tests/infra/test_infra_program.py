@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from compliance.subprocessors import load_register
-from infra.mocks import MOCK_SECRET, MockRun, run_program, run_stack, stack_config
+from infra.mocks import MOCK_SECRET, MOCK_SMTP_RELAY, MockRun, run_program, run_stack, stack_config
 from infra.resource_types import (
     BREVO_DOMAIN,
+    BREVO_SMTP_RELAY,
     SUPABASE_AUTH,
     SUPABASE_MIGRATIONS,
     SUPABASE_PITR,
@@ -92,9 +93,34 @@ def test_supabase_auth_sends_mail_through_the_brevo_relay_with_the_smtp_key_kept
 
     assert auth.get("smtp_host") == "smtp-relay.brevo.com"
     assert auth.get("smtp_port") == "587"
-    assert auth.get("smtp_user") == brevo.smtp_login
     assert auth.get("smtp_admin_email") == brevo.sender_email
     assert auth.is_secret("smtp_pass")
+
+
+def test_supabase_auth_smtp_user_host_and_port_come_from_the_brevo_relay_account(run: MockRun) -> None:
+    relay = run.named(BREVO_SMTP_RELAY, "smtp-relay-account")
+    auth = run.of_type(SUPABASE_AUTH)[0]
+
+    # The mocks answer for the relay account as Brevo's GET /v3/account would; nothing comes from the stack file.
+    assert relay.inputs.get("login") is None
+    assert auth.get("smtp_user") == MOCK_SMTP_RELAY["login"] == "8a1b2c001@smtp-brevo.com"
+    assert auth.get("smtp_host") == MOCK_SMTP_RELAY["host"]
+    assert auth.get("smtp_port") == str(MOCK_SMTP_RELAY["port"])
+    assert not [key for key in read_stack_file(run.stack)[0]["nexk:brevo"] if key.lower().startswith("smtp")]
+
+
+def test_a_different_relay_login_at_brevo_reaches_supabase_auth(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever Brevo reports for the relay is what Supabase Auth gets, so ops never retype it."""
+    moved = {"login": "9f9e9d042@smtp-brevo.com", "host": "smtp-relay.brevo.com", "port": 2525}
+    monkeypatch.setattr("infra.mocks.MOCK_SMTP_RELAY", moved)
+
+    auth = run_stack("dev").of_type(SUPABASE_AUTH)[0]
+
+    assert (auth.get("smtp_user"), auth.get("smtp_host"), auth.get("smtp_port")) == (
+        "9f9e9d042@smtp-brevo.com",
+        "smtp-relay.brevo.com",
+        "2525",
+    )
 
 
 def test_vercel_gets_supabase_outputs_with_secrets_sensitive_and_kept_out_of_development(

@@ -66,6 +66,36 @@ def test_a_misspelt_setting_is_refused_rather_than_ignored() -> None:
         parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")
 
 
+def test_a_stack_file_that_still_sets_the_smtp_login_is_told_it_is_now_read_from_brevo(
+    tmp_path: Path,
+) -> None:
+    document = yaml.safe_load((REPO_ROOT / "Pulumi.prod.yaml").read_text())
+    document["config"]["nexk:brevo"]["smtpLogin"] = "ops@nexk-it.com"
+    document["config"]["nexk:brevoSmtpKey"] = {"secure": "v1:abc=="}
+    document["config"]["nexk:brevoTransactionalApiKey"] = {"secure": "v1:def=="}
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
+
+    with pytest.raises(SettingsError) as error:
+        load_stack_settings("prod", root=tmp_path)
+
+    message = str(error.value)
+    assert message.startswith("Pulumi.prod.yaml: nexk:brevo.smtpLogin is no longer a setting")
+    assert "read from Brevo" in message and "GET /v3/account" in message
+    assert "delete smtpLogin from the stack file" in message
+    assert "check the spelling" not in message
+
+
+@pytest.mark.parametrize("key", ["smtpHost", "smtpPort", "smtp_login"])
+def test_the_other_smtp_relay_settings_are_refused_as_read_from_brevo_too(key: str) -> None:
+    config = prod_config()
+    config["nexk:brevo"][key] = "x"
+
+    with pytest.raises(
+        SettingsError, match=rf"nexk:brevo\.{key} is no longer a setting: the SMTP relay .* Brevo"
+    ):
+        parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")
+
+
 def test_a_sender_outside_the_sender_domain_is_refused() -> None:
     config = prod_config()
     config["nexk:brevo"]["senderEmail"] = "no-reply@gmail.com"
