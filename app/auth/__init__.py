@@ -17,10 +17,22 @@ INVITATION_REFUSED = N_(
     "The sign-in service did not create the account. Try again in a minute; if it fails again, check that "
     "the invitation hook is on (docs/ops.md)."
 )
+RESEND_TOO_SOON = N_(
+    "The sign-in service refused to send another e-mail so soon: it sends at most one a minute to the same "
+    "address, and a limited number an hour in all. Wait a minute, then send the invitation again."
+)
+RESEND_REFUSED = N_(
+    "The sign-in service did not send the link. Try again in a minute; if it fails again, check the e-mail "
+    "settings of Supabase Auth (docs/ops.md)."
+)
 
 
 class AuthError(Exception):
     """Sign-in, MFA or token failure; the message is safe to show the person signing in."""
+
+
+class AuthRateLimited(AuthError):
+    """The auth service refused because of its rate limits (GoTrue's 429); the message says how long to wait."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,15 @@ class AuthBackend(Protocol):
         user metadata `nexk_invitation`, which the before-user-created hook checks, and the database creates
         the profile when the account row is inserted (db/schema/0280). No service-role key is involved.
         Raises AuthError when the auth service refuses or cannot be reached; nothing is created then.
+        """
+
+    def resend_invitation(self, email: str) -> None:
+        """Send an invited person who has not accepted yet a fresh link (the old one stops working).
+
+        GoTrue's POST /auth/v1/resend with type signup: silent, like GoTrue, for an unknown address or one that
+        is already confirmed (no account oracle); the caller checks beforehand that the person is pending.
+        Raises AuthRateLimited (RESEND_TOO_SOON) when a link went to the address less than a minute ago, and
+        AuthError when the auth service refuses or cannot be reached.
         """
 
     def accept_invite(self, token: str, password: str) -> AuthSession:

@@ -31,7 +31,15 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from app.auth import INVITATION_METADATA_KEY, INVITATION_REFUSED, AuthError, AuthSession, TotpEnrolment
+from app.auth import (
+    INVITATION_METADATA_KEY,
+    INVITATION_REFUSED,
+    RESEND_TOO_SOON,
+    AuthError,
+    AuthRateLimited,
+    AuthSession,
+    TotpEnrolment,
+)
 from app.auth.tokens import mint_access_token
 from app.i18n import N_
 
@@ -39,6 +47,8 @@ log = logging.getLogger("nexk.auth")
 
 TOTP_ISSUER = "myNexK"
 RECOVERY_SECONDS = 3600
+# GoTrue's SMTP max frequency (Supabase's default): one confirmation e-mail a minute per address.
+EMAIL_FREQUENCY_SECONDS = 60
 # Spent on unknown e-mails too, so response time does not reveal which accounts exist.
 _DUMMY_HASH = bcrypt.hashpw(b"nexk-dummy-password", bcrypt.gensalt(rounds=10))
 _BAD_CREDENTIALS = N_("The e-mail address or password is not correct.")
@@ -348,6 +358,36 @@ class LocalAuth:
         )
         if as_gotrue:
             conn.execute("reset role")
+
+    def resend_invitation(self, email: str) -> None:
+        """What GoTrue's POST /resend with type signup does (app/auth/supabase.py): a fresh confirmation token,
+        which replaces the old one, and the link "mailed" (logged) again. An unknown or already confirmed address
+        gets nothing and no error, exactly as from GoTrue (no account oracle); a second e-mail within a minute is
+        refused as GoTrue's 429. Every unconfirmed account here is an invited one (the before-user-created hook
+        lets no other sign-up through), and only accounts with a profile are re-sent anything."""
+        address = email.strip().lower()
+        token = secrets.token_urlsafe(32)
+        with self._pool.connection() as conn:
+            user = conn.execute(
+                """select u.id,
+                          coalesce(u.confirmation_sent_at > now() - make_interval(secs => %s), false) as too_soon
+                   from auth.users as u
+                   where lower(u.email) = %s and u.deleted_at is null and u.email_confirmed_at is null
+                     and exists (select from public.profiles as p where p.id = u.id)
+                   for update of u""",
+                (EMAIL_FREQUENCY_SECONDS, address),
+            ).fetchone()
+            if user is None:
+                return
+            if user["too_soon"]:
+                raise AuthRateLimited(RESEND_TOO_SOON)
+            conn.execute(
+                """update auth.users set confirmation_token = %s, confirmation_sent_at = now(), updated_at = now()
+                   where id = %s""",
+                (_token_hash(token), user["id"]),
+            )
+        # Dev has no mail server: the link goes to the server log (GoTrue e-mails it in production).
+        log.warning("dev mailbox: invitation link for %s: /auth/invite?token=%s", address, token)
 
     def accept_invite(self, token: str, password: str) -> AuthSession:
         """GoTrue's POST /verify (type email, the confirmation token) then PUT /user with the password."""

@@ -12,11 +12,21 @@ from typing import Any
 import httpx
 import jwt
 
-from app.auth import INVITATION_METADATA_KEY, INVITATION_REFUSED, AuthError, AuthSession, TotpEnrolment
+from app.auth import (
+    INVITATION_METADATA_KEY,
+    INVITATION_REFUSED,
+    RESEND_REFUSED,
+    RESEND_TOO_SOON,
+    AuthError,
+    AuthRateLimited,
+    AuthSession,
+    TotpEnrolment,
+)
 from app.i18n import N_
 from app.tls import https_client  # TLS 1.3 only, certificate verified (the privacy policy's promise)
 
 _BAD_CREDENTIALS = N_("The e-mail address or password is not correct.")
+_TOO_MANY = N_("Too many attempts: wait a few minutes and try again.")
 
 
 class SupabaseAuth:
@@ -31,7 +41,16 @@ class SupabaseAuth:
     def close(self) -> None:
         self._client.close()
 
-    def _call(self, method: str, path: str, *, token: str | None = None, message: str, **kwargs: Any) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        message: str,
+        too_many: str = _TOO_MANY,
+        **kwargs: Any,
+    ) -> Any:
         headers = dict(kwargs.pop("headers", None) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -40,7 +59,7 @@ class SupabaseAuth:
         except httpx.HTTPError as exc:
             raise AuthError(N_("Sign-in is unavailable right now: try again in a minute.")) from exc
         if response.status_code == 429:
-            raise AuthError(N_("Too many attempts: wait a few minutes and try again."))
+            raise AuthRateLimited(too_many)
         if response.status_code >= 400:
             raise AuthError(message)
         return response.json() if response.content else None
@@ -150,6 +169,18 @@ class SupabaseAuth:
             "/otp",
             json={"email": email, "create_user": True, "data": {INVITATION_METADATA_KEY: nonce}},
             message=INVITATION_REFUSED,
+        )
+
+    def resend_invitation(self, email: str) -> None:
+        # GoTrue re-sends the "Confirm signup" message (the invitation) with a new token, which replaces the old
+        # one. It answers 200 {} for an unknown or already confirmed address (no account oracle), and 429
+        # over_email_send_rate_limit when it mailed the address less than its SMTP max frequency ago (60 s).
+        self._call(
+            "POST",
+            "/resend",
+            json={"type": "signup", "email": email},
+            message=RESEND_REFUSED,
+            too_many=RESEND_TOO_SOON,
         )
 
     def accept_invite(self, token: str, password: str) -> AuthSession:

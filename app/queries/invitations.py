@@ -78,3 +78,35 @@ def has_profile(conn: Connection[Any], email: str) -> bool:
         "select 1 from public.profiles as p where lower(p.email::text) = lower(%s)", (email.strip(),)
     ).fetchone()
     return row is not None
+
+
+# After the account exists (db/schema/0320): the admin's transaction cannot read auth.users, so whether a person
+# accepted (used the e-mailed link, which confirms the address) comes from admin-only definer wrappers.
+
+
+def acceptance(conn: Connection[Any], person_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """{person id: {accepted, link_sent_at}} for the given people, in one query (admins at aal2 only)."""
+    if not person_ids:
+        return {}
+    rows = conn.execute(
+        """select s.id, s.accepted, s.link_sent_at
+           from private.admin_invitation_status(%s::uuid[]) as s""",
+        (person_ids,),
+    ).fetchall()
+    return {r["id"]: r for r in rows}
+
+
+def invitee(conn: Connection[Any], person_id: uuid.UUID) -> dict[str, Any] | None:
+    """The person an invitation would be sent again to, if the caller sees them (erased people are not)."""
+    return conn.execute(
+        """select p.id, p.email::text as email, p.deactivated_at
+           from public.profiles as p where p.id = %s and p.erased_at is null""",
+        (person_id,),
+    ).fetchone()
+
+
+def record_resend(conn: Connection[Any], person_id: uuid.UUID) -> str:
+    """Audit the resend of a pending person's invitation; the account's address. Raises 55000
+    (ObjectNotInPrerequisiteState) when the person has already accepted, P0002 when there is no such person."""
+    row = conn.execute("select private.admin_resend_invitation(%s) as email", (person_id,)).fetchone()
+    return str(row["email"])

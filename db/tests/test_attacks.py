@@ -44,7 +44,8 @@ SCOPED_LOOKUPS = {
 }
 # Argument-free self-service (0210): each acts on the caller only (proved below).
 SELF_SERVICE = {"private.record_sign_in", "private.my_dsr_export", "private.request_my_dsr"}
-# Admin DSR wrappers (0220): each refuses (42501) anyone but an admin at aal2 (proved below).
+# Admin DSR wrappers (0220) and invitation wrappers (0320): each refuses (42501) anyone but an admin at aal2
+# (proved below).
 ADMIN_GUARDED = {
     "private.admin_dsr_export",
     "private.admin_dsr_rectify",
@@ -52,6 +53,8 @@ ADMIN_GUARDED = {
     "private.admin_dsr_restrict",
     "private.admin_dsr_object",
     "private.admin_dsr_complete",
+    "private.admin_invitation_status",
+    "private.admin_resend_invitation",
 }
 ADMIN_WRAPPER_CALLS = {
     "private.admin_dsr_export": "select private.admin_dsr_export(%s)",
@@ -60,6 +63,9 @@ ADMIN_WRAPPER_CALLS = {
     "private.admin_dsr_restrict": "select private.admin_dsr_restrict(%s, true, '[]'::jsonb)",
     "private.admin_dsr_object": "select private.admin_dsr_object(%s, 'analytics', 'test')",
     "private.admin_dsr_complete": "select private.admin_dsr_complete(%s, 'completed', '[]'::jsonb)",
+    # Asked about an id that is no person (a DSR request's): nothing, or P0002, once past the guard.
+    "private.admin_invitation_status": "select * from private.admin_invitation_status(array[%s]::uuid[])",
+    "private.admin_resend_invitation": "select private.admin_resend_invitation(%s)",
 }
 
 
@@ -300,7 +306,7 @@ def test_display_names_answers_nothing_about_people_outside_the_callers_allowed_
 
 @pytest.mark.parametrize("function", sorted(ADMIN_GUARDED))
 @pytest.mark.parametrize("label", ["m1", "ca", "ag", "ag1", "ad1"])
-def test_admin_dsr_wrappers_refuse_everyone_but_an_admin_with_mfa(world_db, function, label):
+def test_admin_wrappers_refuse_everyone_but_an_admin_with_mfa(world_db, function, label):
     conn, w = world_db
     request = w.dsrs[0].id
     with impersonate(conn, claims_of(w, label)):

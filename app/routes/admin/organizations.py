@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app import i18n
-from app.auth import AuthError
+from app.auth import AuthError, AuthRateLimited
 from app.i18n import N_, _
 from app.queries import admin as q
 from app.queries import invitations
@@ -26,6 +26,11 @@ CLIENT_ROLES = ("client_member", "client_admin")
 # The check constraint of private.invitations.email (and of profiles.email).
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ALREADY_HAS_ACCOUNT = N_("{email} already has an account: find the person in the member lists instead.")
+PERSON_NOT_FOUND = N_("This person does not exist.")
+ALREADY_ACCEPTED = N_(
+    "{email} has already accepted the invitation and signs in with their own password: if they forgot it, they "
+    'use "Forgot your password?" on the sign-in page.'
+)
 
 
 @router.get("/admin")
@@ -74,8 +79,20 @@ def create_organization(
     return RedirectResponse(f"/admin/organizations/{org_id}", status_code=303)
 
 
+def _people(conn: psycopg.Connection[Any], org_id: uuid.UUID | None, resent: str) -> dict[str, Any]:
+    """The member list of a page with each person's acceptance of their invitation, pending invitations, and
+    the person whose invitation was just sent again (`?resent=<id>` after the redirect)."""
+    members = q.members(conn, org_id)
+    return {
+        "members": members,
+        "acceptance": invitations.acceptance(conn, [m["id"] for m in members]),
+        "invitations": invitations.invitations(conn, org_id),
+        "resent": next((m for m in members if str(m["id"]) == resent), None),
+    }
+
+
 @router.get("/admin/organizations/{org_id}")
-def organization_page(request: Request, org_id: uuid.UUID) -> Response:
+def organization_page(request: Request, org_id: uuid.UUID, resent: str = "") -> Response:
     with admin_transaction(request, read_only=True) as (conn, viewer):
         org = q.organization(conn, org_id)
         if org is None:
@@ -84,8 +101,7 @@ def organization_page(request: Request, org_id: uuid.UUID) -> Response:
             "viewer": viewer,
             "org": org,
             "plans": q.sla_plans(conn),
-            "members": q.members(conn, org_id),
-            "invitations": invitations.invitations(conn, org_id),
+            **_people(conn, org_id, resent),
             "roles": CLIENT_ROLES,
         }
     return render(request, "admin/organization.html", context)
@@ -112,15 +128,9 @@ def update_organization(
 
 
 @router.get("/admin/staff")
-def staff_page(request: Request) -> Response:
+def staff_page(request: Request, resent: str = "") -> Response:
     with admin_transaction(request, read_only=True) as (conn, viewer):
-        context = {
-            "viewer": viewer,
-            "org": None,
-            "members": q.members(conn, None),
-            "invitations": invitations.invitations(conn, None),
-            "roles": ("agent", "admin"),
-        }
+        context = {"viewer": viewer, "org": None, **_people(conn, None, resent), "roles": ("agent", "admin")}
     return render(request, "admin/staff.html", context)
 
 
@@ -210,6 +220,44 @@ def cancel_invitation(
     return RedirectResponse(target, status_code=303)
 
 
+@router.post("/admin/people/{person_id}/resend-invitation")
+def resend_invitation(
+    request: Request,
+    person_id: uuid.UUID,
+    back: Annotated[str, Form(max_length=200)] = "/admin/staff",
+) -> Response:
+    """Send a person who has not accepted their invitation a fresh link (the old one stops working), e.g.
+    when it expired or got lost (docs/admin.md, "Invitations"). The audit entry is written in the admin's
+    transaction, which commits only once the auth service accepted; the auth service is asked from inside it."""
+    target = back if back.startswith("/admin/") else "/admin/staff"  # same-site admin pages only
+    with admin_transaction(request) as (conn, _viewer):
+        person = invitations.invitee(conn, person_id)
+        if person is None:
+            raise HTTPException(404, PERSON_NOT_FOUND)
+        if person["deactivated_at"] is not None:
+            message = _(
+                "{email} is deactivated: reactivate them first, then send the invitation again.",
+                email=person["email"],
+            )
+            raise HTTPException(409, message)
+        try:
+            address = invitations.record_resend(conn, person_id)
+        except psycopg.errors.ObjectNotInPrerequisiteState:
+            raise HTTPException(409, _(ALREADY_ACCEPTED, email=person["email"])) from None
+        except psycopg.errors.NoDataFound:
+            raise HTTPException(404, PERSON_NOT_FOUND) from None
+        try:
+            request.app.state.auth.resend_invitation(address)
+        except AuthRateLimited as exc:
+            raise HTTPException(429, _(str(exc))) from None
+        except AuthError as exc:
+            message = _(
+                "The invitation for {email} was not sent again: {reason}", email=address, reason=_(str(exc))
+            )
+            raise HTTPException(502, message) from None
+    return RedirectResponse(f"{target.split('?')[0]}?resent={person_id}", status_code=303)
+
+
 @router.post("/admin/people/{person_id}/access")
 def set_access(
     request: Request,
@@ -219,7 +267,7 @@ def set_access(
 ) -> Response:
     with admin_transaction(request) as (conn, _):
         if not q.set_deactivated(conn, person_id, not active):
-            raise HTTPException(404, "This person does not exist.")
+            raise HTTPException(404, PERSON_NOT_FOUND)
     target = back if back.startswith("/admin/") else "/admin/staff"  # same-site admin pages only
     return RedirectResponse(target, status_code=303)
 
