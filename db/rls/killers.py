@@ -284,9 +284,15 @@ class Outcome:
 
 
 def run_as(
-    conn: psycopg.Connection, claims: dict[str, object] | None, query: str, params: tuple = ()
+    conn: psycopg.Connection,
+    claims: dict[str, object] | None,
+    query: str,
+    params: tuple = (),
+    *,
+    storage_api: bool = False,
 ) -> tuple[Outcome, list[tuple]]:
-    """One rolled-back PostgREST-style request."""
+    """One rolled-back PostgREST-style request; `storage_api`: as Supabase Storage's API makes it, with the
+    flag its SQL-delete guard wants (db/compat/supabase.sql)."""
     role = "anon" if claims is None else "authenticated"
     try:
         with conn.transaction(force_rollback=True):
@@ -294,6 +300,8 @@ def run_as(
             conn.execute(
                 "select set_config('request.jwt.claims', %s, true)", (json.dumps(claims or {"role": role}),)
             )
+            if storage_api:
+                conn.execute("select set_config('storage.allow_delete_query', 'true', true)")
             cur = conn.execute(query, params)
             rows = cur.fetchall() if cur.description else []
             count = len(rows) if cur.description else cur.rowcount
@@ -1012,44 +1020,24 @@ SWEEPER_CLAIMS: dict[str, object] = {
 }
 
 
-def _storage_request(
-    conn: psycopg.Connection, claims: dict[str, object] | None, query: str
-) -> Outcome | set[str]:
-    """One rolled-back request as Supabase Storage's API makes it: its delete flag set, then `query`."""
-    role = "anon" if claims is None else "authenticated"
-    try:
-        with conn.transaction(force_rollback=True):
-            conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-            conn.execute(
-                "select set_config('request.jwt.claims', %s, true), set_config('storage.allow_delete_query', 'true', true)",
-                (json.dumps(claims or {"role": role}),),
-            )
-            cur = conn.execute(query)
-            return {str(r[0]) for r in cur.fetchall()} if cur.description else {f"{cur.rowcount} row(s)"}
-    except psycopg.Error as exc:
-        return Outcome(None, exc.sqlstate, (exc.diag.message_primary or str(exc)).strip())
-
-
 def check_sweeper(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
     """The sweeper sees and deletes exactly the queued object (o_a1); nobody else deletes any object, even
     with Storage's flag set as its API sets it."""
     violations = []
     queued = {str(w["o_a1"])}
     # With RETURNING the SELECT policies filter the rows too; a bare DELETE answers to the DELETE policy alone.
-    expectations = (
-        ("select id from storage.objects", queued),
-        ("delete from storage.objects returning id", queued),
-        ("delete from storage.objects", {"1 row(s)"}),
-    )
-    for query, want in expectations:
-        got = _storage_request(conn, SWEEPER_CLAIMS, query)
-        if got != want:
-            violations.append(f"sweeper: `{query}` as the storage sweeper: {got}, want {want} (o_a1 only)")
+    for query in ("select id from storage.objects", "delete from storage.objects returning id"):
+        outcome, rows = run_as(conn, SWEEPER_CLAIMS, query, storage_api=True)
+        if outcome.code is not None or {str(r[0]) for r in rows} != queued:
+            violations.append(f"sweeper: `{query}` as the storage sweeper: {outcome}, want o_a1 only")
+    outcome, _ = run_as(conn, SWEEPER_CLAIMS, "delete from storage.objects", storage_api=True)
+    if outcome.rows != 1:
+        violations.append(f"sweeper: a bare delete as the storage sweeper: {outcome}, want 1 row (o_a1)")
     for name, user, aal in IDENTITIES:
         for query in ("delete from storage.objects returning id", "delete from storage.objects"):
-            got = _storage_request(conn, claims_for(w, user, aal), query)
-            if isinstance(got, set) and got - {"0 row(s)"}:
-                violations.append(f"sweeper: {name} deleted storage objects with `{query}`: {got}")
+            outcome, _ = run_as(conn, claims_for(w, user, aal), query, storage_api=True)
+            if not outcome.denied:
+                violations.append(f"sweeper: {name} deleted storage objects with `{query}`: {outcome}")
     return violations
 
 
