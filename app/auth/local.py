@@ -47,6 +47,8 @@ log = logging.getLogger("nexk.auth")
 
 TOTP_ISSUER = "myNexK"
 RECOVERY_SECONDS = 3600
+# GoTrue's e-mail link lifetime (mailer_otp_exp): infra sets its maximum, one day (infra/supabase_platform.py).
+INVITATION_LINK_SECONDS = 86400
 # GoTrue's SMTP max frequency (Supabase's default): one confirmation e-mail a minute per address.
 EMAIL_FREQUENCY_SECONDS = 60
 # Spent on unknown e-mails too, so response time does not reveal which accounts exist.
@@ -397,8 +399,9 @@ class LocalAuth:
                 """update auth.users set encrypted_password = %s, email_confirmed_at = now(),
                    confirmation_token = '', updated_at = now()
                    where confirmation_token = %s and confirmation_token <> ''
+                     and confirmation_sent_at > now() - make_interval(secs => %s)
                    returning id, email""",
-                (hash_password(password), _token_hash(token)),
+                (hash_password(password), _token_hash(token), INVITATION_LINK_SECONDS),
             ).fetchone()
             if user is None:
                 raise AuthError(
@@ -422,7 +425,11 @@ class LocalAuth:
         check_password_rules(password)
         with self._pool.connection() as conn:
             user = conn.execute(
-                """update auth.users set encrypted_password = %s, recovery_token = '', updated_at = now()
+                # As GoTrue's recovery: it also confirms an address not confirmed yet (an invitee who lost the
+                # invitation link), which spends the invitation link.
+                """update auth.users set encrypted_password = %s, recovery_token = '', updated_at = now(),
+                       email_confirmed_at = coalesce(email_confirmed_at, now()),
+                       confirmation_token = case when email_confirmed_at is null then '' else confirmation_token end
                    where recovery_token = %s and recovery_token <> ''
                      and recovery_sent_at > now() - make_interval(secs => %s)
                    returning id, email""",

@@ -136,6 +136,47 @@ def test_an_invitee_whose_link_got_lost_gets_a_new_one_and_only_the_new_one_work
     assert "not accepted yet" not in page
 
 
+def test_an_invitation_link_older_than_a_day_no_longer_works_and_a_resent_one_does(
+    portal: TestClient, world: World, admin: Person, db: psycopg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As GoTrue with mailer_otp_exp = 86400 (infra): a link lives one day; the admin's resend is the way back."""
+    caplog.set_level(logging.WARNING, logger="nexk.auth")
+    person = pending_person(db, world, "late.reader", sent_ago="25 hours")
+    assert (
+        accept(portal, "a lost token").status_code == 400
+    )  # the pending person's link, a day and an hour old
+    db.execute(
+        "update auth.users set confirmation_sent_at = now() - interval '23 hours' where id = %s", (person.id,)
+    )
+    assert accept(portal, "a lost token").status_code == 200  # the same link within its day
+    later = pending_person(db, world, "later.reader", sent_ago="2 days")
+    sign_in(portal, admin)
+    assert resend(portal, later).status_code == 303
+    [fresh] = mailed_tokens(caplog, later.email)
+    portal.cookies.clear()
+    assert accept(portal, fresh).status_code == 200
+
+
+def test_an_invitee_who_resets_the_password_instead_is_confirmed_and_the_invitation_link_is_spent(
+    portal: TestClient, world: World, db: psycopg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As GoTrue's recovery: verifying a reset link confirms an unconfirmed address."""
+    caplog.set_level(logging.WARNING, logger="nexk.auth")
+    person = pending_person(db, world, "forgetful", sent_ago="1 hour")
+    portal.post("/auth/forgot", data={"email": person.email, "csrf_token": csrf_of(portal)})
+    token = next(
+        m.group(1) for r in caplog.records if (m := re.search(r"/auth/reset\?token=(\S+)", r.getMessage()))
+    )
+    reset = portal.post(
+        "/auth/reset",
+        data={"token": token, "password": "a brand new password", "csrf_token": csrf_of(portal)},
+    )
+    assert reset.status_code == 200, reset.text
+    assert scalar(db, "select email_confirmed_at is not null from auth.users where id = %s", (person.id,))
+    portal.cookies.clear()
+    assert accept(portal, "a lost token").status_code == 400
+
+
 def test_a_second_link_within_a_minute_is_refused_with_the_wait_message_and_nothing_changes(
     portal: TestClient, world: World, admin: Person, db: psycopg.Connection, caplog: pytest.LogCaptureFixture
 ) -> None:
