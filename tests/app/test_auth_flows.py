@@ -41,7 +41,9 @@ def test_staff_without_a_factor_enrol_an_authenticator_app_before_any_page(
 
 def _set_token(db: psycopg.Connection, column: str, user_id: uuid.UUID, token: str) -> None:
     # As GoTrue sends a link: the token and when it was sent (the link lives mailer_otp_exp from then).
-    extra = ", confirmation_sent_at = now()" if column == "confirmation_token" else ", recovery_sent_at = now()"
+    extra = (
+        ", confirmation_sent_at = now()" if column == "confirmation_token" else ", recovery_sent_at = now()"
+    )
     db.execute(
         f"update auth.users set {column} = %s {extra} where id = %s",  # noqa: S608 - fixed column names
         (hashlib.sha256(token.encode()).hexdigest(), user_id),
