@@ -39,7 +39,7 @@ from app.timing import ServerTimingMiddleware
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def _auth_backend(settings: Settings) -> AuthBackend:
+def auth_backend_for(settings: Settings) -> AuthBackend:
     if settings.is_prod:
         from app.auth.supabase import SupabaseAuth
 
@@ -75,8 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         config = settings or get_settings()
         database = Database(config.database_url, min_size=config.pool_min_size, max_size=config.pool_max_size)
         database.open()
-        backend = _auth_backend(config)
-        backend.open()  # type: ignore[attr-defined]
+        backend = auth_backend_for(config)
+        backend.open()
         app.state.settings = config
         app.state.database = database
         app.state.auth = backend
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            backend.close()  # type: ignore[attr-defined]
+            backend.close()
             database.close()
 
     app = FastAPI(

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.database import Database
-from app.main import storage_for, verifier_for
+from app.main import auth_backend_for, storage_for, verifier_for
 from app.settings import load_settings
 from app.storage_sweep import SweeperError, SweepResult, session_for, sweep
 from db.connection import connect, database_url
@@ -27,13 +27,16 @@ def run_sweep() -> SweepResult:
     """One sweep with the portal's settings; raises NexkError when the sweeper cannot run at all."""
     settings = load_settings()
     database = Database(settings.database_url, min_size=1, max_size=1)
+    auth = auth_backend_for(settings)
     database.open()
+    auth.open()
     try:
-        session = session_for(settings, verifier_for(settings))
+        session = session_for(settings, auth, verifier_for(settings))
         return sweep(database, storage_for(settings, database), session)
     except SweeperError as exc:
         raise NexkError(str(exc)) from None
     finally:
+        auth.close()
         database.close()
 
 

@@ -17,13 +17,11 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import httpx
-
+from app.auth import AuthBackend, AuthError
 from app.auth.tokens import InvalidToken, TokenVerifier
 from app.database import Database
 from app.settings import Settings
 from app.storage import BUCKET, AttachmentStorage, StorageUnavailable
-from app.tls import https_client
 
 log = logging.getLogger(__name__)
 
@@ -68,39 +66,22 @@ def local_session() -> SweeperSession:
 
 
 def sign_in(
-    supabase_url: str,
-    publishable_key: str,
-    email: str | None,
-    password: str | None,
-    verifier: TokenVerifier,
-    *,
-    client: httpx.Client | None = None,
+    auth: AuthBackend, email: str | None, password: str | None, verifier: TokenVerifier
 ) -> SweeperSession:
-    """Password sign-in of the sweeper account; the token is verified and must carry the sweeper claim."""
+    """Password sign-in of the sweeper account through the portal's auth backend (GoTrue's password grant in
+    production); the token is verified and must carry the sweeper claim."""
     if not email or not password:
         raise SweeperError(
             "the storage sweeper account is not configured: set NEXK_STORAGE_SWEEPER_EMAIL and "
             "NEXK_STORAGE_SWEEPER_PASSWORD (pulumi up sets both on the Vercel project)"
         )
-    http = client or https_client(timeout=15.0)
     try:
-        response = http.post(
-            f"{supabase_url.rstrip('/')}/auth/v1/token",
-            params={"grant_type": "password"},
-            json={"email": email, "password": password},
-            headers={"apikey": publishable_key},
-        )
-    except httpx.HTTPError as exc:
-        raise SweeperError(f"Supabase Auth did not answer the sweeper's sign-in: {exc}") from None
-    finally:
-        if client is None:
-            http.close()
-    if response.status_code != 200:
+        token = auth.sign_in_password(email, password, ip=None, user_agent=None).access_token
+    except AuthError as exc:
         raise SweeperError(
-            f"the storage sweeper account could not sign in ({response.status_code}): check its e-mail and "
-            "password in the Vercel project, or rotate them with pulumi up (docs/ops.md)"
-        )
-    token = response.json().get("access_token", "")
+            f"the storage sweeper account could not sign in ({exc}): check its e-mail and password in the "
+            "Vercel project, or rotate them with pulumi up (docs/ops.md)"
+        ) from None
     try:
         claims = verifier.verify(token)
     except InvalidToken as exc:
@@ -143,25 +124,18 @@ def sweep(
     return result
 
 
-def session_for(settings: Settings, verifier: TokenVerifier) -> SweeperSession:
+def session_for(settings: Settings, auth: AuthBackend, verifier: TokenVerifier) -> SweeperSession:
     """The sweeper's identity for these settings: the system account in prod, local claims in dev."""
     if not settings.is_prod:
         return local_session()
-    return sign_in(
-        settings.supabase_url or "",
-        settings.supabase_publishable_key or "",
-        settings.storage_sweeper_email,
-        settings.storage_sweeper_password,
-        verifier,
-    )
+    return sign_in(auth, settings.storage_sweeper_email, settings.storage_sweeper_password, verifier)
 
 
-def sweep_now(
-    settings: Settings, database: Database, storage: AttachmentStorage, verifier: TokenVerifier
-) -> SweepResult:
-    """One sweep that never raises: a failure is logged and reported, and the queue waits for the cron."""
+def sweep_now(state: Any) -> SweepResult:
+    """One sweep with the portal's parts (`app.state`: settings, auth, verifier, database, storage) that never
+    raises: a failure is logged and reported, and the queue waits for the cron."""
     try:
-        return sweep(database, storage, session_for(settings, verifier))
+        return sweep(state.database, state.storage, session_for(state.settings, state.auth, state.verifier))
     except (SweeperError, StorageUnavailable) as exc:
         log.warning("storage sweep: %s (the objects stay queued for the next run)", exc)
         return SweepResult(errors=[str(exc)])

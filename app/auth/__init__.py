@@ -54,6 +54,12 @@ class TotpEnrolment:
 
 
 class AuthBackend(Protocol):
+    def open(self) -> None:
+        """Acquire what the backend needs (a pool, a client) before the first request."""
+
+    def close(self) -> None:
+        """Release it when the portal stops."""
+
     def sign_in_password(
         self, email: str, password: str, *, ip: str | None, user_agent: str | None
     ) -> AuthSession:

@@ -45,7 +45,7 @@ async def storage_sweep_cron(request: Request) -> JSONResponse:
         raise HTTPException(401, f"Cron call refused: {exc}.") from None
     state = request.app.state
     try:
-        session = await run_in_threadpool(session_for, state.settings, state.verifier)
+        session = await run_in_threadpool(session_for, state.settings, state.auth, state.verifier)
     except SweeperError as exc:
         raise HTTPException(503, f"Storage sweep not run: {exc}.") from None
     result = await run_in_threadpool(sweep, state.database, state.storage, session)

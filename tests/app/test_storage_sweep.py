@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from werkzeug import Request, Response
 
 from app import storage_cli
+from app.auth.supabase import SupabaseAuth
 from app.auth.tokens import AUDIENCE, LOCAL_ISSUER, TokenVerifier
 from app.database import Database
 from app.storage import LocalStorage, SupabaseStorage
@@ -132,7 +133,10 @@ class FakeSupabase:
             "iat": now,
             "exp": now + 3600,
         }
-        return Response(json.dumps({"access_token": jwt.encode(claims, SECRET, algorithm="HS256")}))
+        token = jwt.encode(claims, SECRET, algorithm="HS256")
+        # GoTrue's password grant answers the session: access and refresh tokens, expiry, the user.
+        session = {"access_token": token, "refresh_token": "r", "expires_at": now + 3600, "user": {}}
+        return Response(json.dumps(session))
 
     def delete(self, request: Request) -> Response:
         if self.storage_down:
@@ -152,9 +156,8 @@ class FakeSupabase:
 def supabase_sweep(server: HTTPServer, pool: Database, email: str | None = SWEEPER_EMAIL) -> Any:
     base = server.url_for("").rstrip("/")
     with httpx.Client() as client:
-        session = sign_in(
-            base, "publishable", email, SWEEPER_PASSWORD, TokenVerifier(secret=SECRET), client=client
-        )
+        auth = SupabaseAuth(base, "publishable", client=client)
+        session = sign_in(auth, email, SWEEPER_PASSWORD, TokenVerifier(secret=SECRET))
         return sweep(pool, SupabaseStorage(base, "publishable", client=client), session)
 
 

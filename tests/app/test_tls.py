@@ -168,7 +168,9 @@ PRODUCTION_CLIENTS: dict[str, tuple[Callable[[str], object], str]] = {
         f"GET /storage/v1/object/authenticated/attachments/{ATTACHMENT}",
     ),
     "storage_sweeper_sign_in": (
-        lambda url: sign_in(url, "pk", "sweeper@example.test", "pw", TokenVerifier(secret="s" * 32)),
+        lambda url: sign_in(
+            SupabaseAuth(url, "pk"), "sweeper@example.test", "pw", TokenVerifier(secret="s" * 32)
+        ),
         "POST /auth/v1/token?grant_type=password",
     ),
     "supabase_signing_keys": (

@@ -30,6 +30,12 @@ def admin_transaction(
         yield conn, viewer
 
 
+def back_to(back: str, default: str = "/admin/staff") -> str:
+    """Where a form posted from an admin page returns: that page, if it is one (same-site admin pages only,
+    so the `back` field cannot turn the redirect into an open one), else `default`."""
+    return back if back.startswith("/admin/") else default
+
+
 def parse_uuid(value: str, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)

@@ -104,6 +104,5 @@ def fulfil(
     if action == "erase":
         # The erased person's files were queued in the same transaction; delete them now rather than at the
         # next hourly cron (a failure is logged and the cron retries).
-        state = request.app.state
-        sweep_now(state.settings, state.database, state.storage, state.verifier)
+        sweep_now(request.app.state)
     return RedirectResponse(f"/admin/dsr?done={action}", status_code=303)

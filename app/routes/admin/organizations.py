@@ -17,7 +17,7 @@ from app.auth import AuthError, AuthRateLimited
 from app.i18n import N_, _
 from app.queries import admin as q
 from app.queries import invitations
-from app.routes.admin.common import admin_transaction, parse_date, parse_uuid
+from app.routes.admin.common import admin_transaction, back_to, parse_date, parse_uuid
 from app.web import render
 
 router = APIRouter()
@@ -216,8 +216,7 @@ def cancel_invitation(
     with admin_transaction(request) as (conn, _viewer):
         if not invitations.cancel_invitation(conn, invitation_id):
             raise HTTPException(404, "This invitation does not exist any more.")
-    target = back if back.startswith("/admin/") else "/admin/staff"  # same-site admin pages only
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(back_to(back), status_code=303)
 
 
 @router.post("/admin/people/{person_id}/resend-invitation")
@@ -229,7 +228,7 @@ def resend_invitation(
     """Send a person who has not accepted their invitation a fresh link (the old one stops working), e.g.
     when it expired or got lost (docs/admin.md, "Invitations"). The audit entry is written in the admin's
     transaction, which commits only once the auth service accepted; the auth service is asked from inside it."""
-    target = back if back.startswith("/admin/") else "/admin/staff"  # same-site admin pages only
+    target = back_to(back)
     with admin_transaction(request) as (conn, _viewer):
         person = invitations.invitee(conn, person_id)
         if person is None:
@@ -268,8 +267,7 @@ def set_access(
     with admin_transaction(request) as (conn, _):
         if not q.set_deactivated(conn, person_id, not active):
             raise HTTPException(404, PERSON_NOT_FOUND)
-    target = back if back.startswith("/admin/") else "/admin/staff"  # same-site admin pages only
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(back_to(back), status_code=303)
 
 
 @router.get("/admin/assignments")
