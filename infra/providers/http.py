@@ -14,6 +14,8 @@ from typing import Any
 
 import requests
 
+from infra.providers.transport import requests_session
+
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 
 
@@ -83,7 +85,7 @@ class VendorApi:
         headers = {self.auth_header: f"{self.auth_prefix}{token}", "accept": "application/json"}
         headers.update(dict.fromkeys(self.extra_token_headers, token))
         attempt = 0
-        with requests.Session() as session:
+        with requests_session() as session:
             while True:
                 attempt += 1
                 try:
