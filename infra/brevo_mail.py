@@ -52,7 +52,7 @@ def sender_next_step(active: bool, email: str) -> str:
         f"Brevo e-mailed a 6-digit code to {email} when the sender was created; read it in that mailbox, then "
         "`pulumi config set --secret brevoSenderOtp <code>` and `pulumi up` (or type it in Brevo > Senders, "
         "Domains & Dedicated IPs > Senders > Verify). Expired or lost: ask Brevo there for a new code "
-        "(docs/ops.md, sender)"
+        "(docs/ops.md, Brevo first deployment)"
     )
 
 
@@ -74,7 +74,8 @@ class BrevoMail(pulumi.ComponentResource):
         self.domain = SenderDomain("sender-domain", name=brevo.sender_domain, opts=child)
         self.dns_records: pulumi.Output[list[dict]] = self.domain.dns_records
         # Brevo e-mails a 6-digit code to a new sender's address and keeps the sender inactive until it is given
-        # back (PUT /senders/{id}/validate): `sender_otp` is that code once ops have it (docs/ops.md, sender).
+        # back (PUT /senders/{id}/validate): `sender_otp` is that code once ops have it
+        # (docs/ops.md, Brevo first deployment).
         self.sender = Sender(
             "sender",
             name=brevo.sender_name,

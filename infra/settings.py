@@ -40,7 +40,7 @@ REQUIRED_SECRETS = {
 OPTIONAL_SECRETS = {
     "supabaseAccessToken": "a Supabase personal access token (or export SUPABASE_ACCESS_TOKEN)",
     "brevoApiKey": "a Brevo API v3 key (or export BREVO_API_KEY)",
-    # Set once, when Brevo has e-mailed the code that validates the sender (docs/ops.md, sender).
+    # Set once Brevo has e-mailed the code that validates the sender (docs/ops.md, Brevo first deployment).
     "brevoSenderOtp": "the 6-digit code Brevo e-mailed to the sender address (PUT /v3/senders/{id}/validate)",
 }
 

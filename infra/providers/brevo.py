@@ -563,7 +563,8 @@ class SenderProvider(BrevoProvider):
                 raise VendorApiError(
                     f"{exc}. The code in brevoSenderOtp is wrong or expired: ask Brevo for a new one (Brevo > "
                     f"Senders, Domains & Dedicated IPs > Senders > {email} > Verify), then "
-                    "`pulumi config set --secret brevoSenderOtp <code>` and `pulumi up` (docs/ops.md, sender)",
+                    "`pulumi config set --secret brevoSenderOtp <code>` and `pulumi up` "
+                    "(docs/ops.md, Brevo first deployment)",
                     status=400,
                 ) from exc
             active = True
