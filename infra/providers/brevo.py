@@ -744,7 +744,7 @@ class TransactionalTemplateProvider(BrevoProvider):
             "html_content": template.get("htmlContent"),
             "sender_name": sender.get("name"),
             "sender_email": sender.get("email"),
-            "tag": template.get("tag") or props.get("tag"),
+            "tag": template.get("tag"),
             "is_active": template.get("isActive"),
             self.ID_OUTPUT: int(id_),
         }
@@ -881,12 +881,15 @@ class WebhookProvider(BrevoProvider):
         )
         if hook is None:
             return ReadResult("", {})
+        events = hook.get("events") or []
+        if sorted(events) == sorted(props.get("events") or []):
+            events = list(props["events"])  # the same set in Brevo's order is no change
         outs = {
             # The bearer token is write-only for us (brevo/types/get_webhook.py `auth` is an untyped dict).
             "auth_token": props.get("auth_token"),
             "url": hook.get("url"),
             "type": hook.get("type"),
-            "events": hook.get("events"),
+            "events": events,
             "description": hook.get("description"),
             self.ID_OUTPUT: int(id_),
         }

@@ -5,7 +5,8 @@ It is an `httpx.BaseTransport`, mounted into the Brevo SDK's httpx client by
 (brevo-python 5.x, `brevo.Brevo(httpx_client=transport.httpx_client())`) against it. Every request is checked
 against the installed SDK's operations (`infra/rehearsal/brevo_contract.py`: unknown endpoint -> 404, a body
 field the SDK does not send or a missing required one -> 400) and recorded with
-`vendor_calls.record("brevo", ...)` under its full vendor URL.
+`vendor_calls.record("brevo", ...)` under its full vendor URL (a webhook's bearer token as "[redacted]"; a
+dropped connection as status 0, no answer).
 
 Public API (what the rehearsal uses):
 
@@ -80,6 +81,13 @@ class BrevoError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+def _redacted(body: Any) -> Any:
+    """The body for the shared record: a webhook's bearer token is shown as sent, never its value."""
+    if isinstance(body, dict) and isinstance(body.get("auth"), dict) and body["auth"].get("token"):
+        return {**body, "auth": {**body["auth"], "token": "[redacted]"}}
+    return body
 
 
 def _timestamp() -> str:
@@ -235,7 +243,7 @@ class BrevoSimulator(httpx.BaseTransport):
 
     def _record(self, method: str, url: str, body: Any, status: int) -> None:
         self.requests.append((method, url, body, status))
-        vendor_calls.record("brevo", method, url, body, status)
+        vendor_calls.record("brevo", method, url, _redacted(body), status)
 
     @staticmethod
     def _validate(operation: SdkOperation, body: Any, query: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from infra.providers.brevo import (
     WebhookProvider,
 )
 from infra.providers.http import VendorApiError
+from infra.rehearsal import vendor_calls
 from infra.rehearsal.brevo_sim import BrevoSimulator
 
 DOMAIN = "mail.nexk-it.com"
@@ -380,6 +381,29 @@ def test_webhook_deleted_in_brevo_reads_as_gone_and_a_changed_one_as_drift(sim: 
 
     sim.delete_webhook_in_ui(int(created.id))
     assert provider.read(created.id, created.outs).id == ""
+
+
+def test_webhook_events_listed_in_another_order_by_brevo_are_no_drift(sim: BrevoSimulator) -> None:
+    provider = configure(WebhookProvider())
+    created = provider.create(dict(WEBHOOK))
+    sim.webhooks[int(created.id)]["events"] = list(reversed(WEBHOOK["events"]))
+
+    read = provider.read(created.id, created.outs)
+
+    assert provider.diff(created.id, read.outs, dict(WEBHOOK)).changes is False
+
+
+def test_the_vendor_call_record_shows_the_webhook_token_as_sent_but_not_its_value(
+    sim: BrevoSimulator,
+) -> None:
+    configure(WebhookProvider()).create({**WEBHOOK, "auth_token": "bearer-value-4711"})
+
+    record = vendor_calls.log_path().read_text(encoding="utf-8")
+    assert "bearer-value-4711" not in record
+    assert any(
+        body and body.get("auth") == {"type": "bearer", "token": "bearer-value-4711"}
+        for _m, _u, body, _s in sim.requests
+    )
 
 
 def test_webhook_check_rejects_unknown_events_and_plain_http() -> None:
