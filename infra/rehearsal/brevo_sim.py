@@ -14,6 +14,7 @@ Public API (what the rehearsal uses):
     with sim.installed():                        # routes https://api.brevo.com/v3/ here and makes the
         ...                                      # providers' waits advance sim.clock instead of sleeping
     sim.routes()                                 # {"https://api.brevo.com/v3/": sim}, for routed_to()
+    with sim.virtual_waits(): ...                # only the waits, when the caller routes itself
     sim.publish_dns("mail.nexk-it.com")          # ops publish the domain's records: Brevo now sees them
     sim.otp_for(sender_id)                       # the 6-digit code Brevo e-mailed to the sender's address
     sim.fail_next("POST", "smtp/templates", "5xx_after_commit")   # fault kinds: see FAULTS
@@ -119,18 +120,24 @@ class BrevoSimulator(httpx.BaseTransport):
         return {PREFIX: self}
 
     @contextlib.contextmanager
-    def installed(self) -> Iterator[BrevoSimulator]:
-        """Route Brevo here and let the providers' waits (429) advance the virtual clock."""
+    def virtual_waits(self) -> Iterator[VirtualClock]:
+        """While the block runs, the Brevo providers' waits (429 resets, backoff) advance `self.clock`."""
         from infra.providers import brevo as brevo_providers
-        from infra.providers.transport import routed_to
 
         saved = brevo_providers.sleep
         brevo_providers.sleep = self.clock.sleep
         try:
-            with routed_to(httpx_routes=self.routes()):
-                yield self
+            yield self.clock
         finally:
             brevo_providers.sleep = saved
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[BrevoSimulator]:
+        """Route Brevo here (`routed_to`, nestable with other vendors' routes) with virtual waits."""
+        from infra.providers.transport import routed_to
+
+        with routed_to(httpx_routes=self.routes()), self.virtual_waits():
+            yield self
 
     def publish_dns(self, domain: str) -> None:
         """Ops (or Vercel DNS) published the domain's records: Brevo's next check sees them."""
