@@ -33,6 +33,7 @@ import brevo
 import httpx
 import pulumi
 from brevo.core.api_error import ApiError
+from brevo.core.parse_error import ParsingError
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -172,6 +173,13 @@ class BrevoApi:
                             sleep(self._backoff(attempt))
                             continue
                     raise self._error(resource, operation, status, exc.body) from exc
+                except ParsingError as exc:
+                    # A 2xx whose body does not match the SDK's model (brevo/core/parse_error.py).
+                    raise VendorApiError(
+                        f"Brevo {resource}: {operation} answered HTTP {exc.status_code} with a body brevo-python "
+                        f"cannot read ({exc.cause}); check for a newer brevo-python 5.x",
+                        status=exc.status_code,
+                    ) from exc
                 except httpx.TransportError as exc:
                     if not idempotent:
                         raise AmbiguousWriteError(
