@@ -44,6 +44,18 @@ class SmtpRelay:
     sender_name: str
 
 
+def sender_next_step(active: bool, email: str) -> str:
+    """What ops must still do by hand for the sender (the `senderNextStep` stack output)."""
+    if active:
+        return "none: Brevo reports the sender active"
+    return (
+        f"Brevo e-mailed a 6-digit code to {email} when the sender was created; read it in that mailbox, then "
+        "`pulumi config set --secret brevoSenderOtp <code>` and `pulumi up` (or type it in Brevo > Senders, "
+        "Domains & Dedicated IPs > Senders > Verify). Expired or lost: ask Brevo there for a new code "
+        "(docs/ops.md, Brevo first deployment)"
+    )
+
+
 class BrevoMail(pulumi.ComponentResource):
     def __init__(
         self,
@@ -52,6 +64,7 @@ class BrevoMail(pulumi.ComponentResource):
         *,
         smtp_key: pulumi.Output[str],
         webhook_token: pulumi.Output[str],
+        sender_otp: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("nexk:mail:BrevoMail", name, None, opts)
@@ -60,10 +73,14 @@ class BrevoMail(pulumi.ComponentResource):
 
         self.domain = SenderDomain("sender-domain", name=brevo.sender_domain, opts=child)
         self.dns_records: pulumi.Output[list[dict]] = self.domain.dns_records
+        # Brevo e-mails a 6-digit code to a new sender's address and keeps the sender inactive until it is given
+        # back (PUT /senders/{id}/validate): `sender_otp` is that code once ops have it
+        # (docs/ops.md, Brevo first deployment).
         self.sender = Sender(
             "sender",
             name=brevo.sender_name,
             email=brevo.sender_email,
+            otp=sender_otp,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.domain]),
         )
         self.templates: dict[str, TransactionalTemplate] = {}
@@ -101,6 +118,9 @@ class BrevoMail(pulumi.ComponentResource):
             **{name: t.template_id for name, t in self.templates.items()}
         )
         self.authentication: DomainAuthentication | None = None
+        self.sender_next_step: pulumi.Output[str] = self.sender.active.apply(
+            lambda active: sender_next_step(bool(active), brevo.sender_email)
+        )
 
     def authenticate_domain(self, *, published: Sequence[pulumi.Resource], require: bool) -> None:
         """Ask Brevo to verify the domain once its DNS records are `published` (Vercel DNS records).
@@ -120,6 +140,8 @@ class BrevoMail(pulumi.ComponentResource):
                 "senderDomain": self.domain.id,
                 "dnsRecords": self.dns_records,
                 "authenticated": self.authentication.authenticated,
+                "pendingDnsRecords": self.authentication.pending_records,
+                "senderActive": self.sender.active,
                 "templateIds": self.template_ids,
             }
         )

@@ -116,9 +116,9 @@ def _fake_outputs(args: MockResourceArgs) -> dict[str, Any]:
     if typ.endswith("brevo:Webhook"):
         return {**inputs, "webhook_id": 42}
     if typ.endswith("brevo:Sender"):
-        return {**inputs, "sender_id": 7}
+        return {**inputs, "sender_id": 7, "active": False}
     if typ.endswith("brevo:DomainAuthentication"):
-        return {**inputs, "authenticated": False}
+        return {**inputs, "authenticated": False, "pending_records": inputs.get("records") or []}
     if typ.endswith("brevo:SmtpRelayAccount"):
         return {**inputs, **MOCK_SMTP_RELAY}
     return inputs

@@ -53,6 +53,7 @@ def build(settings: StackSettings) -> Stack:
         settings,
         smtp_key=config.require_secret("brevoSmtpKey"),
         webhook_token=webhook_token,
+        sender_otp=config.get_secret("brevoSenderOtp"),
     )
     supabase = SupabasePlatform(
         "database",
@@ -125,6 +126,11 @@ def build(settings: StackSettings) -> Stack:
     pulumi.export(
         "senderDomainAuthenticated", mail.authentication.authenticated if mail.authentication else False
     )
+    pulumi.export(
+        "senderDomainPendingRecords", mail.authentication.pending_records if mail.authentication else []
+    )
+    pulumi.export("senderActive", mail.sender.active)
+    pulumi.export("senderNextStep", mail.sender_next_step)
     pulumi.export("dnsRecords", dns.exported)
     pulumi.export("dnsHostedOn", settings.dns.hosted_on)
     return Stack(settings=settings, supabase=supabase, portal=portal, mail=mail, dns=dns)

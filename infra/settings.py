@@ -40,6 +40,8 @@ REQUIRED_SECRETS = {
 OPTIONAL_SECRETS = {
     "supabaseAccessToken": "a Supabase personal access token (or export SUPABASE_ACCESS_TOKEN)",
     "brevoApiKey": "a Brevo API v3 key (or export BREVO_API_KEY)",
+    # Set once Brevo has e-mailed the code that validates the sender (docs/ops.md, Brevo first deployment).
+    "brevoSenderOtp": "the 6-digit code Brevo e-mailed to the sender address (PUT /v3/senders/{id}/validate)",
 }
 
 DOMAIN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
