@@ -70,3 +70,33 @@ def inventory(
     console.print(table)
     for key in result.missing_secrets:
         console.print(f"[yellow]note:[/] {key} is not set in Pulumi.{stack}.yaml yet (docs/ops.md, secrets)")
+
+
+@app.command()
+def rehearse(
+    stack: str = typer.Option(..., "--stack", help="Stack name: dev, staging or prod (Pulumi.<stack>.yaml)."),
+    database_url: str = typer.Option(
+        "",
+        "--database-url",
+        help="An empty PostgreSQL database that stands in for the project's (the migrations run there); "
+        "without it the database resources are rehearsed by check and diff only.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a summary per phase as JSON at the end."),
+) -> None:
+    """The stack's lifecycle offline: first up, DNS, second up, no-op up, update, drift, destroy.
+
+    The real program and providers run against in-process simulators of Supabase and Brevo that behave as the
+    vendors document; every HTTP request is appended to test-artifacts/vendor-calls.jsonl (docs/ops.md).
+    """
+    from infra.rehearsal.engine import RehearsalError
+    from infra.rehearsal.scenario import rehearse as run_rehearsal
+    from infra.rehearsal.scenario import summary
+    from nexk.errors import NexkError
+
+    try:
+        result = run_rehearsal(stack, database_url=database_url or None, echo=typer.echo)
+    except (NexkError, RehearsalError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(summary(result), indent=2))

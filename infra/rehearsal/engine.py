@@ -12,6 +12,11 @@ host does (`pulumi/dynamic/__main__.py`), against the vendor simulators:
 - `refresh` calls `read` for every dynamic resource and reports the outputs that changed outside Pulumi;
 - `destroy` deletes everything, dependents first, and refuses before any deletion if a resource is protected.
 
+The database resources (migrations, role passwords) connect to the project's database through the pooler. With
+`database_url`, a local PostgreSQL database stands in for it: their `database_url` input is replaced by the
+local one before `check`, so the real migration runner runs and the state stays free of perpetual diffs.
+Without it they are rehearsed by `check` and `diff` alone (the step says so).
+
 Resources of packaged providers (Vercel, random) cannot be carried out offline: they get the same plausible
 outputs as the inventory's mocks (`infra/mocks.py`), kept stable across runs like a real state.
 Registrations arrive from the SDK's worker threads; one lock makes the rehearsal's steps sequential, in an
@@ -39,6 +44,8 @@ from infra.settings import NAMESPACE, StackSettings, parse_settings
 
 PROVIDER_KEY = "__provider"
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
+# Dynamic resources whose providers talk to PostgreSQL rather than to a vendor's HTTP API.
+DATABASE_TYPES = frozenset({"supabase:DatabaseMigrations", "supabase:DatabaseRolePassword"})
 
 
 class RehearsalError(Exception):
@@ -115,6 +122,7 @@ class Engine:
         *,
         on_step: Callable[[Step], None] | None = None,
         build: Callable[[StackSettings], Any] | None = None,
+        database_url: str | None = None,
     ) -> None:
         self.stack = stack
         self.config = dict(config)
@@ -122,6 +130,7 @@ class Engine:
         self.state = State()
         self.on_step = on_step
         self._build = build
+        self.database_url = database_url
         self._providers: dict[str, ResourceProvider] = {}
         self._lock = threading.RLock()
 
@@ -173,7 +182,7 @@ class Engine:
         """Read every dynamic resource back from the vendor; report and keep what changed outside Pulumi."""
         steps: list[Step] = []
         for resource in list(self.state.resources.values()):
-            if not resource.dynamic:
+            if not self._carried_out(resource):
                 continue
             provider = self._provider(resource.outputs)
             result = provider.read(resource.id, _without_provider(resource.outputs))
@@ -224,8 +233,12 @@ class Engine:
             self._providers[serialized] = provider
         return provider
 
+    def _carried_out(self, resource: Resource) -> bool:
+        """Whether the rehearsal calls this resource's provider (database ones only with a database)."""
+        return resource.dynamic and (resource.short_type not in DATABASE_TYPES or bool(self.database_url))
+
     def _delete(self, resource: Resource, steps: list[Step]) -> None:
-        if resource.dynamic:
+        if self._carried_out(resource):
             self._provider(resource.outputs).delete(resource.id, _without_provider(resource.outputs))
         del self.state.resources[resource.urn]
         if resource.custom:
@@ -277,6 +290,11 @@ class Engine:
     ) -> tuple[str, dict]:
         provider = self._provider(news)
         short = args.typ.split("/", 1)[1]
+        database = short in DATABASE_TYPES
+        if database and self.database_url:
+            news["database_url"] = self.database_url
+        if database and not self.database_url:
+            return self._register_unrun(request, args, urn, old, news, steps, provider, short)
         checked = provider.check(old.inputs if old else {}, news)
         if checked.failures:
             reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
@@ -321,6 +339,34 @@ class Engine:
         self.state.resources[urn] = resource
         self._emit(steps, Step(op, urn, short, args.name, detail))
         return rid, outputs
+
+    def _register_unrun(
+        self,
+        request: Any,
+        args: MockResourceArgs,
+        urn: str,
+        old: Resource | None,
+        news: dict,
+        steps: list[Step],
+        provider: ResourceProvider,
+        short: str,
+    ) -> tuple[str, dict]:
+        """A database resource without a database: `check` and `diff` only, reported as not carried out."""
+        checked = provider.check(old.inputs if old else {}, news)
+        if checked.failures:
+            reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
+            raise RehearsalError(f"{short} {args.name}: check failed: {reasons}")
+        inputs = {**checked.inputs, PROVIDER_KEY: news[PROVIDER_KEY]}
+        if old is None:
+            op = "create"
+        else:
+            op = "update" if provider.diff(old.id, dict(old.outputs), inputs).changes else "same"
+        rid = old.id if old else f"{args.name}-id"
+        resource = Resource(urn, args.typ, args.name, rid, inputs, inputs, bool(request.protect), True)
+        self.state.resources[urn] = resource
+        detail = "" if op == "same" else "not carried out: no database to rehearse against (--database-url)"
+        self._emit(steps, Step(op, urn, short, args.name, detail))
+        return rid, inputs
 
 
 class _NoMocks(Mocks):
