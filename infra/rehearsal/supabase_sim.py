@@ -19,7 +19,9 @@ Public API (for the tests and for `nexk infra rehearse`):
     sim.add_project(name, ...)      a project that already exists (ACTIVE_HEALTHY unless status= is given)
     sim.projects / sim.project(ref) / sim.project_named(name)     the state (SimProject), to assert on
     sim.add_user(ref, email, app_metadata=None, confirmed=False)  a GoTrue user made outside Pulumi
-    sim.calls                       [(vendor, method, path, status)] answered by this simulator
+    sim.calls                       [SimCall(vendor, method, path, body, status)] answered by this simulator
+    sim.hide_secret_keys = True     the token may not reveal secret keys (api_key null even with reveal=true)
+    sim.project(ref).disabled_keys  keys GoTrue refuses (a key disabled in the dashboard)
 
   Faults (each applies to the next matching request; `path` is the contract's template):
     sim.fail_after_commit("POST", "/v1/projects", status=502)   does the work, then answers 5xx
@@ -151,6 +153,16 @@ class SimProject:
     api_keys: list[dict[str, Any]] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     passwords: dict[str, str] = field(default_factory=dict)
+    disabled_keys: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class SimCall:
+    vendor: str
+    method: str
+    path: str
+    body: Any
+    status: int | None  # None: the connection was dropped
 
 
 @dataclass
@@ -199,7 +211,8 @@ class SupabaseSimulator(BaseAdapter):
         self.clock = clock or VirtualClock()
         self.organizations = set(organizations)
         self.projects: dict[str, SimProject] = {}
-        self.calls: list[tuple[str, str, str, int | None]] = []
+        self.calls: list[SimCall] = []
+        self.hide_secret_keys = False
         self.record_calls = record_calls
         self._random = random.Random(seed)  # noqa: S311 (reproducible refs and ids, not secrets)
         self._faults: list[_Fault] = []
@@ -344,7 +357,7 @@ class SupabaseSimulator(BaseAdapter):
     # ------------------------------------------------------------------------------------ plumbing
 
     def _log(self, vendor: str, method: str, url: str, path: str, body: Any, status: int | None) -> None:
-        self.calls.append((vendor, method, path, status))
+        self.calls.append(SimCall(vendor, method, path, body, status))
         if self.record_calls:
             vendor_calls.record(vendor, method, url, body, status)  # type: ignore[arg-type]
 
@@ -767,9 +780,11 @@ class SupabaseSimulator(BaseAdapter):
             return 200, self._shown(key, reveal)
         raise _management_error(404, f"{op} is not simulated")
 
-    @staticmethod
-    def _shown(key: Mapping[str, Any], reveal: bool) -> dict[str, Any]:
-        if reveal or key["type"] == "publishable":
+    def _shown(self, key: Mapping[str, Any], reveal: bool) -> dict[str, Any]:
+        secret = key["type"] == "secret" or key["name"] == "service_role"
+        if secret and self.hide_secret_keys:
+            return {**key, "api_key": None}
+        if reveal or not secret:
             return dict(key)
         return {**key, "api_key": str(key["api_key"])[:15] + "····"}
 
@@ -790,6 +805,7 @@ class SupabaseSimulator(BaseAdapter):
         valid = {k["api_key"] for k in project.api_keys if k["type"] == "secret"} | {
             k["api_key"] for k in project.api_keys if k["type"] == "legacy" and k["name"] == "service_role"
         }
+        valid -= project.disabled_keys
         apikey = request.headers.get("apikey")
         if apikey not in valid or request.headers.get("Authorization") != f"Bearer {apikey}":
             raise _gotrue_error(401, "no_authorization", "Invalid API key")
