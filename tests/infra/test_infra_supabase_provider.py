@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dill
 import pytest
@@ -531,3 +531,32 @@ def test_a_non_json_error_body_is_reported_verbatim() -> None:
     response.status_code, response._content = 418, b"teapot"
 
     assert api_message(response) == "teapot"
+
+
+def test_adopt_or_create_never_posts_twice_and_adopts_what_the_lookup_finds_after_an_unknown_outcome() -> (
+    None
+):
+    from infra.providers.base import adopt_or_create
+    from infra.providers.http import OutcomeUnknownError
+
+    posted: list[dict] = []
+
+    def call(method: str, path: str, *, resource: str, json: dict) -> dict:
+        posted.append(json)
+        raise OutcomeUnknownError(f"{resource}: POST {path} failed with HTTP 502", status=502)
+
+    def create(find_again: Callable[[], dict | None]) -> str:
+        return adopt_or_create(
+            call,
+            "/things",
+            None,
+            resource="thing t",
+            update=None,
+            create={"name": "t"},
+            find_again=find_again,
+        )
+
+    assert create(lambda: {"id": 7, "name": "t"}) == "7"
+    with pytest.raises(OutcomeUnknownError, match=r"nothing was created: run `pulumi up` again"):
+        create(lambda: None)
+    assert len(posted) == 2  # one POST per attempt, never a blind second one
