@@ -46,8 +46,11 @@ OPTIONAL_SECRETS = {
 
 DOMAIN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 EMAIL = r"^[A-Za-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,63}$"
+# The compute sizes that have a compute add-on variant `ci_<size>` in the Management API (ApplyProjectAddonBody,
+# ListProjectAddonsResponse in the OpenAPI document vendored by the Supabase CLI). `nano`, the free plan's
+# shared instance, is accepted by project creation but has no variant, so the program could neither read the
+# size back (drift) nor resize to it: it is refused here with NANO_REFUSED.
 InstanceSize = Literal[
-    "nano",
     "micro",
     "small",
     "medium",
@@ -59,6 +62,12 @@ InstanceSize = Literal[
     "12xlarge",
     "16xlarge",
 ]
+
+
+NANO_REFUSED = (
+    "nano has no compute add-on in Supabase's Management API (no ci_nano variant), so its size could neither be "
+    "checked for drift nor changed: use micro (the smallest paid size) or larger"
+)
 
 
 class SettingsError(NexkError):
@@ -98,6 +107,47 @@ class PortalSettings(_Model):
         return self
 
 
+class AuthRateLimits(_Model):
+    """Supabase Auth's rate limits (UpdateAuthConfigBody `rate_limit_*`, `smtp_max_frequency`; Supabase docs,
+    Auth > Rate limits). The defaults are GoTrue's own (internal/conf/configuration.go), except e-mails per
+    hour: the portal sends every invitation, password reset and e-mail change through our Brevo SMTP relay,
+    so the project may send more than GoTrue's default 30 an hour (Brevo's own quota is the real ceiling)."""
+
+    email_sent_per_hour: int = Field(
+        default=100, ge=1, le=10000, description="e-mails Supabase Auth may send per hour, 1 to 10000"
+    )
+    smtp_max_frequency_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=32767,
+        description="minimum seconds between two e-mails to the same address, 0 to 32767",
+    )
+    otp_per_ip: int = Field(
+        default=30, ge=1, description="OTP / magic-link requests per IP (Supabase: per 5 min)"
+    )
+    verify_per_ip: int = Field(default=30, ge=1, description="verifications per IP (Supabase: per 5 minutes)")
+    token_refresh_per_ip: int = Field(
+        default=150, ge=1, description="session refreshes per IP (Supabase: per 5 minutes)"
+    )
+
+
+class DataApiSettings(_Model):
+    """What the Data API (PostgREST) exposes. `private` is never exposable (infra/providers/supabase.py)."""
+
+    exposed_schemas: tuple[Literal["public", "graphql_public"], ...] = Field(
+        default=("public", "graphql_public"),
+        min_length=1,
+        description="schemas the Data API exposes: public and optionally graphql_public (never private)",
+    )
+    extra_search_path: tuple[str, ...] = Field(
+        default=("public", "extensions"),
+        description="schemas on PostgREST's search path, e.g. [public, extensions]",
+    )
+    max_rows: int = Field(
+        default=1000, ge=1, le=1_000_000, description="rows per Data API response, 1 to 1000000"
+    )
+
+
 class SupabaseSettings(_Model):
     organization_slug: str = Field(pattern=r"^[a-z0-9-]+$", description="the Supabase organization slug")
     project_name: str = Field(
@@ -106,7 +156,9 @@ class SupabaseSettings(_Model):
     region: str = Field(
         pattern=r"^[a-z]{2}-[a-z]+-[0-9]$", description="a Supabase region code such as eu-central-1"
     )
-    instance_size: InstanceSize = Field(description="a Supabase compute size such as micro or small")
+    instance_size: InstanceSize = Field(
+        description="a Supabase compute size with a compute add-on: micro, small, medium, ... (not nano)"
+    )
     pitr: Literal["pitr_7", "pitr_14", "pitr_28"] | None = Field(
         default=None, description="a PITR add-on variant (pitr_7, pitr_14, pitr_28) or null"
     )
@@ -114,6 +166,12 @@ class SupabaseSettings(_Model):
     password_min_length: int = Field(default=12, ge=6, le=128, description="an integer, 6 to 128")
     db_allowed_cidrs: tuple[str, ...] = Field(description="IPv4 CIDR blocks such as [0.0.0.0/0]")
     db_allowed_cidrs_v6: tuple[str, ...] = Field(description="IPv6 CIDR blocks such as ['::/0']")
+    auth_rate_limits: AuthRateLimits = Field(
+        default_factory=AuthRateLimits, description="Supabase Auth rate limits (see AuthRateLimits)"
+    )
+    data_api: DataApiSettings = Field(
+        default_factory=DataApiSettings, description="the Data API's exposed schemas and row cap"
+    )
 
 
 class BrevoSettings(_Model):
@@ -220,6 +278,8 @@ def _format(error: Mapping[str, Any]) -> str:
     key = f"{NAMESPACE}:{section}" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
     if error["type"] == "missing":
         problem = "is missing"
+    elif loc[-1:] in (("instanceSize",), ("instance_size",)) and error.get("input") == "nano":
+        problem = NANO_REFUSED
     elif error["type"] == "extra_forbidden":
         problem = _read_from_vendor(loc) or "is not a known setting (check the spelling)"
     else:

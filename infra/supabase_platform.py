@@ -1,7 +1,8 @@
 """SupabasePlatform: the portal's database and authentication at Supabase Inc., pinned to Frankfurt.
 
 One project per stack, with its auth settings (invitation only through the before-user-created hook, TOTP MFA,
-SMTP through Brevo, the invitation e-mail), SSL enforcement, network restrictions, PITR in production, the
+SMTP through Brevo, the invitation e-mail, rate limits), the Data API's exposed schemas (never `private`), SSL
+enforcement, network restrictions, PITR in production, the
 transaction-mode pooler URL for the portal, the migrations and the password of the notifications role
 `nexk_notifier` (created by db/schema/0203, no BYPASSRLS), whose own pooler URL is the worker's
 NEXK_WORKER_DATABASE_URL, and the storage sweeper's system account (a GoTrue user the portal's sweeper signs in
@@ -22,6 +23,7 @@ from infra.providers.supabase import (
     NetworkRestrictions,
     PitrAddon,
     PoolerConnection,
+    PostgrestSettings,
     Project,
     PublishableKey,
     SslEnforcement,
@@ -49,6 +51,7 @@ def storage_sweeper_email(settings: StackSettings) -> str:
 def auth_settings(settings: StackSettings, smtp: SmtpRelay) -> dict[str, object]:
     """Supabase Auth configuration for the stack: the portal domain is the only place users are sent back to."""
     site_url = f"https://{settings.portal.domain}"
+    limits = settings.supabase.auth_rate_limits
     return {
         "site_url": site_url,
         "uri_allow_list": [site_url + path for path in AUTH_CALLBACK_PATHS]
@@ -82,6 +85,13 @@ def auth_settings(settings: StackSettings, smtp: SmtpRelay) -> dict[str, object]
         "smtp_pass": smtp.password,
         "smtp_admin_email": smtp.sender_email,
         "smtp_sender_name": smtp.sender_name,
+        # Typed per stack (supabase.authRateLimits), so a dashboard change shows as drift and an e-mail flood
+        # (invitations, resets) is capped by us rather than by whatever the project had.
+        "rate_limit_email_sent": limits.email_sent_per_hour,
+        "smtp_max_frequency": limits.smtp_max_frequency_seconds,
+        "rate_limit_otp": limits.otp_per_ip,
+        "rate_limit_verify": limits.verify_per_ip,
+        "rate_limit_token_refresh": limits.token_refresh_per_ip,
     }
 
 
@@ -121,6 +131,16 @@ class SupabasePlatform(pulumi.ComponentResource):
             db_allowed_cidrs_v6=list(sb.db_allowed_cidrs_v6),
             opts=child,
         )
+        # What the Data API exposes: `private` (the helpers RLS relies on) never; the provider's check and the
+        # policy pack both refuse it.
+        self.postgrest = PostgrestSettings(
+            "postgrest",
+            project_ref=ref,
+            db_schema=list(sb.data_api.exposed_schemas),
+            db_extra_search_path=list(sb.data_api.extra_search_path),
+            max_rows=sb.data_api.max_rows,
+            opts=child,
+        )
         self.pitr = PitrAddon("pitr", project_ref=ref, variant=sb.pitr, opts=child) if sb.pitr else None
         self.pooler = PoolerConnection(
             "pooler", project_ref=ref, db_pass=db_password, pool_mode="transaction", opts=child
@@ -134,6 +154,8 @@ class SupabasePlatform(pulumi.ComponentResource):
             database_url=pulumi.Output.secret(self.pooler.session_database_url),
             migrations=migrations,
             policies=policies,
+            # SslEnforcement and NetworkRestrictions return only once the change is applied and the restarted
+            # database and pooler are healthy again: the runner never connects mid-restart.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.ssl, self.network]),
         )
         # After the migrations: the auth settings turn on the before-user-created hook, whose function

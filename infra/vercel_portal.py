@@ -15,7 +15,10 @@ import pulumiverse_vercel as vercel
 from infra.settings import StackSettings
 
 ALL_TARGETS = ("production", "preview", "development")
-# Vercel does not allow sensitive variables in the development target (they could be pulled to laptops anyway).
+# Secrets stay out of the development target by our choice, not Vercel's: the provider documents sensitive
+# variables as "supported in all target environments, including Development" (pulumiverse-vercel 5.x,
+# ProjectEnvironmentVariable.sensitive, from terraform-provider-vercel), but development values exist to be
+# copied to laptops (`vercel env pull`, `vercel dev`), and production credentials do not belong there.
 SECRET_TARGETS = ("production", "preview")
 
 

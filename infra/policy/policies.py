@@ -49,6 +49,10 @@ MIN_PASSWORD_LENGTH = 12
 # The invitation gate (db/schema/0280_invitations.sql), as infra/supabase_platform.py configures it.
 BEFORE_USER_CREATED_HOOK_URI = "pg-functions://postgres/private/hook_before_user_created"
 PRODUCTION_STACK = "prod"
+# The Data API's settings (infra/providers/supabase.py, PostgrestSettings) and the schemas it must never expose:
+# `private` holds the security-definer helpers and the auth hook (db/policies/README.md).
+SUPABASE_POSTGREST = "pulumi-python:dynamic/supabase:PostgrestSettings"
+NEVER_EXPOSED_SCHEMAS = frozenset({"private"})
 
 
 def prop(props: Mapping[str, Any], path: str, default: Any = None) -> Any:
@@ -206,6 +210,30 @@ def build_policies(register: Register) -> list[ResourceValidationPolicy | StackV
                 None,
             )
 
+    def private_schema_not_exposed(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != SUPABASE_POSTGREST:
+            return
+        schemas = args.props.get("db_schema") or []
+        if isinstance(schemas, str):
+            schemas = schemas.split(",")
+        exposed = sorted({str(s).strip() for s in schemas} & NEVER_EXPOSED_SCHEMAS)
+        if exposed:
+            report(
+                f"Supabase Data API settings {args.name} expose {exposed}: that schema holds the helpers RLS relies "
+                "on and must never be reachable through the Data API (db/policies/README.md)",
+                None,
+            )
+
+    def data_api_declared(args: StackValidationArgs, report: ReportViolation) -> None:
+        projects = [r for r in args.resources if r.resource_type == SUPABASE_PROJECT]
+        settings = [r for r in args.resources if r.resource_type == SUPABASE_POSTGREST]
+        if len(settings) < len(projects):
+            report(
+                "every Supabase project needs PostgrestSettings: what the Data API exposes must be declared, "
+                "not left to whatever the dashboard holds",
+                None,
+            )
+
     def ssl_enforced(args: StackValidationArgs, report: ReportViolation) -> None:
         projects = [r for r in args.resources if r.resource_type == SUPABASE_PROJECT]
         ssl = [r for r in args.resources if r.resource_type == SUPABASE_SSL]
@@ -267,6 +295,16 @@ def build_policies(register: Register) -> list[ResourceValidationPolicy | StackV
             registered_subprocessors,
         ),
         resource_policy("supabase-mfa-enabled", "Supabase Auth offers and verifies TOTP MFA.", mfa_enabled),
+        resource_policy(
+            "supabase-private-schema-not-exposed",
+            "The Data API (PostgREST) never exposes the private schema.",
+            private_schema_not_exposed,
+        ),
+        stack_policy(
+            "supabase-data-api-declared",
+            "Every Supabase project declares what its Data API exposes (PostgrestSettings).",
+            data_api_declared,
+        ),
         resource_policy(
             "supabase-invitation-only",
             "Supabase Auth creates accounts only for invitations (sign-ups closed, or open behind the "

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, DiffResult, ResourceProvider
 
-from infra.providers.http import VendorApi
+from infra.providers.http import OutcomeUnknownError, VendorApi
 
 # The engine's placeholder for a value not known during preview (pulumi.runtime.rpc.UNKNOWN).
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -95,17 +95,33 @@ def adopt_or_create(
     resource: str,
     update: Mapping[str, Any] | None,
     create: Mapping[str, Any],
+    find_again: Callable[[], Mapping[str, Any] | None] | None = None,
 ) -> str:
     """The id of `existing` (PUT `update` to `<collection>/<id>` first, unless None) or of a new object POSTed
     to `collection` with `create`.
 
     Every create first looks for the identical object (same name, e-mail, URL) and adopts it, so a retried
     `pulumi up` never leaves duplicates behind. `call(method, path, resource=..., json=...)` sends the request.
+
+    A POST is never repeated (`VendorApi` raises OutcomeUnknownError when it failed with a 5xx or a dropped
+    connection, because the vendor may have committed it). With `find_again`, that lookup runs once more and
+    the object it finds is adopted; if it finds none, the error says nothing was created and to run again.
     """
     if existing is not None:
         object_id = str(existing["id"])
         if update is not None:
             call("PUT", f"{collection}/{object_id}", resource=resource, json=update)
         return object_id
-    created = call("POST", collection, resource=resource, json=create)
+    try:
+        created = call("POST", collection, resource=resource, json=create)
+    except OutcomeUnknownError as exc:
+        found = find_again() if find_again is not None else None
+        if found is None:
+            raise OutcomeUnknownError(
+                f"{exc}. Nothing matching was found afterwards"
+                + (", so nothing was created: run `pulumi up` again" if find_again else "")
+                + f" (check the vendor's dashboard for {resource} first if unsure)",
+                status=exc.status,
+            ) from exc
+        return str(found["id"])
     return str(created["id"])

@@ -14,7 +14,8 @@ pickled provider.
 | operation | GoTrue admin API (`https://{ref}.supabase.co/auth/v1`)                                    |
 |-----------|------------------------------------------------------------------------------------------|
 | create    | GET /admin/users?page=&per_page= finds the user with the same e-mail and adopts it (PUT), |
-|           | otherwise POST /admin/users (e-mail confirmed, app_metadata set)                           |
+|           | otherwise POST /admin/users (e-mail confirmed, app_metadata set); a POST that fails with a |
+|           | 5xx or a dropped connection is never repeated: the user is looked up again and adopted    |
 | update    | PUT /admin/users/{id}: app_metadata (GoTrue merges; a removed key is sent as null), and a  |
 |           | new password when `rotation` changes                                                       |
 | read      | GET /admin/users/{id}                                                                      |
@@ -52,7 +53,7 @@ from infra.providers.base import (
     required,
     with_secret_outputs,
 )
-from infra.providers.http import VendorApi, VendorApiError
+from infra.providers.http import OutcomeUnknownError, VendorApi, VendorApiError
 from infra.providers.supabase import SUPABASE_API_URL, SupabaseProvider
 
 GOTRUE_URL = "https://{ref}.supabase.co"  # `{ref}` becomes the project ref; tests pass a local server instead
@@ -231,19 +232,34 @@ class SystemUserProvider(SupabaseProvider):
                 "email_confirm": True,
                 "app_metadata": {**dict.fromkeys(stray), **metadata},
             }
-        user_id = adopt_or_create(
-            admin.call,
-            ADMIN_USERS_PATH,
-            existing,
-            resource=self.label(props),
-            update=update,
-            create={
-                "email": props["email"],
-                "password": password,
-                "email_confirm": True,
-                "app_metadata": metadata,
-            },
-        )
+        create = {
+            "email": props["email"],
+            "password": password,
+            "email_confirm": True,
+            "app_metadata": metadata,
+        }
+        try:
+            user_id = adopt_or_create(
+                admin.call,
+                ADMIN_USERS_PATH,
+                existing,
+                resource=self.label(props),
+                update=update,
+                create=create,
+            )
+        except OutcomeUnknownError as exc:
+            # GoTrue may have created the user before the error: find it by e-mail and make sure it carries the
+            # password and claims just generated, instead of POSTing a second time (which GoTrue would refuse
+            # with 422 email_exists anyway).
+            found = self._find(admin, props)
+            if found is None:
+                raise VendorApiError(
+                    f"{exc}. No user {props['email']} exists now, so none was created: run `pulumi up` again",
+                    status=exc.status,
+                ) from exc
+            user_id = str(found["id"])
+            body = {"password": password, "email_confirm": True, "app_metadata": metadata}
+            admin.call("PUT", f"{ADMIN_USERS_PATH}/{user_id}", resource=self.label(props), json=body)
         return CreateResult(user_id, self._outs(props, user_id, password))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -24,6 +24,7 @@ from infra.resource_types import (
 )
 
 POLICIES = build_policies(load_register())
+SUPABASE_POSTGREST = "pulumi-python:dynamic/supabase:PostgrestSettings"
 
 
 def fake_jwt(**claims: str) -> str:
@@ -161,6 +162,13 @@ VIOLATIONS = [
         "Vercel Authentication",
         id="previews-public",
     ),
+    pytest.param(
+        SUPABASE_POSTGREST,
+        lambda p: p.update(db_schema=["public", "private"]),
+        "supabase-private-schema-not-exposed",
+        "expose ['private']",
+        id="data-api-exposes-private",
+    ),
 ]
 
 
@@ -172,6 +180,14 @@ def test_each_deliberate_violation_fails_its_policy_with_a_message(
 
     assert {v.policy for v in found} == {policy}
     assert any(message in v.message for v in found), found
+
+
+def test_a_project_without_data_api_settings_fails(runs: dict[str, MockRun]) -> None:
+    resources = [r for r in runs["dev"].resources if r.type != SUPABASE_POSTGREST]
+
+    found = violations_of("dev", resources)
+
+    assert {v.policy for v in found} == {"supabase-data-api-declared"}
 
 
 def test_production_without_point_in_time_recovery_fails(runs: dict[str, MockRun]) -> None:

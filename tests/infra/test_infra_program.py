@@ -365,3 +365,19 @@ def test_a_broken_stack_file_stops_the_entry_point_before_any_resource(
     with pytest.raises(SettingsError, match=r"Pulumi\.prod\.yaml: .*nexk:supabase is missing"):
         runpy.run_path(str(REPO_ROOT / "infra" / "__main__.py"), run_name="__main__")
     assert mocks.resources == []
+
+
+SUPABASE_POSTGREST = "pulumi-python:dynamic/supabase:PostgrestSettings"
+
+
+def test_the_data_api_exposes_public_schemas_only_and_auth_has_rate_limits(run: MockRun) -> None:
+    postgrest = run.of_type(SUPABASE_POSTGREST)
+    auth = run.of_type(SUPABASE_AUTH)[0]
+
+    assert len(postgrest) == 1
+    assert postgrest[0].get("db_schema") == ["public", "graphql_public"]
+    assert "private" not in postgrest[0].get("db_schema")
+    assert postgrest[0].get("max_rows") == 1000
+    assert auth.get("rate_limit_email_sent") == 100
+    assert auth.get("smtp_max_frequency") == 60
+    assert auth.get("rate_limit_token_refresh") == 150

@@ -154,3 +154,43 @@ def test_an_unknown_stack_lists_the_stacks_that_exist() -> None:
         SettingsError, match=r"Pulumi\.qa\.yaml: no such stack file \(stacks: dev, prod, staging\)"
     ):
         read_stack_file("qa")
+
+
+def test_nano_is_refused_because_it_has_no_compute_add_on_to_read_back_or_resize_to() -> None:
+    config = prod_config()
+    config["nexk:supabase"]["instanceSize"] = "nano"
+
+    with pytest.raises(SettingsError) as error:
+        parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")
+
+    assert "nexk:supabase.instanceSize nano has no compute add-on" in str(error.value)
+    assert "use micro (the smallest paid size) or larger" in str(error.value)
+
+
+def test_auth_rate_limits_and_the_data_api_have_typed_defaults_and_stack_overrides() -> None:
+    defaults = parse_settings(prod_config(), "prod", SECRET, source="Pulumi.prod.yaml").supabase
+    config = prod_config()
+    config["nexk:supabase"]["authRateLimits"] = {"emailSentPerHour": 250, "smtpMaxFrequencySeconds": 30}
+    config["nexk:supabase"]["dataApi"] = {"exposedSchemas": ["public"], "maxRows": 200}
+    changed = parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml").supabase
+
+    assert (
+        defaults.auth_rate_limits.email_sent_per_hour,
+        defaults.auth_rate_limits.smtp_max_frequency_seconds,
+    ) == (100, 60)
+    assert (
+        defaults.data_api.exposed_schemas == ("public", "graphql_public")
+        and defaults.data_api.max_rows == 1000
+    )
+    assert changed.auth_rate_limits.email_sent_per_hour == 250
+    assert changed.data_api.exposed_schemas == ("public",) and changed.data_api.max_rows == 200
+
+
+def test_a_stack_that_would_expose_the_private_schema_is_refused() -> None:
+    config = prod_config()
+    config["nexk:supabase"]["dataApi"] = {"exposedSchemas": ["public", "private"]}
+
+    with pytest.raises(
+        SettingsError, match=r"nexk:supabase\.dataApi\.exposedSchemas\[1\] .*'private'.*never private"
+    ):
+        parse_settings(config, "prod", SECRET, source="Pulumi.prod.yaml")

@@ -1,99 +1,175 @@
-"""The Supabase dynamic providers against a local server that follows the Management API v1."""
+"""The Supabase dynamic providers against the simulated Management API (infra/rehearsal/supabase_sim.py).
+
+The simulator follows the vendor's contract (it refuses undeclared fields and missing required ones), keeps
+state, and plays the documented asynchronous behaviour on a virtual clock, so the waits are real waits that
+take no time.
+"""
 
 from __future__ import annotations
 
 import base64
+import time
+from collections.abc import Callable, Iterator
 
 import dill
 import pytest
-from infra_helpers import TOKEN, configure
+import requests
+from infra_helpers import configure
 from pulumi.dynamic.dynamic import serialize_provider
-from pytest_httpserver import HTTPServer
-from werkzeug import Response
+from supabase_helpers import PROJECT, simulated
 
-from infra.providers.http import MissingTokenError, VendorApiError
+from infra.providers.http import MissingTokenError, VendorApi, VendorApiError, api_message
 from infra.providers.supabase import (
     AuthSettingsProvider,
+    NetworkRestrictionsProvider,
     PitrAddonProvider,
     PoolerConnectionProvider,
+    PostgrestSettingsProvider,
     ProjectProvider,
     PublishableKeyProvider,
     SslEnforcementProvider,
 )
-
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-PROJECT = {
-    "name": "mynexk-prod",
-    "organization_slug": "nexk-it",
-    "region": "eu-central-1",
-    "instance_size": "small",
-    "db_pass": "s3cret-pass",
-    "environment": "prod",
-}
+from infra.rehearsal.supabase_sim import SupabaseSimulator
 
 
-def project_provider(api_url: str) -> ProjectProvider:
-    return configure(ProjectProvider(api_url=api_url, backoff_seconds=0, poll_seconds=0))
+@pytest.fixture
+def sim() -> Iterator[SupabaseSimulator]:
+    with simulated(SupabaseSimulator()) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def ref(sim: SupabaseSimulator) -> str:
+    """An existing, healthy project (SSL not enforced yet, as the simulator starts every project)."""
+    return sim.add_project("mynexk-prod")
+
+
+def project_provider() -> ProjectProvider:
+    return configure(ProjectProvider())
+
+
+def posts(sim: SupabaseSimulator, path: str) -> int:
+    return sum(1 for call in sim.calls if call.method == "POST" and call.path == path)
+
+
+# ------------------------------------------------------------------------------------------------ Project
 
 
 def test_create_project_sends_organization_slug_and_region_selection_then_waits_until_healthy(
-    httpserver: HTTPServer, api_url: str
+    sim: SupabaseSimulator,
 ) -> None:
-    httpserver.expect_oneshot_request("/v1/projects", method="GET", headers=AUTH).respond_with_json([])
-    httpserver.expect_oneshot_request(
-        "/v1/projects",
-        method="POST",
-        json={
-            "name": "mynexk-prod",
-            "organization_slug": "nexk-it",
-            "db_pass": "s3cret-pass",
-            "region_selection": {"type": "specific", "code": "eu-central-1"},
-            "desired_instance_size": "small",
-        },
-    ).respond_with_json(
-        {"id": "abcd", "ref": "abcd", "region": "eu-central-1", "status": "COMING_UP"}, status=201
-    )
-    httpserver.expect_oneshot_request("/v1/projects/abcd").respond_with_json(
-        {"ref": "abcd", "status": "COMING_UP"}
-    )
-    httpserver.expect_oneshot_request("/v1/projects/abcd").respond_with_json(
-        {"ref": "abcd", "region": "eu-central-1", "status": "ACTIVE_HEALTHY"}
-    )
+    started = time.monotonic()
 
-    result = project_provider(api_url).create(dict(PROJECT))
+    result = project_provider().create(dict(PROJECT))
 
-    assert result.id == "abcd"
-    assert result.outs["api_url"] == "https://abcd.supabase.co"
-    assert result.outs["region"] == "eu-central-1"
-    httpserver.check_assertions()
+    project = sim.project(result.id)
+    created = next(call for call in sim.calls if call.method == "POST" and call.path == "/v1/projects")
+    assert created.body == {
+        "name": "mynexk-prod",
+        "organization_slug": "nexk-it",
+        "db_pass": "s3cret-pass",
+        "region_selection": {"type": "specific", "code": "eu-central-1"},
+        "desired_instance_size": "small",
+    }
+    assert (project.name, project.region, project.compute) == ("mynexk-prod", "eu-central-1", "small")
+    assert result.outs["status"] == "ACTIVE_HEALTHY"
+    assert result.outs["api_url"] == f"https://{result.id}.supabase.co"
+    # It polled through COMING_UP on the virtual clock: the provisioning time passed, no real time did.
+    assert sim.clock.now >= project.ready_at
+    assert time.monotonic() - started < 5
 
 
-def test_create_project_adopts_an_identical_existing_project_instead_of_posting_again(
-    httpserver: HTTPServer, api_url: str
+def test_create_project_adopts_an_identical_existing_project_found_on_a_later_page(
+    sim: SupabaseSimulator,
 ) -> None:
-    existing = {"id": "abcd", "ref": "abcd", "name": "mynexk-prod", "organization_slug": "nexk-it"}
-    httpserver.expect_request("/v1/projects", method="GET").respond_with_json(
-        [{**existing, "region": "eu-central-1"}]
-    )
-    httpserver.expect_request("/v1/projects/abcd", method="GET").respond_with_json(
-        {"ref": "abcd", "region": "eu-central-1", "status": "ACTIVE_HEALTHY"}
-    )
+    for n in range(5):
+        sim.add_project(f"a-mynexk-prod-archive-{n}")  # also match the search, and sort first
+    existing = sim.add_project("mynexk-prod")
+    provider = project_provider()
+    provider.PAGE_SIZE = 2
 
-    result = project_provider(api_url).create(dict(PROJECT))
+    result = provider.create(dict(PROJECT))
 
-    assert result.id == "abcd"
-    assert all(request.method == "GET" for request, _ in httpserver.log)
+    assert result.id == existing
+    assert posts(sim, "/v1/projects") == 0
+    pages = [c for c in sim.calls if c.path == "/v1/organizations/nexk-it/projects"]
+    assert len(pages) == 3
 
 
-def test_create_project_refuses_to_adopt_a_namesake_in_another_region(
-    httpserver: HTTPServer, api_url: str
-) -> None:
-    httpserver.expect_request("/v1/projects").respond_with_json(
-        [{"ref": "zz", "name": "mynexk-prod", "organization_slug": "nexk-it", "region": "us-east-1"}]
-    )
+def test_create_project_refuses_to_adopt_a_namesake_in_another_region(sim: SupabaseSimulator) -> None:
+    sim.add_project("mynexk-prod", region="us-east-1")
 
     with pytest.raises(VendorApiError, match=r"mynexk-prod: already exists in region us-east-1"):
-        project_provider(api_url).create(dict(PROJECT))
+        project_provider().create(dict(PROJECT))
+
+
+@pytest.mark.parametrize("fault", ["5xx after commit", "connection dropped after commit"])
+def test_a_create_that_failed_after_supabase_committed_it_adopts_the_project_instead_of_a_second_one(
+    sim: SupabaseSimulator, fault: str
+) -> None:
+    if fault == "5xx after commit":
+        sim.fail_after_commit("POST", "/v1/projects", status=502)
+    else:
+        sim.drop_connection("POST", "/v1/projects", after_commit=True)
+
+    result = project_provider().create(dict(PROJECT))
+
+    assert [p.ref for p in sim.project_named("mynexk-prod")] == [result.id]  # one billed project, not two
+    assert posts(sim, "/v1/projects") == 1
+
+
+def test_a_create_that_never_reached_supabase_says_nothing_was_created_and_to_run_again(
+    sim: SupabaseSimulator,
+) -> None:
+    sim.drop_connection("POST", "/v1/projects", after_commit=False)
+
+    with pytest.raises(VendorApiError, match=r"No project named mynexk-prod exists .* run `pulumi up` again"):
+        project_provider().create(dict(PROJECT))
+    assert sim.projects == {}
+
+
+def test_a_used_up_rate_limit_window_is_waited_out_until_supabases_reset(sim: SupabaseSimulator) -> None:
+    existing = sim.add_project("mynexk-prod")
+    sim.exhaust_rate_limit()
+    before = sim.clock.now
+
+    read = project_provider().read(existing, dict(PROJECT))
+
+    assert read.id == existing
+    # x-ratelimit-reset said 60 s: the provider waited the window out rather than giving up after ~7.5 s.
+    assert sim.clock.now - before >= 60
+    assert [c.status for c in sim.calls][:2] == [429, 200]
+
+
+def test_a_rate_limit_longer_than_the_budget_fails_saying_to_run_again_later(sim: SupabaseSimulator) -> None:
+    existing = sim.add_project("mynexk-prod")
+    sim.rate_limit_burst(1000)
+
+    with pytest.raises(
+        VendorApiError, match=r"HTTP 429.*still rate limited after waiting \d+s; run again later"
+    ):
+        project_provider().read(existing, dict(PROJECT))
+
+
+def test_reads_are_retried_on_server_errors_and_give_up_with_a_clear_message(sim: SupabaseSimulator) -> None:
+    existing = sim.add_project("mynexk-prod")
+    sim.fail_after_commit("GET", "/v1/projects/{ref}", status=503)
+
+    assert project_provider().read(existing, dict(PROJECT)).outs["status"] == "ACTIVE_HEALTHY"
+
+    for _ in range(5):
+        sim.fail_after_commit("GET", "/v1/projects/{ref}", status=502)
+    with pytest.raises(
+        VendorApiError, match=rf"project {existing}: GET /v1/projects/{existing} failed with HTTP 502"
+    ):
+        project_provider().read(existing, dict(PROJECT))
+
+
+def test_check_refuses_nano_which_has_no_compute_add_on() -> None:
+    result = ProjectProvider().check({}, {**PROJECT, "instance_size": "nano"})
+
+    assert [f.property for f in result.failures] == ["instance_size"]
+    assert "no compute add-on" in result.failures[0].reason
 
 
 def test_check_refuses_a_region_the_compliance_register_does_not_allow() -> None:
@@ -120,126 +196,183 @@ def test_region_change_is_a_replacement_and_rename_is_an_update() -> None:
     assert not same.changes
 
 
-def test_update_rotates_the_database_password_through_the_api(httpserver: HTTPServer, api_url: str) -> None:
-    httpserver.expect_oneshot_request(
-        "/v1/projects/abcd/database/password", method="PATCH", json={"password": "new-pass"}
-    ).respond_with_json({"message": "ok"})
-    httpserver.expect_request("/v1/projects/abcd").respond_with_json(
-        {"ref": "abcd", "status": "ACTIVE_HEALTHY"}
-    )
+def test_a_compute_resize_in_the_dashboard_shows_as_drift_and_up_resizes_back(sim: SupabaseSimulator) -> None:
+    provider = project_provider()
+    created = provider.create(dict(PROJECT))
+    sim.dashboard_resize(created.id, "medium")
 
-    result = project_provider(api_url).update("abcd", dict(PROJECT), {**PROJECT, "db_pass": "new-pass"})
+    read = provider.read(created.id, dict(created.outs))
+    diff = provider.diff(created.id, read.outs, dict(PROJECT))
+    provider.update(created.id, read.outs, dict(PROJECT))
+
+    assert read.outs["instance_size"] == "medium"
+    assert diff.changes and diff.replaces == []
+    project = sim.project(created.id)
+    assert project.compute == "small"
+    assert sim.clock.now >= project.resize_until  # it waited through RESIZING
+
+
+def test_update_rotates_the_database_password_through_the_api(sim: SupabaseSimulator, ref: str) -> None:
+    olds = {**PROJECT, "instance_size": "small"}
+
+    result = project_provider().update(ref, olds, {**olds, "db_pass": "new-pass"})
 
     assert result.outs["db_pass"] == "new-pass"
-    httpserver.check_assertions()
+    assert sim.project(ref).db_pass == "new-pass"
 
 
-def test_delete_of_a_project_already_gone_succeeds(httpserver: HTTPServer, api_url: str) -> None:
-    httpserver.expect_request("/v1/projects/abcd", method="DELETE").respond_with_json(
-        {"message": "Project not found"}, status=404
-    )
+def test_delete_of_a_project_already_gone_succeeds_and_read_reports_it_gone(
+    sim: SupabaseSimulator, ref: str
+) -> None:
+    provider = project_provider()
+    provider.delete(ref, dict(PROJECT))
+    assert sim.projects == {}
 
-    project_provider(api_url).delete("abcd", dict(PROJECT))
-
-
-def test_read_of_a_deleted_project_reports_it_gone(httpserver: HTTPServer, api_url: str) -> None:
-    httpserver.expect_request("/v1/projects/abcd").respond_with_json({"message": "not found"}, status=404)
-
-    assert project_provider(api_url).read("abcd", dict(PROJECT)).id == ""
+    provider.delete(ref, dict(PROJECT))
+    assert provider.read(ref, dict(PROJECT)).id == ""
 
 
-def test_rate_limits_and_server_errors_are_retried(httpserver: HTTPServer, api_url: str) -> None:
-    httpserver.expect_oneshot_request("/v1/projects/abcd").respond_with_json(
-        {"message": "slow down"}, status=429
-    )
-    httpserver.expect_oneshot_request("/v1/projects/abcd").respond_with_json({"message": "oops"}, status=503)
-    httpserver.expect_oneshot_request("/v1/projects/abcd").respond_with_json(
-        {"ref": "abcd", "name": "mynexk-prod", "region": "eu-central-1", "status": "ACTIVE_HEALTHY"}
-    )
-
-    assert project_provider(api_url).read("abcd", dict(PROJECT)).outs["status"] == "ACTIVE_HEALTHY"
-    assert len(httpserver.log) == 3
+# ------------------------------------------------------------------------------------- SSL and network
 
 
-def test_an_api_error_names_the_resource_and_the_apis_message(httpserver: HTTPServer, api_url: str) -> None:
-    httpserver.expect_request("/v1/projects/abcd/config/auth", method="PATCH").respond_with_json(
-        {"message": "site_url must be a valid URL"}, status=400
-    )
-    provider = configure(AuthSettingsProvider(api_url=api_url, backoff_seconds=0))
+def test_ssl_enforcement_waits_until_applied_and_the_restarted_database_and_pooler_are_healthy(
+    sim: SupabaseSimulator, ref: str
+) -> None:
+    result = configure(SslEnforcementProvider()).create({"project_ref": ref, "database": True})
 
-    with pytest.raises(VendorApiError) as error:
-        provider.create({"project_ref": "abcd", "site_url": "https://my.nexk-it.com"})
+    project = sim.project(ref)
+    assert result.outs["applied"] is True and project.ssl_database is True
+    # Only now may DatabaseMigrations connect: the restart is over and the pooler answers.
+    assert sim.clock.now >= project.restart_until and sim.clock.now >= project.ssl_applied_at
+    health = [c for c in sim.calls if c.path.endswith("/health")]
+    assert health and health[-1].status == 200
 
-    assert "auth settings of project abcd" in str(error.value)
-    assert "HTTP 400: site_url must be a valid URL" in str(error.value)
+
+def test_ssl_enforcement_already_in_place_is_not_requested_again(sim: SupabaseSimulator, ref: str) -> None:
+    sim.dashboard_set_ssl(ref, True)
+
+    configure(SslEnforcementProvider()).create({"project_ref": ref, "database": True})
+
+    assert not [c for c in sim.calls if c.method == "PUT"]
 
 
-def test_persistent_server_errors_give_up_with_a_clear_message(httpserver: HTTPServer, api_url: str) -> None:
-    httpserver.expect_request("/v1/projects/abcd").respond_with_data("bad gateway", status=502)
+def test_ssl_enforcement_that_never_applies_fails_with_what_to_do(sim: SupabaseSimulator, ref: str) -> None:
+    sim.ssl_apply_seconds = 10_000
 
     with pytest.raises(
-        VendorApiError, match=r"project abcd: GET /v1/projects/abcd failed with HTTP 502: bad gateway"
+        VendorApiError, match=r"SSL enforcement of project .* not ready after 900s.*dashboard"
     ):
-        project_provider(api_url).read("abcd", dict(PROJECT))
-    assert len(httpserver.log) == 5
+        configure(SslEnforcementProvider()).create({"project_ref": ref, "database": True})
 
 
-def test_auth_settings_send_the_allow_list_comma_separated_smtp_port_as_string_and_the_smtp_key(
-    httpserver: HTTPServer, api_url: str
+def test_network_restrictions_wait_until_applied_not_just_stored(sim: SupabaseSimulator, ref: str) -> None:
+    props = {"project_ref": ref, "db_allowed_cidrs": ["203.0.113.0/24"], "db_allowed_cidrs_v6": []}
+
+    result = configure(NetworkRestrictionsProvider()).create(props)
+
+    project = sim.project(ref)
+    assert result.outs["status"] == "applied"
+    assert project.network == {"dbAllowedCidrs": ["203.0.113.0/24"], "dbAllowedCidrsV6": []}
+    assert sim.clock.now >= project.network_applied_at
+
+
+def test_network_restrictions_changed_in_the_dashboard_show_as_drift(
+    sim: SupabaseSimulator, ref: str
+) -> None:
+    provider = configure(NetworkRestrictionsProvider())
+    props = {"project_ref": ref, "db_allowed_cidrs": ["0.0.0.0/0"], "db_allowed_cidrs_v6": ["::/0"]}
+    created = provider.create(props)
+    sim.dashboard_set_network(ref, ["198.51.100.7/32"], [])
+
+    read = provider.read(created.id, dict(created.outs))
+
+    assert provider.diff(created.id, read.outs, props).changes
+
+
+# ------------------------------------------------------------------------------------------- settings
+
+
+def test_auth_settings_send_the_allow_list_comma_separated_smtp_port_as_string_and_the_rate_limits(
+    sim: SupabaseSimulator, ref: str
 ) -> None:
     props = {
-        "project_ref": "abcd",
+        "project_ref": ref,
         "site_url": "https://my.nexk-it.com",
         "uri_allow_list": ["https://my.nexk-it.com/auth/callback", "https://my.nexk-it.com/auth/confirm"],
         "disable_signup": True,
-        "mfa_totp_enroll_enabled": True,
-        "mfa_totp_verify_enabled": True,
         "password_min_length": 12,
         "smtp_host": "smtp-relay.brevo.com",
         "smtp_port": 587,
         "smtp_pass": "smtp-key",
+        "rate_limit_email_sent": 100,
+        "smtp_max_frequency": 60,
+        "rate_limit_otp": 30,
     }
-    httpserver.expect_request(
-        "/v1/projects/abcd/config/auth",
-        method="PATCH",
-        json={
-            "site_url": "https://my.nexk-it.com",
-            "uri_allow_list": "https://my.nexk-it.com/auth/callback,https://my.nexk-it.com/auth/confirm",
-            "disable_signup": True,
-            "mfa_totp_enroll_enabled": True,
-            "mfa_totp_verify_enabled": True,
-            "password_min_length": 12,
-            "smtp_host": "smtp-relay.brevo.com",
-            "smtp_port": "587",
-            "smtp_pass": "smtp-key",
-        },
-    ).respond_with_json({})
 
-    result = configure(AuthSettingsProvider(api_url=api_url)).create(props)
+    result = configure(AuthSettingsProvider()).create(props)
 
-    assert result.id == "abcd/auth"
-    httpserver.check_assertions()
+    auth = sim.project(ref).auth
+    assert result.id == f"{ref}/auth"
+    assert (
+        auth["uri_allow_list"] == "https://my.nexk-it.com/auth/callback,https://my.nexk-it.com/auth/confirm"
+    )
+    assert auth["smtp_port"] == "587" and auth["smtp_pass"] == "smtp-key"
+    assert (auth["rate_limit_email_sent"], auth["smtp_max_frequency"], auth["rate_limit_otp"]) == (
+        100,
+        60,
+        30,
+    )
 
 
-def test_auth_settings_read_keeps_the_write_only_smtp_key_and_splits_the_allow_list(
-    httpserver: HTTPServer, api_url: str
+def test_auth_settings_read_keeps_the_write_only_smtp_key_and_shows_dashboard_changes_as_drift(
+    sim: SupabaseSimulator, ref: str
 ) -> None:
-    httpserver.expect_request("/v1/projects/abcd/config/auth").respond_with_json(
-        {
-            "site_url": "https://my.nexk-it.com",
-            "uri_allow_list": "https://a/cb,https://b/cb",
-            "smtp_pass": "hashed",
-        }
-    )
+    provider = configure(AuthSettingsProvider())
+    props = {
+        "project_ref": ref,
+        "site_url": "https://my.nexk-it.com",
+        "smtp_pass": "k",
+        "rate_limit_email_sent": 30,
+    }
+    created = provider.create(props)
+    sim.dashboard_update_auth(ref, rate_limit_email_sent=2, uri_allow_list="https://a/cb,https://b/cb")
 
-    outs = (
-        configure(AuthSettingsProvider(api_url=api_url))
-        .read("abcd/auth", {"project_ref": "abcd", "smtp_pass": "k"})
-        .outs
-    )
+    outs = provider.read(created.id, dict(created.outs)).outs
 
-    assert outs["uri_allow_list"] == ["https://a/cb", "https://b/cb"]
     assert outs["smtp_pass"] == "k"
+    assert outs["rate_limit_email_sent"] == 2
+    assert outs["uri_allow_list"] == ["https://a/cb", "https://b/cb"]
+    assert provider.diff(created.id, outs, props).changes
+
+
+def test_an_api_error_names_the_resource_and_the_apis_message() -> None:
+    # Its own simulator that keeps no record: this call is refused by the contract on purpose.
+    with simulated(SupabaseSimulator(record_calls=False)) as sim:
+        ref = sim.add_project("mynexk-prod")
+        provider = configure(AuthSettingsProvider())
+        with pytest.raises(VendorApiError) as error:
+            provider.create(
+                {"project_ref": ref, "site_url": "https://my.nexk-it.com", "rate_limit_email_sent": 0}
+            )
+
+    assert f"auth settings of project {ref}" in str(error.value)
+    assert "HTTP 400" in str(error.value) and "body.rate_limit_email_sent must be at least 1" in str(
+        error.value
+    )
+
+
+def test_the_simulator_refuses_a_field_the_contract_does_not_declare() -> None:
+    with simulated(SupabaseSimulator(record_calls=False)) as sim:
+        ref = sim.add_project("mynexk-prod")
+        api = VendorApi("Supabase", "https://api.supabase.com", "Authorization", "Bearer ")
+        with pytest.raises(
+            VendorApiError, match=r"HTTP 400: .*body\.kps_enabledd is not a field of the contract"
+        ):
+            api.call(
+                "t", "PATCH", f"/v1/projects/{ref}", resource="project", json={"name": "x", "kps_enabledd": 1}
+            )
+        with pytest.raises(VendorApiError, match=r"body\.name is required"):
+            api.call("t", "PATCH", f"/v1/projects/{ref}", resource="project", json={})
 
 
 def test_auth_settings_check_rejects_a_plain_http_site_url() -> None:
@@ -251,82 +384,102 @@ def test_auth_settings_check_rejects_a_plain_http_site_url() -> None:
     assert [f.property for f in failures] == ["site_url"]
 
 
-def test_ssl_enforcement_fails_when_the_api_does_not_apply_it(httpserver: HTTPServer, api_url: str) -> None:
-    httpserver.expect_request(
-        "/v1/projects/abcd/ssl-enforcement", method="PUT", json={"requestedConfig": {"database": True}}
-    ).respond_with_json({"currentConfig": {"database": False}, "appliedSuccessfully": False})
+def test_postgrest_settings_expose_exactly_the_declared_schemas_and_see_dashboard_changes(
+    sim: SupabaseSimulator, ref: str
+) -> None:
+    provider = configure(PostgrestSettingsProvider())
+    props = {
+        "project_ref": ref,
+        "db_schema": ["public"],
+        "db_extra_search_path": ["public", "extensions"],
+        "max_rows": 500,
+    }
+    created = provider.create(props)
+    assert sim.project(ref).postgrest["db_schema"] == "public"
 
-    with pytest.raises(VendorApiError, match="SSL enforcement of project abcd"):
-        configure(SslEnforcementProvider(api_url=api_url)).create({"project_ref": "abcd", "database": True})
+    sim.dashboard_update_postgrest(ref, db_schema="public,private")
+    read = provider.read(created.id, dict(created.outs))
+
+    assert read.outs["db_schema"] == ["public", "private"]
+    assert provider.diff(created.id, read.outs, props).changes
+
+
+def test_postgrest_settings_refuse_to_expose_private_or_an_unknown_schema() -> None:
+    provider = PostgrestSettingsProvider()
+    base = {"project_ref": "abcd", "db_extra_search_path": ["public"], "max_rows": 1000}
+
+    private = provider.check({}, {**base, "db_schema": ["public", "private"]}).failures
+    other = provider.check({}, {**base, "db_schema": ["public", "app"]}).failures
+
+    assert [f.property for f in private] == ["db_schema"] and "must never be exposed" in private[0].reason
+    assert [f.property for f in other] == ["db_schema"] and "not exposable" in other[0].reason
+    assert provider.check({}, {**base, "db_schema": ["public", "graphql_public"]}).failures == []
 
 
 def test_pooler_connection_reads_the_transaction_mode_string_and_inserts_the_password(
-    httpserver: HTTPServer, api_url: str
+    sim: SupabaseSimulator, ref: str
 ) -> None:
-    primary = {
-        "database_type": "PRIMARY",
-        "db_user": "postgres.abcd",
-        "db_host": "aws-0-eu-central-1.pooler.supabase.com",
-        "db_port": 6543,
-        "db_name": "postgres",
-        "pool_mode": "session",
-        "connection_string": "postgresql://postgres.abcd:[YOUR-PASSWORD]@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
-    }
-    httpserver.expect_oneshot_request("/v1/projects/abcd/config/database/pooler").respond_with_json([primary])
-    httpserver.expect_oneshot_request(
-        "/v1/projects/abcd/config/database/pooler", method="PATCH", json={"pool_mode": "transaction"}
-    ).respond_with_json({})
-    httpserver.expect_oneshot_request("/v1/projects/abcd/config/database/pooler").respond_with_json(
-        [{**primary, "pool_mode": "transaction"}]
-    )
+    sim.project(ref).pooler["pool_mode"] = "session"
 
     outs = (
-        configure(PoolerConnectionProvider(api_url=api_url))
-        .create({"project_ref": "abcd", "db_pass": "p@ss/word", "pool_mode": "transaction"})
+        configure(PoolerConnectionProvider())
+        .create({"project_ref": ref, "db_pass": "p@ss/word", "pool_mode": "transaction"})
         .outs
     )
 
     assert outs["database_url"] == (
-        # checkov:skip=CKV_SECRET_4: the expected URL of the URL-encoding test (fake project ref and password)
-        "postgresql://postgres.abcd:p%40ss%2Fword@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
+        # checkov:skip=CKV_SECRET_4: the expected URL of the URL-encoding test (simulated ref, fake password)
+        f"postgresql://postgres.{ref}:p%40ss%2Fword@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
     )
     assert outs["session_database_url"].endswith(":5432/postgres")
-    assert outs["pool_mode"] == "transaction"
-    httpserver.check_assertions()
+    assert outs["pool_mode"] == "transaction" == sim.project(ref).pooler["pool_mode"]
 
 
 def test_pitr_addon_is_not_requested_twice_and_its_removal_tolerates_absence(
-    httpserver: HTTPServer, api_url: str
+    sim: SupabaseSimulator, ref: str
 ) -> None:
-    httpserver.expect_request("/v1/projects/abcd/billing/addons", method="GET").respond_with_json(
-        {"selected_addons": [{"type": "pitr", "variant": {"id": "pitr_7"}}]}
-    )
-    httpserver.expect_request("/v1/projects/abcd/billing/addons/pitr_7", method="DELETE").respond_with_json(
-        {"message": "not found"}, status=404
-    )
-    provider = configure(PitrAddonProvider(api_url=api_url))
+    provider = configure(PitrAddonProvider())
 
-    provider.create({"project_ref": "abcd", "variant": "pitr_7"})
-    provider.delete("abcd/pitr", {"project_ref": "abcd", "variant": "pitr_7"})
+    provider.create({"project_ref": ref, "variant": "pitr_7"})
+    provider.create({"project_ref": ref, "variant": "pitr_7"})
+    provider.delete(f"{ref}/pitr", {"project_ref": ref, "variant": "pitr_7"})
+    provider.delete(f"{ref}/pitr", {"project_ref": ref, "variant": "pitr_7"})
 
-    assert [r.method for r, _ in httpserver.log] == ["GET", "DELETE"]
+    assert [c.method for c in sim.calls if "billing/addons" in c.path] == [
+        "GET",
+        "PATCH",
+        "GET",
+        "DELETE",
+        "DELETE",
+    ]
+    assert sim.project(ref).pitr is None
 
 
-def test_publishable_key_is_adopted_when_one_with_the_same_name_exists(
-    httpserver: HTTPServer, api_url: str
+def test_publishable_key_is_created_once_and_adopted_by_name_afterwards(
+    sim: SupabaseSimulator, ref: str
 ) -> None:
-    httpserver.expect_request("/v1/projects/abcd/api-keys", query_string="reveal=true").respond_with_json(
-        [
-            {"id": "k0", "type": "legacy", "name": "anon", "api_key": "eyJ"},
-            {"id": "k1", "type": "publishable", "name": "portal", "api_key": "sb_publishable_x"},
-        ]
-    )
+    provider = configure(PublishableKeyProvider())
 
-    result = configure(PublishableKeyProvider(api_url=api_url)).create(
-        {"project_ref": "abcd", "name": "portal"}
-    )
+    first = provider.create({"project_ref": ref, "name": "portal"})
+    again = provider.create({"project_ref": ref, "name": "portal"})
 
-    assert result.outs["api_key"] == "sb_publishable_x"
+    assert first.outs["api_key"] == again.outs["api_key"]
+    assert first.outs["api_key"].startswith("sb_publishable_")
+    assert posts(sim, f"/v1/projects/{ref}/api-keys") == 1
+
+
+def test_a_publishable_key_create_that_failed_after_commit_adopts_the_key(
+    sim: SupabaseSimulator, ref: str
+) -> None:
+    sim.fail_after_commit("POST", "/v1/projects/{ref}/api-keys", status=500)
+
+    result = configure(PublishableKeyProvider()).create({"project_ref": ref, "name": "portal"})
+
+    portal_keys = [k for k in sim.project(ref).api_keys if k["name"] == "portal"]
+    assert len(portal_keys) == 1 and result.outs["key_id"] == portal_keys[0]["id"]
+
+
+# ---------------------------------------------------------------------------------------- the plumbing
 
 
 def test_the_token_comes_from_stack_config_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -353,7 +506,9 @@ def test_calls_without_a_token_fail_with_a_pointer_to_the_docs(monkeypatch: pyte
     [
         ProjectProvider,
         AuthSettingsProvider,
+        PostgrestSettingsProvider,
         SslEnforcementProvider,
+        NetworkRestrictionsProvider,
         PitrAddonProvider,
         PoolerConnectionProvider,
         PublishableKeyProvider,
@@ -371,8 +526,37 @@ def test_providers_survive_dill_pickling_without_carrying_the_token(provider_cla
     assert type(restored) is provider_class
 
 
-def test_a_non_json_error_body_is_reported_verbatim(httpserver: HTTPServer, api_url: str) -> None:
-    httpserver.expect_request("/v1/projects/abcd").respond_with_response(Response("teapot", status=418))
+def test_a_non_json_error_body_is_reported_verbatim() -> None:
+    response = requests.Response()
+    response.status_code, response._content = 418, b"teapot"
 
-    with pytest.raises(VendorApiError, match="HTTP 418: teapot"):
-        project_provider(api_url).read("abcd", dict(PROJECT))
+    assert api_message(response) == "teapot"
+
+
+def test_adopt_or_create_never_posts_twice_and_adopts_what_the_lookup_finds_after_an_unknown_outcome() -> (
+    None
+):
+    from infra.providers.base import adopt_or_create
+    from infra.providers.http import OutcomeUnknownError
+
+    posted: list[dict] = []
+
+    def call(method: str, path: str, *, resource: str, json: dict) -> dict:
+        posted.append(json)
+        raise OutcomeUnknownError(f"{resource}: POST {path} failed with HTTP 502", status=502)
+
+    def create(find_again: Callable[[], dict | None]) -> str:
+        return adopt_or_create(
+            call,
+            "/things",
+            None,
+            resource="thing t",
+            update=None,
+            create={"name": "t"},
+            find_again=find_again,
+        )
+
+    assert create(lambda: {"id": 7, "name": "t"}) == "7"
+    with pytest.raises(OutcomeUnknownError, match=r"nothing was created: run `pulumi up` again"):
+        create(lambda: None)
+    assert len(posted) == 2  # one POST per attempt, never a blind second one
