@@ -24,7 +24,45 @@ def is_unknown(value: Any) -> bool:
     return value == UNKNOWN
 
 
-class TokenProvider(ResourceProvider):
+def engine_numbers(value: Any) -> Any:
+    """`value` with every whole float made an int again.
+
+    The engine hands a dynamic provider its properties as protobuf Struct values, where every number is a
+    double (`pulumi.runtime.rpc.deserialize_properties` turns 3600 into 3600.0). Sent as is, `3600.0` is
+    refused by APIs whose fields are integers (Supabase's Go handlers cannot unmarshal it into an int), and an
+    `isinstance(x, int)` check skips it. The rehearsal (`infra/rehearsal/engine.py`) reproduces this.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: engine_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [engine_numbers(item) for item in value]
+    return value
+
+
+class Provider(ResourceProvider):
+    """Every provider of this program: `check` sees the inputs with the engine's numbers made whole again.
+
+    `check`'s result is what the engine passes to create, diff and update, so normalising there once covers
+    every call that sends inputs to a vendor.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own_check = cls.__dict__.get("check")
+        if own_check is None or getattr(own_check, "_engine_numbers", False):
+            return
+
+        def check(self: ResourceProvider, olds: dict[str, Any], news: dict[str, Any]) -> Any:
+            return own_check(self, engine_numbers(olds), engine_numbers(news))
+
+        check.__doc__ = own_check.__doc__
+        check._engine_numbers = True  # type: ignore[attr-defined]
+        cls.check = check  # type: ignore[method-assign]
+
+
+class TokenProvider(Provider):
     """A dynamic provider that calls one vendor API with a token read from stack config."""
 
     token_config_key: ClassVar[str]  # e.g. "supabaseAccessToken", read as "<project>:<key>"

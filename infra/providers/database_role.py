@@ -24,11 +24,10 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
-from infra.providers.base import diff_inputs, inputs_of, required, with_secret_outputs
+from infra.providers.base import Provider, diff_inputs, inputs_of, required, with_secret_outputs
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -49,7 +48,7 @@ def role_database_url(pooler_url: str, role: str, password: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-class DatabaseRolePasswordProvider(ResourceProvider):
+class DatabaseRolePasswordProvider(Provider):
     """Sets (and on delete removes) one role's password through an owner connection."""
 
     INPUTS = ("project_ref", "database_url", "role", "password")

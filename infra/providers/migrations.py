@@ -24,11 +24,10 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
-from infra.providers.base import is_unknown, with_secret_outputs
+from infra.providers.base import Provider, is_unknown, with_secret_outputs
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def file_checksums() -> tuple[dict[str, str], dict[str, str]]:
     )
 
 
-class DatabaseMigrationsProvider(ResourceProvider):
+class DatabaseMigrationsProvider(Provider):
     """Runs `db.migrate.migrate()` against the project's database on create and update."""
 
     INPUTS = ("project_ref", "migrations", "policies", "database_url")

@@ -31,6 +31,7 @@ from infra.rehearsal.supabase_sim import SupabaseSimulator
 from infra.settings import NAMESPACE
 
 CHANGED_JWT_EXPIRY = 1800
+TOKEN_KEYS = ("supabaseAccessToken", "brevoApiKey")
 
 
 @dataclass
@@ -99,6 +100,10 @@ def rehearse(
 ) -> Rehearsal:
     """Run the seven phases for `stack`; raises RehearsalError (or AssertionError-free `SystemExit`) on failure."""
     config, secret_keys, _missing = stack_config(stack)
+    # The simulators accept any token; the providers read theirs from stack config as in a real run.
+    for key in TOKEN_KEYS:
+        config.setdefault(f"{NAMESPACE}:{key}", f"rehearsal-{key}")
+        secret_keys.add(f"{NAMESPACE}:{key}")
     out = _Printer(echo)
     engine = Engine(stack, config, secret_keys, on_step=out.step, database_url=database_url)
     settings = engine.settings()
@@ -112,10 +117,10 @@ def rehearse(
         # 1. First up, with the faults of a real first run.
         phase = out.start(
             "first `pulumi up` from nothing (with a 5xx after a committed create, a dropped "
-            "connection and 429 bursts)"
+            "connection and a used-up rate-limit window)"
         )
         supabase.fail_after_commit("POST", "/v1/projects")
-        supabase.rate_limit_burst(3)
+        supabase.exhaust_rate_limit()
         brevo.fail_next("POST", "smtp/templates", "5xx_after_commit")
         brevo.fail_next("POST", "webhooks", "drop_after_commit")
         brevo.rate_limit_burst(2, reset_seconds=30)
