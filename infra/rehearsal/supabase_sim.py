@@ -606,6 +606,15 @@ class SupabaseSimulator(BaseAdapter):
             "status": self._status(project),
         }
 
+    @staticmethod
+    def _database(project: SimProject) -> dict[str, Any]:
+        return {
+            "host": f"db.{project.ref}.supabase.co",
+            "version": "17.4.1",
+            "postgres_engine": "17",
+            "release_channel": "ga",
+        }
+
     # ------------------------------------------------------------------------------------ Management API
 
     def _project_of(self, params: Mapping[str, str]) -> SimProject:
@@ -634,6 +643,10 @@ class SupabaseSimulator(BaseAdapter):
                 body["db_pass"],
             )
             return 201, self._project_body(project)
+        if op == "v1-list-all-projects":
+            return 200, [
+                {**self._project_body(p), "database": self._database(p)} for p in self.projects.values()
+            ]
         if op == "v1-get-all-projects-for-organization":
             if params["slug"] not in self.organizations:
                 raise _management_error(404, "Organization not found")
@@ -677,15 +690,7 @@ class SupabaseSimulator(BaseAdapter):
         project = self._project_of(params)
         ref = project.ref
         if op == "v1-get-project":
-            return 200, {
-                **self._project_body(project),
-                "database": {
-                    "host": f"db.{ref}.supabase.co",
-                    "version": "17.4.1",
-                    "postgres_engine": "17",
-                    "release_channel": "ga",
-                },
-            }
+            return 200, {**self._project_body(project), "database": self._database(project)}
         if op == "v1-update-a-project":
             project.name = body["name"]
             return 200, {"id": 1, "ref": ref, "name": project.name}
