@@ -728,6 +728,8 @@ class SslEnforcementProvider(SupabaseProvider):
         outs = {
             **inputs_of(props, self.INPUTS),
             "database": bool(current.get("currentConfig", {}).get("database")),
+            # The same output as create/update, so a refresh of an unchanged project reports no drift.
+            "applied": bool(current.get("appliedSuccessfully")),
         }
         return ReadResult(id_, outs, inputs_of(outs, self.INPUTS))
 

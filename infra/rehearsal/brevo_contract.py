@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import brevo
 
@@ -129,3 +131,27 @@ def operation_for(method: str, path: str, groups: tuple[str, ...] = GROUPS) -> S
     candidates = [operation for operation in sdk_operations(groups) if operation.matches(method, path)]
     candidates.sort(key=lambda operation: operation.path.count("{"))
     return candidates[0] if candidates else None
+
+
+def contract_violations(call: dict[str, Any]) -> list[str]:
+    """What is wrong with one recorded call against the SDK (empty when it is an SDK operation)."""
+    url = urlsplit(call["url"])
+    if not call["url"].startswith(BASE_URL + "/"):
+        return [f"{call['url']} is not under {BASE_URL}"]
+    path = url.path.removeprefix("/v3/")
+    operation = operation_for(call["method"], path)
+    if operation is None:
+        return [f"{call['method']} /v3/{path} is no operation of brevo-python"]
+    problems = []
+    unknown_query = set(dict(parse_qsl(url.query))) - set(operation.query)
+    if unknown_query:
+        problems.append(f"{operation.name}: query parameters {sorted(unknown_query)} are not the SDK's")
+    body = call["body"]
+    if isinstance(body, dict):
+        unknown = set(body) - set(operation.body)
+        missing = {key for key, needed in operation.body.items() if needed and key not in body}
+        if unknown:
+            problems.append(f"{operation.name}: body fields {sorted(unknown)} are not the SDK's")
+        if missing:
+            problems.append(f"{operation.name}: required body fields {sorted(missing)} missing")
+    return problems

@@ -39,6 +39,7 @@ class Phase:
     title: str
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)  # what the vendors held at the end of the phase
 
     def ops(self, op: str) -> list[Step]:
         return [s for s in self.steps if s.op == op]
@@ -127,12 +128,23 @@ def rehearse(
         supabase_waited, brevo_waited = supabase.clock.now, brevo.clock.now
         up(phase)
         projects = supabase.project_named(settings.supabase.project_name)
+        phase.facts.update(
+            projects=len(projects),
+            project_creates=[
+                c.status for c in supabase.calls if (c.method, c.path) == ("POST", "/v1/projects")
+            ],
+            rate_limited=sum(c.status == 429 for c in supabase.calls),
+            templates=len(brevo.templates),
+            webhooks=len(brevo.webhooks),
+            supabase_waited=supabase.clock.now - supabase_waited,
+            brevo_waited=brevo.clock.now - brevo_waited,
+        )
         out.note(phase, f"Supabase projects named {settings.supabase.project_name}: {len(projects)}")
         out.note(phase, f"Brevo templates: {len(brevo.templates)}; webhooks: {len(brevo.webhooks)}")
         out.note(
             phase,
-            f"virtual time waited: Supabase {supabase.clock.now - supabase_waited:.0f} s (provisioning, SSL "
-            f"restart, network apply, 429 resets), Brevo {brevo.clock.now - brevo_waited:.0f} s",
+            f"virtual time waited: Supabase {phase.facts['supabase_waited']:.0f} s (provisioning, SSL "
+            f"restart, network apply, 429 resets), Brevo {phase.facts['brevo_waited']:.0f} s",
         )
         outputs = engine.state.outputs
         out.note(phase, f"senderDomainAuthenticated = {outputs.get('senderDomainAuthenticated')}")
@@ -181,10 +193,15 @@ def rehearse(
         ref = outputs["supabaseProjectRef"]
         supabase.dashboard_resize(ref, "medium")
         template_id = next(iter(brevo.templates))
+        phase.facts["original_subject"] = brevo.templates[template_id]["subject"]
         brevo.edit_template_in_ui(template_id, subject="Edited in Brevo's editor")
         out.note(phase, "Supabase dashboard: compute resized to medium; Brevo: a template's subject edited")
         phase.steps.extend(engine.refresh())
         up(phase)
+        phase.facts.update(
+            instance_size=supabase.project(ref).compute,
+            template_subject=brevo.templates[template_id]["subject"],
+        )
 
         # 7. Destroy.
         phase = out.start("`pulumi destroy`")
@@ -192,7 +209,15 @@ def rehearse(
             phase.steps.extend(engine.destroy())
         except RehearsalError as refused:
             out.note(phase, f"refused: {refused}")
-        else:
+        finally:
+            phase.facts.update(
+                projects=len(supabase.projects),
+                templates=len(brevo.templates),
+                webhooks=len(brevo.webhooks),
+                senders=len(brevo.senders),
+                domains=len(brevo.domains),
+            )
+        if phase.steps:
             out.note(
                 phase,
                 f"left at the vendors: {len(supabase.projects)} Supabase project(s), "

@@ -7,10 +7,11 @@ not from a list we wrote: an invented endpoint, body field or query parameter fa
 from __future__ import annotations
 
 import json
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from infra_helpers import configure
 
 from infra.providers.brevo import (
@@ -22,34 +23,10 @@ from infra.providers.brevo import (
     WebhookProvider,
 )
 from infra.rehearsal import vendor_calls
-from infra.rehearsal.brevo_contract import BASE_URL, operation_for, sdk_operations
+from infra.rehearsal.brevo_contract import BASE_URL, contract_violations, operation_for, sdk_operations
 from infra.rehearsal.brevo_sim import BrevoSimulator
 
 DOMAIN = "mail.nexk-it.com"
-
-
-def contract_violations(call: dict[str, Any]) -> list[str]:
-    """What is wrong with one recorded call against the SDK (empty when it is an SDK operation)."""
-    url = urlsplit(call["url"])
-    if not call["url"].startswith(BASE_URL + "/"):
-        return [f"{call['url']} is not under {BASE_URL}"]
-    path = url.path.removeprefix("/v3/")
-    operation = operation_for(call["method"], path)
-    if operation is None:
-        return [f"{call['method']} /v3/{path} is no operation of brevo-python"]
-    problems = []
-    unknown_query = set(dict(parse_qsl(url.query))) - set(operation.query)
-    if unknown_query:
-        problems.append(f"{operation.name}: query parameters {sorted(unknown_query)} are not the SDK's")
-    body = call["body"]
-    if isinstance(body, dict):
-        unknown = set(body) - set(operation.body)
-        missing = {key for key, needed in operation.body.items() if needed and key not in body}
-        if unknown:
-            problems.append(f"{operation.name}: body fields {sorted(unknown)} are not the SDK's")
-        if missing:
-            problems.append(f"{operation.name}: required body fields {sorted(missing)} missing")
-    return problems
 
 
 def brevo_lifecycle() -> None:
@@ -113,7 +90,11 @@ def test_every_recorded_brevo_call_is_an_operation_of_the_sdk() -> None:
     assert {"create_smtp_template", "update_smtp_template", "delete_smtp_template", "create_webhook"} <= used
 
 
-def test_an_invented_endpoint_or_field_is_refused_by_the_simulator_and_flagged() -> None:
+def test_an_invented_endpoint_or_field_is_refused_by_the_simulator_and_flagged(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # These calls are wrong on purpose: they go to a record of their own, not the run's vendor-call record.
+    monkeypatch.setenv("NEXK_VENDOR_CALLS", str(tmp_path / "planted.jsonl"))
     sim = BrevoSimulator()
     with httpx.Client(transport=sim) as client:
         invented = client.post(f"{BASE_URL}/senders/domains/{DOMAIN}/verify", headers={"api-key": "k"})
