@@ -8,21 +8,40 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV := $(BIN)/uv
+# The Supabase CLI (npm package, pinned with integrity hashes in tools/supabase-cli/package-lock.json),
+# installed project-locally: ops use it on this repository, db/tests/test_supabase_cli.py proves it works.
+SUPABASE_CLI := .tools/supabase-cli/node_modules/.bin/supabase
 
-.PHONY: dev test lint fmt bench mutate browser clean
+.PHONY: dev test lint fmt bench mutate browser supabase-cli lock clean
 
-# (Re)build .venv whenever pyproject.toml changes; the stamp records the last successful install.
-$(STAMP): pyproject.toml
+# uv installs .venv from uv.lock: every package (base set and all extras) at its locked version, each file
+# checked against the lock's sha256, then the project itself in editable mode. uv comes from the lock too: the
+# first install takes it from PyPI with pip, hash-checked against uv.lock; after that `uv sync` keeps it at
+# the locked version. Vercel installs the same lock's base set (`uv sync --frozen --no-dev`, no extras).
+$(UV): uv.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ is required: install it (python3 --version) and run make again" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(BIN)/python -c 'import tomllib; uv = next(p for p in tomllib.load(open("uv.lock", "rb"))["package"] if p["name"] == "uv"); print("uv==" + uv["version"], *("--hash=" + f["hash"] for f in [*uv["wheels"], uv["sdist"]]))' > $(VENV)/uv-requirement.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r $(VENV)/uv-requirement.txt
+	@touch $(UV)
+
+# (Re)build .venv whenever pyproject.toml or uv.lock changes; the stamp records the last successful install.
+# --locked refuses a uv.lock that no longer matches pyproject.toml (then run `make lock`).
+$(STAMP): pyproject.toml uv.lock $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --all-extras --python $(BIN)/python --quiet \
+	  || { echo "uv could not install .venv from uv.lock (if pyproject.toml changed, run 'make lock' first)" >&2; exit 1; }
 	@touch $(STAMP)
+
+# Regenerate uv.lock after a change to pyproject.toml (keeps every other pin); `make lock UPGRADE=1` moves
+# every package to its newest version allowed by pyproject.toml. Review the diff, then `make test`.
+lock: $(UV)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
 
 dev: $(STAMP)
 	$(BIN)/nexk dev
 
-test: $(STAMP) browser
+test: $(STAMP) browser $(SUPABASE_CLI)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint db
@@ -54,6 +73,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium' and make test again" >&2; exit 1; fi; }
 
+# The Supabase CLI from npm (its Linux/macOS/Windows binaries are npm packages too), integrity-checked by npm ci.
+supabase-cli: $(SUPABASE_CLI)
+
+$(SUPABASE_CLI): tools/supabase-cli/package.json tools/supabase-cli/package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	  else echo "The Supabase CLI test needs npm: run 'sudo apt-get install nodejs npm' and make test again" >&2; exit 1; fi; }
+	@mkdir -p .tools/supabase-cli
+	cp tools/supabase-cli/package.json tools/supabase-cli/package-lock.json .tools/supabase-cli/
+	npm ci --prefix .tools/supabase-cli --no-audit --no-fund --loglevel=error
+	@touch $(SUPABASE_CLI)
+
 clean:
 	-$(BIN)/nexk db stop
-	rm -rf $(VENV)
+	rm -rf $(VENV) .tools
