@@ -11,7 +11,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -49,6 +53,60 @@ create table if not exists supabase_migrations.nexk_policy_files (
 
 class MigrationError(NexkError):
     """A file that could not be applied; the database is as it was before that file."""
+
+
+log = logging.getLogger("nexk.migrate")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long each file may wait for a lock and run, and how often a lock timeout is tried again.
+
+    On a live database a migration that waits for a lock blocks every query that arrives after it on that
+    table, so it must give up quickly (lock_timeout), let the queue drain, and try again (docs/migrations.md).
+    Defaults: lock 2 s (the portal's requests run within 8 s, Supabase's statement_timeout for authenticated),
+    statement 5 min (a whole file's longest statement, e.g. an index build), 5 tries, 1-2-4-8 s apart.
+    Environment: NEXK_MIGRATE_LOCK_TIMEOUT, NEXK_MIGRATE_STATEMENT_TIMEOUT (PostgreSQL durations: 500ms, 2s,
+    5min; 0 disables), NEXK_MIGRATE_LOCK_TRIES (a whole number from 1). A file may still `set local` its own.
+    """
+
+    lock: str = "2s"
+    statement: str = "5min"
+    tries: int = 5
+    backoff: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)  # seconds before try 2, 3, ...; the last one repeats
+
+    @classmethod
+    def from_environment(cls) -> Timeouts:
+        default = cls()
+        tries = os.environ.get("NEXK_MIGRATE_LOCK_TRIES", str(default.tries)).strip()
+        if not tries.isdigit() or int(tries) < 1:
+            raise MigrationError(
+                f"NEXK_MIGRATE_LOCK_TRIES={tries!r}: give a whole number of tries, 1 or more (default {default.tries})."
+            )
+        return cls(
+            lock=os.environ.get("NEXK_MIGRATE_LOCK_TIMEOUT", default.lock).strip(),
+            statement=os.environ.get("NEXK_MIGRATE_STATEMENT_TIMEOUT", default.statement).strip(),
+            tries=int(tries),
+        )
+
+    def pause_before(self, attempt: int) -> float:
+        """Seconds to wait before try `attempt` (2, 3, ...)."""
+        return self.backoff[min(attempt - 2, len(self.backoff) - 1)] if self.backoff else 0.0
+
+    def apply(self, conn: psycopg.Connection) -> None:
+        """Set both timeouts for the current transaction only; a bad value is refused by name."""
+        for setting, value, variable in (
+            ("lock_timeout", self.lock, "NEXK_MIGRATE_LOCK_TIMEOUT"),
+            ("statement_timeout", self.statement, "NEXK_MIGRATE_STATEMENT_TIMEOUT"),
+        ):
+            try:
+                with conn.transaction():
+                    conn.execute("select pg_catalog.set_config(%s, %s, true)", (setting, value))
+            except psycopg.DataError as exc:
+                raise MigrationError(
+                    f"{variable}={value!r} is not a PostgreSQL duration for {setting} (e.g. 500ms, 2s, 5min; "
+                    "0 disables it)."
+                ) from exc
 
 
 @dataclass(frozen=True)
@@ -228,14 +286,65 @@ def _drop_policies(conn: psycopg.Connection, table: str) -> None:
         conn.execute(sql.SQL("drop policy {} on {}.{}").format(*map(sql.Identifier, (policy, schema, name))))
 
 
+def _lock_timed_out(exc: BaseException) -> bool:
+    return isinstance(exc.__cause__, psycopg.errors.LockNotAvailable)
+
+
+def _apply_with_retries(
+    conn: psycopg.Connection,
+    file: SqlFile,
+    timeouts: Timeouts,
+    sleep: Callable[[float], None],
+    work: Callable[[], None],
+) -> None:
+    """Run `work` (one file) in its own transaction with the timeouts set; a lock timeout rolls it back and
+    tries again after a pause, up to `timeouts.tries` times; any other error ends at once."""
+    for attempt in range(1, timeouts.tries + 1):
+        try:
+            with conn.transaction():
+                timeouts.apply(conn)
+                work()
+            return
+        except MigrationError as exc:
+            if not _lock_timed_out(exc):
+                if isinstance(exc.__cause__, psycopg.errors.QueryCanceled):
+                    raise MigrationError(
+                        f"{exc} (statement_timeout {timeouts.statement}: split the work, build indexes "
+                        "concurrently, or raise NEXK_MIGRATE_STATEMENT_TIMEOUT for this run)"
+                    ) from exc.__cause__
+                raise
+            if attempt == timeouts.tries:
+                raise MigrationError(
+                    f"{file.relpath}: could not take its locks within lock_timeout {timeouts.lock} in "
+                    f"{timeouts.tries} tries ({exc}). Another session holds a conflicting lock (see "
+                    "pg_locks and pg_stat_activity): run the migration again once it is done, or raise "
+                    "NEXK_MIGRATE_LOCK_TIMEOUT / NEXK_MIGRATE_LOCK_TRIES. Nothing of this file was applied."
+                ) from exc.__cause__
+            pause = timeouts.pause_before(attempt + 1)
+            log.warning(
+                "%s: lock timeout (%s) on try %d of %d, trying again in %.1f s",
+                file.relpath,
+                timeouts.lock,
+                attempt,
+                timeouts.tries,
+                pause,
+            )
+            sleep(pause)
+
+
 def migrate(
     conninfo: str,
     dry_run: bool = False,
     authenticator_password: str | None = None,
     schema_dir: Path = SCHEMA_DIR,
     policies_dir: Path = POLICIES_DIR,
+    timeouts: Timeouts | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Plan:
-    """Bring the database up to date; returns the plan that was (or, with dry_run, would be) carried out."""
+    """Bring the database up to date; returns the plan that was (or, with dry_run, would be) carried out.
+
+    Each file runs with `timeouts` (default: Timeouts.from_environment()); `sleep` waits between tries."""
+    timeouts = timeouts or Timeouts.from_environment()
     migrations, policies = load_migrations(schema_dir), load_policies(policies_dir)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         # One runner at a time per database (CI jobs, `make dev` and a test session may overlap).
@@ -247,7 +356,8 @@ def migrate(
         with conn.transaction():
             conn.execute(BOOKKEEPING)
         for file in todo.pending_migrations:
-            with conn.transaction():
+
+            def apply_migration(file: MigrationFile = file) -> None:
                 statements = _execute_file(conn, file)
                 conn.execute(
                     "insert into supabase_migrations.schema_migrations (version, name, statements)"
@@ -258,8 +368,11 @@ def migrate(
                     "insert into supabase_migrations.nexk_checksums (version, sha256) values (%s, %s)",
                     (file.version, file.sha256),
                 )
+
+            _apply_with_retries(conn, file, timeouts, sleep, apply_migration)
         for file in todo.changed_policies:
-            with conn.transaction():
+
+            def apply_policies(file: PolicyFile = file) -> None:
                 tables = file.tables()
                 for table in tables:
                     _drop_policies(conn, table)
@@ -270,6 +383,8 @@ def migrate(
                     " applied_at = now()",
                     (file.name, file.sha256, tables),
                 )
+
+            _apply_with_retries(conn, file, timeouts, sleep, apply_policies)
         for name in todo.removed_policies:
             with conn.transaction():
                 row = conn.execute(
