@@ -30,6 +30,7 @@ from nexk.errors import NexkError
 DB_DIR = Path(__file__).resolve().parent
 SCHEMA_DIR = DB_DIR / "schema"
 POLICIES_DIR = DB_DIR / "policies"
+NO_TRANSACTION = re.compile(r"^--\s*nexk:\s*no-transaction\s*$", re.MULTILINE)
 MIGRATION_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
 BOOKKEEPING = """
@@ -143,6 +144,12 @@ class SqlFile:
 class MigrationFile(SqlFile):
     version: str = ""
     name: str = ""
+
+    @property
+    def transactional(self) -> bool:
+        """False for a file marked `-- nexk: no-transaction` (create index concurrently, validate constraint:
+        statements PostgreSQL refuses in a transaction block, or that should not hold locks together)."""
+        return NO_TRANSACTION.search(self.sql) is None
 
 
 @dataclass(frozen=True)
@@ -259,19 +266,25 @@ def plan(conninfo: str, schema_dir: Path = SCHEMA_DIR, policies_dir: Path = POLI
         return _plan(conn, load_migrations(schema_dir), load_policies(policies_dir))
 
 
+def _execute_statement(conn: psycopg.Connection, file: SqlFile, first_line: int, text: str) -> None:
+    """Run one statement; an error names file, line and PostgreSQL's message."""
+    try:
+        conn.execute(text)  # no parameters: psycopg sends the text as is (no % interpolation)
+    except psycopg.Error as exc:
+        position = exc.diag.statement_position
+        line = first_line + (text.count("\n", 0, int(position) - 1) if position else 0)
+        message = (exc.diag.message_primary or str(exc)).strip()
+        raise MigrationError(f"{file.relpath}:{line}: {message}") from exc
+
+
 def _execute_file(conn: psycopg.Connection, file: SqlFile) -> list[str]:
     """Run every statement of a file (inside the caller's transaction); errors name file, line, message."""
     texts = []
     for first_line, text in file.statements():
         try:
-            conn.execute(text)  # no parameters: psycopg sends the text as is (no % interpolation)
-        except psycopg.Error as exc:
-            position = exc.diag.statement_position
-            line = first_line + (text.count("\n", 0, int(position) - 1) if position else 0)
-            message = (exc.diag.message_primary or str(exc)).strip()
-            raise MigrationError(
-                f"{file.relpath}:{line}: {message} (nothing of this file was applied)"
-            ) from exc
+            _execute_statement(conn, file, first_line, text)
+        except MigrationError as exc:
+            raise MigrationError(f"{exc} (nothing of this file was applied)") from exc.__cause__
         texts.append(text)
     return texts
 
@@ -332,6 +345,74 @@ def _apply_with_retries(
             sleep(pause)
 
 
+def _record(conn: psycopg.Connection, file: MigrationFile, statements: list[str]) -> None:
+    """Book the file as applied, as the Supabase CLI does, with its checksum beside it."""
+    conn.execute(
+        "insert into supabase_migrations.schema_migrations (version, name, statements) values (%s, %s, %s)",
+        (file.version, file.name, statements),
+    )
+    conn.execute(
+        "insert into supabase_migrations.nexk_checksums (version, sha256) values (%s, %s)",
+        (file.version, file.sha256),
+    )
+
+
+def _invalid_indexes(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute(
+        "select i.indexrelid::regclass::text from pg_catalog.pg_index as i where not i.indisvalid order by 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _apply_outside_transaction(
+    conn: psycopg.Connection, file: MigrationFile, timeouts: Timeouts, sleep: Callable[[float], None]
+) -> list[str]:
+    """A `-- nexk: no-transaction` file: each statement commits on its own, with the same timeouts (set for
+    the session, reset afterwards) and the same retries of a lock timeout. Its statements must be safe to run
+    again (`create index concurrently if not exists`, `validate constraint`): a failure keeps what came
+    before. A concurrent index build that failed leaves an INVALID index, which `if not exists` would then
+    keep: the runner stops and names it instead of trying again (docs/migrations.md)."""
+    texts: list[str] = []
+    try:
+        for setting, value in (("lock_timeout", timeouts.lock), ("statement_timeout", timeouts.statement)):
+            conn.execute("select pg_catalog.set_config(%s, %s, false)", (setting, value))
+        for first_line, text in file.statements():
+            for attempt in range(1, timeouts.tries + 1):
+                try:
+                    _execute_statement(conn, file, first_line, text)
+                    break
+                except MigrationError as exc:
+                    invalid = _invalid_indexes(conn)
+                    if invalid:
+                        raise MigrationError(
+                            f"{exc}. Statements before line {first_line} were applied; a failed concurrent "
+                            f"build left INVALID index(es) {', '.join(invalid)}: `drop index concurrently` "
+                            "each, then run the migration again."
+                        ) from exc.__cause__
+                    if not _lock_timed_out(exc) or attempt == timeouts.tries:
+                        raise MigrationError(
+                            f"{exc}. This file runs outside a transaction: statements before line "
+                            f"{first_line} were applied (each is safe to run again): fix the cause and run "
+                            "the migration again."
+                        ) from exc.__cause__
+                    pause = timeouts.pause_before(attempt + 1)
+                    log.warning(
+                        "%s:%d: lock timeout (%s) on try %d of %d, trying again in %.1f s",
+                        file.relpath,
+                        first_line,
+                        timeouts.lock,
+                        attempt,
+                        timeouts.tries,
+                        pause,
+                    )
+                    sleep(pause)
+            texts.append(text)
+    finally:
+        conn.execute("reset lock_timeout")
+        conn.execute("reset statement_timeout")
+    return texts
+
+
 def migrate(
     conninfo: str,
     dry_run: bool = False,
@@ -358,18 +439,14 @@ def migrate(
         for file in todo.pending_migrations:
 
             def apply_migration(file: MigrationFile = file) -> None:
-                statements = _execute_file(conn, file)
-                conn.execute(
-                    "insert into supabase_migrations.schema_migrations (version, name, statements)"
-                    " values (%s, %s, %s)",
-                    (file.version, file.name, statements),
-                )
-                conn.execute(
-                    "insert into supabase_migrations.nexk_checksums (version, sha256) values (%s, %s)",
-                    (file.version, file.sha256),
-                )
+                _record(conn, file, _execute_file(conn, file))
 
-            _apply_with_retries(conn, file, timeouts, sleep, apply_migration)
+            if file.transactional:
+                _apply_with_retries(conn, file, timeouts, sleep, apply_migration)
+                continue
+            statements = _apply_outside_transaction(conn, file, timeouts, sleep)
+            with conn.transaction():
+                _record(conn, file, statements)
         for file in todo.changed_policies:
 
             def apply_policies(file: PolicyFile = file) -> None:

@@ -176,3 +176,42 @@ def test_the_timeouts_come_from_the_environment_and_bad_values_are_refused_by_na
     with pytest.raises(MigrationError, match="NEXK_MIGRATE_LOCK_TIMEOUT='soon' is not a PostgreSQL duration"):
         runner.migrate(url, schema_dir=schema, policies_dir=policies)
     assert columns(url) == ["id", "body"]
+
+
+def applied(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("select version from supabase_migrations.schema_migrations order by 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def test_a_no_transaction_migration_builds_its_index_concurrently_while_the_table_is_read_and_written(live):
+    url, schema, policies = live
+    (schema / "0002_notes_title.sql").write_text(
+        "-- nexk: no-transaction\n-- an index on a live table, built without blocking writes\n"
+        "create index concurrently if not exists notes_body_idx on public.notes (body);\n"
+    )
+    with Readers(url) as readers, psycopg.connect(url, autocommit=True) as writer:
+        runner.migrate(url, schema_dir=schema, policies_dir=policies, timeouts=FAST)
+        writer.execute("insert into public.notes values (5000, 'written meanwhile')")
+    assert not readers.errors and max(readers.durations) < LOCK_TIMEOUT + 1.0
+    assert applied(url) == ["0001", "0002"]
+    with psycopg.connect(url) as conn:
+        assert conn.execute(
+            "select indisvalid from pg_index where indexrelid = 'public.notes_body_idx'::regclass"
+        ).fetchone() == (True,)
+
+
+def test_a_failed_concurrent_build_is_reported_with_the_invalid_index_to_drop(live):
+    url, schema, policies = live
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("update public.notes set body = 'same' where id <= 2")
+    (schema / "0002_notes_title.sql").write_text(
+        "-- nexk: no-transaction\n-- a unique index the data does not allow\n"
+        "create unique index concurrently if not exists notes_body_key on public.notes (body);\n"
+    )
+    with pytest.raises(MigrationError) as raised:
+        runner.migrate(url, schema_dir=schema, policies_dir=policies, timeouts=FAST)
+    message = str(raised.value)
+    assert "0002_notes_title.sql:3:" in message and "INVALID index(es) notes_body_key" in message
+    assert "drop index concurrently" in message
+    assert applied(url) == ["0001"]  # not recorded: it runs again once the index is dropped and data fixed
