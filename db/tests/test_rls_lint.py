@@ -276,7 +276,10 @@ def test_supabase_as_delivered_lets_the_api_roles_create_temporary_objects_and_m
     with psycopg.connect(compat_url) as conn, conn.transaction(force_rollback=True):
         found = _pairs(catalog_lint.lint(conn))
         version = conn.execute("select current_setting('server_version_num')::int").fetchone()[0]
-    expected = {("nexk_api_role_temp", "database anon temp"), ("nexk_api_role_temp", "database authenticated temp")}
+    expected = {
+        ("nexk_api_role_temp", "database anon temp"),
+        ("nexk_api_role_temp", "database authenticated temp"),
+    }
     if version >= 170000:
         expected |= {
             ("nexk_api_role_table_privilege", f"storage.{table} {role} maintain")
@@ -291,7 +294,9 @@ def test_the_table_privilege_rule_says_who_grants_and_which_owner_may_revoke(lin
     via_public, direct = found["storage.objects anon references"], found["public.notes authenticated trigger"]
     assert "PUBLIC" in via_public.message and "PUBLIC" not in direct.message
     assert "revoke references on storage.objects from public, anon" in via_public.fix
-    assert "revoke trigger on public.notes from authenticated" in direct.fix and "owner (postgres)" in direct.fix
+    assert (
+        "revoke trigger on public.notes from authenticated" in direct.fix and "owner (postgres)" in direct.fix
+    )
 
 
 @pytest.mark.parametrize("case", CATALOG_CASES, ids=str)
