@@ -53,7 +53,8 @@ create table if not exists supabase_migrations.nexk_policy_files (
 
 
 class MigrationError(NexkError):
-    """A file that could not be applied; the database is as it was before that file."""
+    """A file that could not be applied; the database is as it was before that file (a `no-transaction`
+    file keeps the statements before the failing one: its message says so)."""
 
 
 log = logging.getLogger("nexk.migrate")
