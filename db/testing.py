@@ -80,6 +80,30 @@ def template_database(pg_server: Server) -> Iterator[str]:
     janitor.drop()
 
 
+def copy_database_privileges(server_url: str, source: str, target: str) -> None:
+    """CREATE DATABASE ... TEMPLATE copies a database's contents, not its own privileges (pg_database.datacl
+    lives in a shared catalog): carry them over so a migration's database grants (0360 revokes TEMP from the
+    API roles) hold in every copy exactly as in the migrated database."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        entries = conn.execute(
+            """select coalesce(nullif(a.grantee, 0)::regrole::text, 'public'), a.privilege_type
+               from pg_catalog.pg_database as d, pg_catalog.aclexplode(d.datacl) as a
+               where d.datname = %s""",
+            (source,),
+        ).fetchall()
+        if not entries:
+            return  # the default privileges: nothing to carry over
+        with conn.transaction():
+            target_db = psycopg.sql.Identifier(target)
+            conn.execute(psycopg.sql.SQL("revoke all on database {} from public").format(target_db))
+            for grantee, privilege in entries:
+                conn.execute(
+                    psycopg.sql.SQL("grant {} on database {} to {}").format(
+                        psycopg.sql.SQL(privilege), target_db, psycopg.sql.SQL(grantee)
+                    )
+                )
+
+
 def _exists(server: Server, name: str) -> bool:
     with psycopg.connect(server.url, autocommit=True) as conn:
         return conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone() is not None
@@ -91,6 +115,7 @@ def database(pg_server: Server, template_database: str) -> Iterator[str]:
     name = f"nexk_test_{_worker_tag()}_{next(_counter)}"
     janitor = pg_server.janitor(name, template_dbname=template_database)
     janitor.init()
+    copy_database_privileges(pg_server.url, template_database, name)
     yield pg_server.url_for(name)
     janitor.drop()
 

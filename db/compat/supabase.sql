@@ -222,7 +222,21 @@ create index if not exists objects_bucket_id_idx on storage.objects (bucket_id);
 -- Supabase enables RLS on storage tables and grants them to the API roles: policies decide.
 alter table storage.buckets enable row level security;
 alter table storage.objects enable row level security;
-grant all on storage.buckets, storage.objects to anon, authenticated, service_role;
+
+-- The grants Supabase Storage's own migrations leave on its two tables, set once when the tables are new
+-- (as Storage runs each migration once; re-applying the layer must not undo db/schema/0360's revocations):
+-- supabase/storage migrations/tenant/0046-buckets-objects-grants.sql grants ALL to service_role,
+-- authenticated and anon, and 0073-revoke-grants-to-unused-operations.sql (supabase/storage PR #1395,
+-- September 2026) takes TRUNCATE, REFERENCES and TRIGGER back from anon and authenticated. On PostgreSQL 17
+-- ALL also carries MAINTAIN, which 0073 leaves in place: db/schema/0360 revokes it (db/README.md).
+do $storage_grants$
+begin
+    if (select c.relacl from pg_catalog.pg_class as c where c.oid = 'storage.objects'::regclass) is null then
+        grant all on storage.buckets, storage.objects to anon, authenticated, service_role;
+        revoke truncate, references, trigger on storage.buckets, storage.objects from anon, authenticated;
+    end if;
+end
+$storage_grants$;
 
 -- Supabase Storage (storage#817) refuses any DELETE on its tables that does not come from the Storage API,
 -- which sets storage.allow_delete_query = 'true' on its own connection: a row deleted by SQL would leave its

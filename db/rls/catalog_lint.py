@@ -645,6 +645,73 @@ def policy_columns_unindexed(cat: Catalog) -> list[Finding]:
     return found
 
 
+# Table privileges that are not row access: RLS never sees them (db/schema/0360 says what each one allows).
+NON_ROW_PRIVILEGES = ("trigger", "truncate", "references", "maintain")
+
+
+@check
+def api_role_table_privilege(cat: Catalog) -> list[Finding]:
+    """TRIGGER, TRUNCATE, REFERENCES or MAINTAIN held by anon or authenticated (directly, through PUBLIC or
+    an inherited role) on any relation of any schema they may use: each is harm that no policy sees."""
+    query = """
+        select n.nspname, c.relname, r.role_name, p.privilege,
+               pg_catalog.has_table_privilege('public', c.oid, p.privilege),
+               pg_catalog.pg_get_userbyid(c.relowner)
+        from pg_catalog.pg_class as c
+        join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+        cross join unnest(%(api_roles)s::text[]) as r (role_name)
+        cross join unnest(%(privileges)s::text[]) as p (privilege)
+        where c.relkind in ('r', 'p', 'v', 'm', 'f')
+          and pg_catalog.has_schema_privilege(r.role_name, n.oid, 'usage')
+          and pg_catalog.has_table_privilege(r.role_name, c.oid, p.privilege)
+        order by 1, 2, 3, array_position(%(privileges)s::text[], p.privilege)
+    """
+    version = cat.rows("select current_setting('server_version_num')::int")[0][0]
+    privileges = [p for p in NON_ROW_PRIVILEGES if p != "maintain" or version >= 170000]
+    found = []
+    for schema, table, role, privilege, via_public, owner in cat.rows(query, privileges=privileges):
+        relation = f"{schema}.{table}"
+        grantee = f"public, {role}" if via_public else role
+        found.append(
+            finding(
+                "nexk_api_role_table_privilege",
+                relation,
+                f"{role} holds {privilege.upper()} on {relation}"
+                + (" (granted to PUBLIC)" if via_public else "")
+                + ": RLS does not govern it",
+                object=f"{relation} {role} {privilege}",
+                hint=f"`revoke {privilege} on {relation} from {grantee}` in a new migration in db/schema/ "
+                f"(as 0360 does); only the owner ({owner}) or a member of it can",
+            )
+        )
+    return found
+
+
+@check
+def api_role_temp(cat: Catalog) -> list[Finding]:
+    """TEMP on the database lets anon or authenticated create pg_temp functions (a trigger's body, a
+    search_path decoy) and temporary tables; the portal needs neither."""
+    query = """
+        select r.role_name, pg_catalog.has_database_privilege('public', current_database(), 'temp'),
+               current_database()
+        from unnest(%(api_roles)s::text[]) as r (role_name)
+        where pg_catalog.has_database_privilege(r.role_name, current_database(), 'temp')
+        order by 1
+    """
+    return [
+        finding(
+            "nexk_api_role_temp",
+            f"database {database}",
+            f"{role} may create temporary objects in database {database}"
+            + (" (TEMP is granted to PUBLIC)" if via_public else ""),
+            object=f"database {role} temp",
+            hint=f"`revoke temporary on database {database} from {'public, ' if via_public else ''}{role}` "
+            "(db/schema/0360 does it, granting TEMP back to Supabase's platform roles by name)",
+        )
+        for role, via_public, database in cat.rows(query)
+    ]
+
+
 def lint(conn: psycopg.Connection, exposed: Iterable[str] = EXPOSED_SCHEMAS) -> list[Finding]:
     """Run every catalog check on the database `conn` is connected to (read-only)."""
     catalog = Catalog(conn, exposed)

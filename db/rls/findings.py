@@ -177,6 +177,18 @@ RULES = _rules(
         "qualify the column with its table alias: an unqualified name may bind to the inner table",
     ),
     Rule(
+        "nexk_api_role_table_privilege",
+        "api_role_table_privilege",
+        E,
+        "revoke TRIGGER, TRUNCATE, REFERENCES and MAINTAIN from anon, authenticated (and PUBLIC) in a migration",
+    ),
+    Rule(
+        "nexk_api_role_temp",
+        "api_role_temp",
+        E,
+        "revoke TEMPORARY on the database from PUBLIC, anon and authenticated in a migration",
+    ),
+    Rule(
         "nexk_definer_function_exposed",
         "definer_function_exposed",
         E,

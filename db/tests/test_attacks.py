@@ -218,10 +218,12 @@ def test_security_definer_functions_are_closed_to_anon_and_open_to_authenticated
                 assert ticket_orgs == {a.org for a in w.assignments if a.agent == u.id}
             else:
                 assert ticket_orgs == {u.org}
-            conn.execute("select private.record_read('tickets', %s)", (w.tickets[2].id,))
+            # record_read logs a read of a ticket the caller can read, as the caller (0361; every other case
+            # is refused: test_record_read_logs_exactly_the_reads_the_caller_could_make).
+            ticket = sorted(model.visible(w, Identity(u), "public.tickets"))[0]
+            conn.execute("select private.record_read('tickets', %s)", (ticket,))
             actors = conn.execute(
-                "select actor_id from public.audit_log where action = 'read' and object_id = %s",
-                (w.tickets[2].id,),
+                "select actor_id from public.audit_log where action = 'read' and object_id = %s", (ticket,)
             ).fetchall()
             assert actors == [(u.id,)]
     # A deactivated person and a token without a profile get no organization at all.
@@ -575,3 +577,94 @@ def test_planner_covers_every_table_and_command(small_world):
         if table in model.SLA_TABLES or table == "storage.buckets":
             continue
         assert any(t == table for t, _ in covered), table
+
+
+# --- Table privileges RLS does not govern, and temporary objects (issue 13, finding 1; db/schema/0360) -----
+
+LEAKING_TRIGGER_FUNCTION = """
+create function pg_temp.leak() returns trigger language plpgsql as $$
+begin
+    perform pg_notify('leak', (select string_agg(subject, ',') from public.tickets) || current_setting('request.jwt.claims', true));
+    return new;
+end
+$$
+"""
+
+
+@pytest.mark.parametrize("label", [None, "m1", "ca", "ag", "ad"])
+def test_no_api_caller_can_put_a_trigger_on_storage_objects_nor_create_its_pg_temp_body(world_db, label):
+    """The attack of finding (1): as `authenticated` (the portal's login plus an SQL injection), a trigger with a
+    pg_temp function on storage.objects ran as whoever uploaded next and leaked other tenants' ticket subjects
+    and JWT claims through pg_notify. Both halves now fail: no TEMP (no pg_temp function), no TRIGGER (not
+    even with a function the caller may execute), for anon and for every authenticated identity."""
+    conn, w = world_db
+    with impersonate(conn, claims_of(w, label) if label else None):
+        assert sqlstate_of(conn, LEAKING_TRIGGER_FUNCTION) == "42501"
+        assert sqlstate_of(conn, "create temporary table loot (subject text)") == "42501"
+        assert conn.execute(
+            "select has_function_privilege('storage.protect_delete()', 'execute')"
+        ).fetchone()[0]
+        for table in ("storage.objects", "storage.buckets", "public.tickets", "public.attachments"):
+            trigger = (
+                f"create trigger leak before insert on {table} for each row"
+                " execute function storage.protect_delete()"
+            )
+            assert sqlstate_of(conn, trigger) == "42501", table
+    assert conn.execute(
+        "select count(*) from pg_catalog.pg_trigger where tgname = 'leak' or tgfoid::regproc::text like 'pg_temp%'"
+    ).fetchone() == (0,)
+
+
+def _reachable_relations(conn: psycopg.Connection, role: str) -> list[str]:
+    return [
+        name
+        for (name,) in conn.execute(
+            """select c.oid::regclass::text from pg_catalog.pg_class as c
+               inner join pg_catalog.pg_namespace as n on c.relnamespace = n.oid
+               where c.relkind in ('r', 'p') and has_schema_privilege(%s, n.oid, 'usage')
+                 and n.nspname not in ('pg_catalog', 'information_schema')
+               order by 1""",
+            (role,),
+        ).fetchall()
+    ]
+
+
+@pytest.mark.parametrize("label", [None, "m1", "ad"])
+def test_no_api_caller_can_truncate_any_table_it_can_reach_and_storage_keeps_every_row(world_db, label):
+    """`truncate storage.objects` deleted every tenant's file rows past RLS and Storage's delete guard (a row
+    trigger never fires on TRUNCATE). Now every table in every schema the role may use refuses it."""
+    conn, w = world_db
+    role = "authenticated" if label else "anon"
+    relations = _reachable_relations(conn, role)
+    assert {"storage.objects", "storage.buckets"} <= set(relations)  # and every table of public, private...
+    before = conn.execute("select count(*) from storage.objects").fetchone()[0]
+    with impersonate(conn, claims_of(w, label) if label else None):
+        allowed = [t for t in relations if sqlstate_of(conn, f"truncate {t}") != "42501"]
+        # Nor can a foreign key from a table of the caller's pin or probe rows: it has nowhere to create one.
+        schemas = conn.execute(
+            "select nspname from pg_catalog.pg_namespace where has_schema_privilege(oid, 'create')"
+        ).fetchall()
+    assert allowed == [] and schemas == []
+    assert conn.execute("select count(*) from storage.objects").fetchone()[0] == before > 0
+
+
+def test_the_api_roles_hold_no_table_privilege_rls_does_not_govern_anywhere(db):
+    """The catalog lint's rule, asked directly: no TRIGGER, TRUNCATE, REFERENCES or MAINTAIN for anon or
+    authenticated on any relation of any schema they may use, and no TEMP on the database."""
+    held = db.execute(
+        """select r.role_name, c.oid::regclass::text, p.privilege
+           from pg_catalog.pg_class as c
+           inner join pg_catalog.pg_namespace as n on c.relnamespace = n.oid
+           cross join (values ('anon'), ('authenticated')) as r (role_name)
+           cross join (values ('trigger'), ('truncate'), ('references'), ('maintain')) as p (privilege)
+           where c.relkind in ('r', 'p', 'v', 'm', 'f') and has_schema_privilege(r.role_name, n.oid, 'usage')
+             and has_table_privilege(r.role_name, c.oid, p.privilege)"""
+    ).fetchall()
+    temp = db.execute(
+        "select has_database_privilege('anon', current_database(), 'temp'),"
+        " has_database_privilege('authenticated', current_database(), 'temp'),"
+        " has_database_privilege('authenticator', current_database(), 'temp'),"
+        " has_database_privilege('service_role', current_database(), 'temp')"
+    ).fetchone()
+    assert held == []
+    assert temp == (False, False, False, True)  # the platform's roles keep TEMP by name

@@ -49,6 +49,11 @@ create policy notes_delete on public.notes for delete to authenticated
     using (owner_id = (select auth.uid()));
 """
 
+# What db/schema/0360 does on top of the layer: the API roles lose TRIGGER, TRUNCATE, REFERENCES, MAINTAIN and
+# TEMP. Supabase as delivered still grants TEMP to PUBLIC and MAINTAIN on Storage's tables (see below).
+HARDENING = (REPO_DB / "schema" / "0360_api_roles_no_ddl_privileges.sql").read_text(encoding="utf-8")
+ON_THIS_DATABASE = "do $$ begin execute format('{} on database %I {}', current_database()); end $$;"
+
 FDW = "create foreign data wrapper lint_fdw; create server lint_srv foreign data wrapper lint_fdw;"
 BUCKET = "insert into storage.buckets (id, name, public) values ('avatars', 'avatars', {public});"
 SELECT_NOTES = "drop policy notes_select on public.notes; create policy notes_select on public.notes"
@@ -204,6 +209,21 @@ CATALOG_CASES: dict[str, tuple[str, set[tuple[str, str]], str]] = {
         "drop policy notes_mfa on public.notes; create policy notes_mfa on public.notes as restrictive"
         " for all to authenticated using ((select auth.jwt() ->> 'aal') = 'aal2');",
     ),
+    "nexk_api_role_table_privilege": (
+        "grant trigger, truncate on public.notes to authenticated; grant references on storage.objects to public;",
+        {
+            ("nexk_api_role_table_privilege", "public.notes authenticated trigger"),
+            ("nexk_api_role_table_privilege", "public.notes authenticated truncate"),
+            ("nexk_api_role_table_privilege", "storage.objects anon references"),
+            ("nexk_api_role_table_privilege", "storage.objects authenticated references"),
+        },
+        "grant trigger, truncate, references on public.notes, storage.objects to service_role;",
+    ),
+    "nexk_api_role_temp": (
+        ON_THIS_DATABASE.format("grant temporary", "to public"),
+        {("nexk_api_role_temp", "database anon temp"), ("nexk_api_role_temp", "database authenticated temp")},
+        ON_THIS_DATABASE.format("grant temporary", "to service_role"),
+    ),
     "nexk_policy_column_unindexed": (
         "drop index public.notes_owner_id_idx;",
         {("nexk_policy_column_unindexed", "public.notes.owner_id")},
@@ -231,6 +251,7 @@ def lint_case(compat_url: str) -> Iterator[Callable[[str], list[Finding]]]:
 
         def lint(sql: str) -> list[Finding]:
             with conn.transaction(force_rollback=True):
+                conn.execute(HARDENING)
                 conn.execute(NOTES)
                 conn.execute(sql)
                 return catalog_lint.lint(conn)
@@ -244,6 +265,38 @@ def _pairs(found: list[Finding]) -> set[tuple[str, str]]:
 
 def test_compat_layer_and_the_compliant_table_give_no_catalog_finding(lint_case) -> None:
     assert lint_case("select 1") == []
+
+
+def test_supabase_as_delivered_lets_the_api_roles_create_temporary_objects_and_maintain_storage_tables(
+    compat_url: str,
+) -> None:
+    """The layer mirrors hosted Supabase: TEMP for PUBLIC, and on PostgreSQL 17 the MAINTAIN that Storage's
+    ALL grant carries (its migration 0073 takes back only TRUNCATE, REFERENCES and TRIGGER). The lint names
+    each, and 0360 (HARDENING) is what clears them."""
+    with psycopg.connect(compat_url) as conn, conn.transaction(force_rollback=True):
+        found = _pairs(catalog_lint.lint(conn))
+        version = conn.execute("select current_setting('server_version_num')::int").fetchone()[0]
+    expected = {
+        ("nexk_api_role_temp", "database anon temp"),
+        ("nexk_api_role_temp", "database authenticated temp"),
+    }
+    if version >= 170000:
+        expected |= {
+            ("nexk_api_role_table_privilege", f"storage.{table} {role} maintain")
+            for table in ("buckets", "objects")
+            for role in ("anon", "authenticated")
+        }
+    assert found == expected
+
+
+def test_the_table_privilege_rule_says_who_grants_and_which_owner_may_revoke(lint_case) -> None:
+    found = {f.object: f for f in lint_case(CATALOG_CASES["nexk_api_role_table_privilege"][0])}
+    via_public, direct = found["storage.objects anon references"], found["public.notes authenticated trigger"]
+    assert "PUBLIC" in via_public.message and "PUBLIC" not in direct.message
+    assert "revoke references on storage.objects from public, anon" in via_public.fix
+    assert (
+        "revoke trigger on public.notes from authenticated" in direct.fix and "owner (postgres)" in direct.fix
+    )
 
 
 @pytest.mark.parametrize("case", CATALOG_CASES, ids=str)
@@ -481,6 +534,7 @@ def bad_database(pg_server: Server) -> Iterator[str]:
     url = pg_server.url_for(janitor.dbname)
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_compat(conn)
+        conn.execute(HARDENING)
         conn.execute("create table public.plain (id int)")
     yield url
     janitor.drop()
