@@ -59,9 +59,9 @@ def test_an_agent_opens_a_ticket_for_a_caller_and_the_client_sees_who_helps_them
         ticket_ref(row.locator("a").get_attribute("href").rsplit("/", 1)[1])
     )
     expect(row.locator(".assignee")).to_have_text("Agent")
-    expect(page.locator("table.tickets tbody tr", has_text="Printer on fire").locator(".assignee")).to_have_text(
-        "Not assigned"
-    )
+    expect(
+        page.locator("table.tickets tbody tr", has_text="Printer on fire").locator(".assignee")
+    ).to_have_text("Not assigned")
     shots(page, "32-client-list-refs-assignees")
     row.get_by_role("link").click()
     reply = page.locator("li.message.from-staff")
