@@ -185,3 +185,28 @@ def test_a_client_still_opens_tickets_only_for_themselves(
     assert created.status_code == 303
     requester = db.execute("select requester_id from public.tickets where subject = 'For my colleague'")
     assert requester.fetchone()[0] == member.id
+
+
+def test_an_admin_opens_a_ticket_on_behalf_of_any_organizations_client(
+    portal: TestClient, world: World, db: psycopg.Connection
+) -> None:
+    boss, member_b = world.person("boss", "admin", totp=True), world.people["member_b"]
+    sign_in(portal, boss)
+    form = portal.get("/tickets/new").text
+    assert str(member_b.id) in form and str(world.people["member_a"].id) in form
+    assert 'optgroup label="Org a"' in form and 'optgroup label="Org b"' in form
+    created = portal.post(
+        "/tickets",
+        data={
+            "csrf_token": csrf_of(portal),
+            "subject": "Phoned B",
+            "description": "D",
+            "requester_id": str(member_b.id),
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    row = db.execute(
+        "select organization_id, requester_id from public.tickets where subject = 'Phoned B'"
+    ).fetchone()
+    assert row == (world.orgs["b"], member_b.id)
