@@ -201,13 +201,16 @@ def create_ticket(
     subject: str,
     description: str,
     priority: str,
+    assignee_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
+    """Open a ticket; `assignee_id` only when staff open it on a client's behalf (the policy allows an agent
+    only themselves)."""
     return conn.execute(
-        """insert into public.tickets (organization_id, requester_id, subject, description, priority)
-           values (%s, %s, %s, %s, %s)
+        """insert into public.tickets (organization_id, requester_id, subject, description, priority, assignee_id)
+           values (%s, %s, %s, %s, %s, %s)
            returning id, organization_id, requester_id, assignee_id, subject, description, status, priority,
                      created_at, updated_at, first_response_at, resolved_at, archived_at""",
-        (organization_id, requester_id, subject, description, priority),
+        (organization_id, requester_id, subject, description, priority, assignee_id),
     ).fetchone()
 
 

@@ -94,7 +94,13 @@ def _new_context(conn: Any, viewer: Any, **extra: Any) -> dict[str, Any]:
         "viewer": viewer,
         "priorities": q.PRIORITIES,
         "allowed": ALLOWED_DESCRIPTION,
-        "form": {"subject": "", "description": "", "priority": "normal", "requester_id": ""},
+        "form": {
+            "subject": "",
+            "description": "",
+            "priority": "normal",
+            "requester_id": "",
+            "assign_to_me": True,
+        },
         "requesters": on_behalf.requesters(conn) if viewer.is_staff else [],
         **extra,
     }
@@ -108,6 +114,7 @@ async def create_ticket(
     priority: Annotated[Priority, Form()] = "normal",
     files: Annotated[list[UploadFile] | None, File()] = None,
     requester_id: Annotated[str, Form(max_length=36)] = "",
+    assign_to_me: Annotated[bool, Form()] = False,
 ) -> Response:
     settings = request.app.state.settings
     form = {
@@ -115,6 +122,7 @@ async def create_ticket(
         "description": description,
         "priority": priority,
         "requester_id": requester_id,
+        "assign_to_me": assign_to_me,
     }
     problems = []
     if not 1 <= len(subject.strip()) <= 200:
@@ -144,6 +152,7 @@ async def create_ticket(
                 conn,
                 organization_id=requester["organization_id"] if requester else viewer.organization_id,
                 requester_id=requester["id"] if requester else viewer.user_id,
+                assignee_id=viewer.user_id if requester and assign_to_me else None,
                 subject=subject.strip(),
                 description=description.strip(),
                 priority=priority,

@@ -45,8 +45,9 @@ def test_an_agent_opens_a_ticket_for_a_caller_and_the_client_sees_who_helps_them
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_contain_text("Phoned: screen flickers")
     expect(heading.locator(".ref")).to_have_text(ticket_ref(page.url.rsplit("/", 1)[1]))
-    page.get_by_label("Assignee").select_option(label="Agent Tester (me)")
-    page.get_by_role("button", name="Assign").click()
+    expect(page.locator(".meta .assignee")).to_have_text("Agent Tester")  # "Assign it to me" is the default
+    page.get_by_label("Priority").select_option("high")
+    page.get_by_role("button", name="Change priority").click()
     page.get_by_label("Message").fill("I will call you back at 10:00.")
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".timeline")).to_contain_text("Agent Tester")
@@ -70,7 +71,8 @@ def test_an_agent_opens_a_ticket_for_a_caller_and_the_client_sees_who_helps_them
     expect(reply.locator(".person")).to_have_text("Agent")
     timeline = page.locator(".timeline")
     expect(timeline).to_contain_text("opened this ticket on behalf of Member Tester")
-    expect(timeline.locator(".assignee")).to_have_text("Agent")
+    expect(timeline).to_contain_text("Priority: High")
+    expect(page.locator(".meta .assignee")).to_have_text("Agent")
     expect(page.get_by_text("Agent Tester")).to_have_count(0)  # clients learn the first name only
     shots(page, "33-client-thread-staff-reply-timeline")
     # The reference finds the ticket.

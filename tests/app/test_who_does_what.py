@@ -128,14 +128,16 @@ def test_staff_open_a_ticket_on_a_clients_behalf_and_the_client_sees_who_did(
             "description": "Called at 9:05, flicker since this morning.",
             "priority": "high",
             "requester_id": str(member.id),
+            "assign_to_me": "true",
         },
         follow_redirects=False,
     )
     assert created.status_code == 303, created.text
     ticket = db.execute(
-        "select id, organization_id, requester_id, status from public.tickets where subject = 'Phoned: screen flickers'"
+        "select id, organization_id, requester_id, status, assignee_id from public.tickets"
+        " where subject = 'Phoned: screen flickers'"
     ).fetchone()
-    assert ticket[1:] == (world.orgs["a"], member.id, "new")
+    assert ticket[1:] == (world.orgs["a"], member.id, "new", agent.id)
     sign_in(portal, member)
     thread = portal.get(f"/tickets/{ticket[0]}").text
     assert "opened this ticket on behalf of Member Tester" in thread
