@@ -115,3 +115,22 @@ def test_a_client_admin_manages_their_company(browser: Browser, world: World, se
     page.get_by_role("button", name="Save sharing").click()
     expect(page.get_by_label("Members see all of the company's tickets")).to_be_checked()
     shots(page, "36-client-admin-company-after")
+
+
+def test_an_admin_chooses_the_caller_among_every_organizations_active_people(
+    browser: Browser, world: World, server_url: str
+) -> None:
+    boss = world.person("boss", "admin", totp=True)
+    gone = world.person("gone_b", "client_member", "b")
+    world.db.execute("update public.profiles set deactivated_at = now() where id = %s", (gone.id,))
+    page = _page(browser)
+    sign_in(page, server_url, boss)
+    page.get_by_role("link", name="New ticket").click()
+    requester = page.get_by_label("Requester")
+    expect(requester.locator("optgroup")).to_have_count(2)
+    expect(requester.locator("optgroup[label='Org b'] option")).to_have_text(
+        ["Member Tester · member_b@example.test"]
+    )
+    shots(page, "37-admin-new-ticket-on-behalf")
+    page.get_by_role("button", name="Open ticket").click()  # nothing filled in: the browser asks first
+    expect(page.get_by_role("heading", name="New ticket")).to_be_visible()
