@@ -138,10 +138,8 @@ def invite(
     role: Annotated[str, Form(max_length=20)],
     organization_id: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
-    """Invite a person without any key that bypasses RLS (docs/admin.md, "Invitations"): the invitation is
-    recorded in the admin's RLS transaction (the policies decide), then the auth backend asks the auth service
-    for the account; its before-user-created hook accepts only the invitation's nonce, and the database
-    creates the profile from the invitation. If the auth service fails, the invitation is deleted again."""
+    """Invite a person without any key that bypasses RLS (docs/admin.md, "Invitations"), through the flow
+    client admins use too (app/routes/invitation_flow.py), in the admin's RLS transaction."""
     if role not in q.ROLES:
         raise HTTPException(422, "Role: choose a role from the list.")
     org_id = parse_uuid(organization_id, "Organization") if role in CLIENT_ROLES else None
