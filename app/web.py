@@ -22,6 +22,7 @@ from psycopg import Connection
 from starlette.responses import Response
 
 from app import i18n
+from app.domain.ticket_refs import ticket_ref
 from app.i18n import N_
 from app.queries import profiles
 
@@ -105,6 +106,7 @@ templates.env.globals["page_url"] = _page_url
 templates.env.filters["dt"] = i18n.format_datetime
 templates.env.globals["label"] = label
 templates.env.globals["current_language"] = i18n.current_language
+templates.env.globals["ticket_ref"] = ticket_ref
 templates.env.filters["size"] = _size
 
 

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from psycopg import Connection, sql
 
+from app.domain.ticket_refs import reference_range
+
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
 OPEN_STATUSES = ("new", "open", "pending")
@@ -75,8 +77,14 @@ def list_statement(f: TicketFilter, role: str | None = None) -> tuple[sql.Compos
         where.append(sql.SQL("t.priority = any(%s)"))
         params.append(list(f.priorities))
     if f.search:
-        where.append(sql.SQL("t.subject ilike %s"))
-        params.append(_like(f.search))
+        # A reference (NX-1A2B...) finds its ticket; the subject is searched either way.
+        ref = reference_range(f.search)
+        if ref is None:
+            where.append(sql.SQL("t.subject ilike %s"))
+            params.append(_like(f.search))
+        else:
+            where.append(sql.SQL("(t.subject ilike %s or t.id between %s and %s)"))
+            params += [_like(f.search), *ref]
     if f.organization_id is not None:
         where.append(sql.SQL("t.organization_id = %s"))
         params.append(f.organization_id)
@@ -193,13 +201,16 @@ def create_ticket(
     subject: str,
     description: str,
     priority: str,
+    assignee_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
+    """Open a ticket; `assignee_id` only when staff open it on a client's behalf (the policy allows an agent
+    only themselves)."""
     return conn.execute(
-        """insert into public.tickets (organization_id, requester_id, subject, description, priority)
-           values (%s, %s, %s, %s, %s)
+        """insert into public.tickets (organization_id, requester_id, subject, description, priority, assignee_id)
+           values (%s, %s, %s, %s, %s, %s)
            returning id, organization_id, requester_id, assignee_id, subject, description, status, priority,
                      created_at, updated_at, first_response_at, resolved_at, archived_at""",
-        (organization_id, requester_id, subject, description, priority),
+        (organization_id, requester_id, subject, description, priority, assignee_id),
     ).fetchone()
 
 

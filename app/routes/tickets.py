@@ -21,7 +21,7 @@ from app.domain.calendar import CalendarError
 from app.domain.sla_repository import TicketSla, ticket_slas
 from app.filetypes import ALLOWED_DESCRIPTION, RejectedFile
 from app.i18n import N_, lazy_gettext
-from app.queries import audit
+from app.queries import activity, audit, on_behalf
 from app.queries import tickets as q
 from app.web import is_htmx, render, viewer_transaction
 
@@ -83,17 +83,25 @@ def ticket_list(
 
 @router.get("/tickets/new")
 def new_ticket_page(request: Request) -> Response:
-    with viewer_transaction(request, read_only=True) as (_, viewer):
-        pass
-    return render(request, "tickets/new.html", _new_context(viewer))
+    with viewer_transaction(request, read_only=True) as (conn, viewer):
+        context = _new_context(conn, viewer)
+    return render(request, "tickets/new.html", context)
 
 
-def _new_context(viewer: Any, **extra: Any) -> dict[str, Any]:
+def _new_context(conn: Any, viewer: Any, **extra: Any) -> dict[str, Any]:
+    """The new-ticket form; for staff, the on-behalf form (whom the ticket is for: on_behalf.requesters)."""
     return {
         "viewer": viewer,
         "priorities": q.PRIORITIES,
         "allowed": ALLOWED_DESCRIPTION,
-        "form": {"subject": "", "description": "", "priority": "normal"},
+        "form": {
+            "subject": "",
+            "description": "",
+            "priority": "normal",
+            "requester_id": "",
+            "assign_to_me": True,
+        },
+        "requesters": on_behalf.requesters(conn) if viewer.is_staff else [],
         **extra,
     }
 
@@ -105,9 +113,17 @@ async def create_ticket(
     description: Annotated[str, Form(max_length=40000)],
     priority: Annotated[Priority, Form()] = "normal",
     files: Annotated[list[UploadFile] | None, File()] = None,
+    requester_id: Annotated[str, Form(max_length=36)] = "",
+    assign_to_me: Annotated[bool, Form()] = False,
 ) -> Response:
     settings = request.app.state.settings
-    form = {"subject": subject, "description": description, "priority": priority}
+    form = {
+        "subject": subject,
+        "description": description,
+        "priority": priority,
+        "requester_id": requester_id,
+        "assign_to_me": assign_to_me,
+    }
     problems = []
     if not 1 <= len(subject.strip()) <= 200:
         problems.append(lazy_gettext("Subject: write a short summary of 1 to 200 characters."))
@@ -121,21 +137,22 @@ async def create_ticket(
 
     def write() -> Response:
         with viewer_transaction(request) as (conn, viewer):
+            # Staff open tickets on a client's behalf (a phone call); clients for themselves.
+            requester = _on_behalf_requester(conn, requester_id) if viewer.is_staff else None
+            if viewer.is_staff and requester is None:
+                problems.append(lazy_gettext("Requester: choose the person the ticket is for from the list."))
             if problems:
                 return render(
                     request,
                     "tickets/new.html",
-                    _new_context(viewer, form=form, errors=problems),
+                    _new_context(conn, viewer, form=form, errors=problems),
                     status_code=422,
-                )
-            if viewer.organization_id is None:
-                raise HTTPException(
-                    403, N_("Only client staff open tickets here; NexK staff work from the queue.")
                 )
             ticket = q.create_ticket(
                 conn,
-                organization_id=viewer.organization_id,
-                requester_id=viewer.user_id,
+                organization_id=requester["organization_id"] if requester else viewer.organization_id,
+                requester_id=requester["id"] if requester else viewer.user_id,
+                assignee_id=viewer.user_id if requester and assign_to_me else None,
                 subject=subject.strip(),
                 description=description.strip(),
                 priority=priority,
@@ -147,10 +164,19 @@ async def create_ticket(
     return await run_in_threadpool(write)
 
 
+def _on_behalf_requester(conn: Any, requester_id: str) -> dict[str, Any] | None:
+    """The person a staff member opens a ticket for, if they may (an active client the caller sees)."""
+    try:
+        return on_behalf.requester(conn, uuid.UUID(requester_id))
+    except ValueError:
+        return None
+
+
 def thread_context(conn: Any, viewer: Any, ticket: dict[str, Any]) -> dict[str, Any]:
     messages = q.messages(conn, ticket["id"])
     files = q.attachments(conn, ticket["id"])
-    people_ids = {ticket["requester_id"], *(m["author_id"] for m in messages)}
+    events = activity.ticket_activity(conn, ticket["id"])
+    people_ids = {ticket["requester_id"], *(m["author_id"] for m in messages), *activity.people_of(events)}
     if ticket["assignee_id"]:
         people_ids.add(ticket["assignee_id"])
     context: dict[str, Any] = {
@@ -160,6 +186,8 @@ def thread_context(conn: Any, viewer: Any, ticket: dict[str, Any]) -> dict[str, 
         "ticket_files": [a for a in files if a["message_id"] is None],
         "message_files": {m["id"]: [a for a in files if a["message_id"] == m["id"]] for m in messages},
         "people": q.people_names(conn, people_ids),
+        "staff_ids": activity.staff_among(conn, people_ids),
+        "events": events,
         "sla": getattr(sla_of(conn, [ticket["id"]]).get(ticket["id"]), "report", None),
         "statuses": q.STATUSES,
         "priorities": q.PRIORITIES,

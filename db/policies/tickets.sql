@@ -37,7 +37,10 @@ using (
     )
 );
 
--- Clients open tickets only in their own organization, as themselves, new and unassigned; admins open any.
+-- Clients open tickets only in their own organization, as themselves, new and unassigned. Agents open them
+-- on a client's behalf (a phone call): in an organization assigned to them, for an active person of that
+-- organization (the profiles row the agent may read; erasure deactivates too, 0240), new, and unassigned or
+-- assigned to themselves (private.agent_org_ids() is empty for anyone but an active agent). Admins open any.
 create policy tickets_insert on public.tickets
 for insert
 to authenticated
@@ -47,6 +50,18 @@ with check (
         and requester_id = (select auth.uid())
         and status = 'new'
         and assignee_id is null
+    )
+    or (
+        organization_id = any(array(select private.agent_org_ids()))
+        and status = 'new'
+        and (assignee_id is null or assignee_id = (select auth.uid()))
+        and exists (
+            select 1 from public.profiles as p
+            where
+                p.id = tickets.requester_id
+                and p.organization_id = tickets.organization_id
+                and p.deactivated_at is null
+        )
     )
     or (select private.is_admin())
 );

@@ -79,7 +79,9 @@ IDENTITIES = (
 ROLE_OF = {p[0]: p[1] for p in PEOPLE}
 ORG_OF = {p[0]: p[2] for p in PEOPLE}
 ACTIVE = {p[0] for p in PEOPLE if p[1] and not p[4]}
-ASSIGNED = {"agent_a": {"org_a"}, "agent_b": {"org_b"}, "agent_off": {"org_b"}}
+# agent_b also has the empty organization: an agent of two organizations must not file a ticket of one under
+# the other (README §3 tickets INSERT, agent).
+ASSIGNED = {"agent_a": {"org_a"}, "agent_b": {"org_b", "org_e"}, "agent_off": {"org_b"}}
 SHARED = {"org_a": False, "org_b": True, "org_e": False}
 
 
@@ -144,8 +146,9 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
                 (uid, ids[org] if org else None, role, email),
             )
     for agent, orgs in ASSIGNED.items():
-        for org in orgs:
-            ids[f"asg_{agent}"] = _one(
+        for org in sorted(orgs):  # the first one is `asg_<agent>`, any other `asg_<agent>_<org>`
+            label = f"asg_{agent}" if f"asg_{agent}" not in ids else f"asg_{agent}_{org}"
+            ids[label] = _one(
                 conn,
                 "insert into public.agent_assignments (agent_id, organization_id) values (%s, %s) returning id",
                 (ids[agent], ids[org]),
@@ -580,8 +583,76 @@ WRITES: tuple[tuple[str, str, str], ...] = (
         "insert into public.tickets (organization_id, requester_id, subject, description)"
         " values ({org_a}, {cadmin_a}, 's', 'd')",
     ),
+    # An agent opens a ticket on a client's behalf (a phone call): assigned organization, an active person
+    # of it, new, unassigned or assigned to self.
     (
         "agent_a",
+        ALLOW,
+        "insert into public.tickets (organization_id, requester_id, subject, description)"
+        " values ({org_a}, {member_a1}, 's', 'd')",
+    ),
+    (
+        "agent_a",
+        ALLOW,
+        "insert into public.tickets (organization_id, requester_id, subject, description, assignee_id)"
+        " values ({org_a}, {cadmin_a}, 's', 'd', {agent_a})",
+    ),
+    (
+        "agent_a",
+        DENY,
+        "insert into public.tickets (organization_id, requester_id, subject, description)"
+        " values ({org_b}, {member_b1}, 's', 'd')",
+    ),
+    (
+        "agent_a",
+        DENY,
+        "insert into public.tickets (organization_id, requester_id, subject, description)"
+        " values ({org_a}, {member_a3_off}, 's', 'd')",
+    ),
+    (
+        "agent_a",
+        DENY,
+        "insert into public.tickets (organization_id, requester_id, subject, description, status)"
+        " values ({org_a}, {member_a1}, 's', 'd', 'open')",
+    ),
+    (
+        "agent_a",
+        DENY,
+        "insert into public.tickets (organization_id, requester_id, subject, description, assignee_id)"
+        " values ({org_a}, {member_a1}, 's', 'd', {admin})",
+    ),
+    (
+        "agent_a",
+        DENY,
+        "insert into public.tickets (organization_id, requester_id, subject, description)"
+        " values ({org_a}, {agent_a}, 's', 'd')",
+    ),
+    (
+        "agent_b",
+        DENY,
+        "insert into public.tickets (organization_id, requester_id, subject, description)"
+        " values ({org_e}, {member_b1}, 's', 'd')",
+    ),
+    (
+        "agent_b",
+        ALLOW,
+        "insert into public.tickets (organization_id, requester_id, subject, description)"
+        " values ({org_b}, {member_b1}, 's', 'd')",
+    ),
+    (
+        "agent_a@aal1",
+        DENY,
+        "insert into public.tickets (organization_id, requester_id, subject, description)"
+        " values ({org_a}, {member_a1}, 's', 'd')",
+    ),
+    (
+        "agent_off",
+        DENY,
+        "insert into public.tickets (organization_id, requester_id, subject, description)"
+        " values ({org_b}, {member_b1}, 's', 'd')",
+    ),
+    (
+        "cadmin_a",
         DENY,
         "insert into public.tickets (organization_id, requester_id, subject, description)"
         " values ({org_a}, {member_a1}, 's', 'd')",

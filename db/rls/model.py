@@ -369,12 +369,32 @@ def profile_visible(world: World, c: Caller, u: User) -> bool:
 def display_name_visible(world: World, c: Caller, u: User) -> bool:
     """§6 private.display_names: whether caller `c` learns the display name of `u` (a profile): the rows §3
     profiles SELECT shows, plus, for a client member, the profiles of their organization (the rule before
-    data minimisation). Nobody (anon, strangers, staff below aal2) learns any name."""
+    data minimisation), plus, for any client, the staff who worked on a ticket the client sees (its assignee
+    or the author of one of its public messages; first name only, `display_name`). Nobody (anon, strangers,
+    staff below aal2) learns any name."""
     if c.role is None or not u.has_profile:
         return False
+    if c.role in CLIENT_ROLES and u.role in STAFF_ROLES:
+        return staff_worked_for(world, c, u)
     if c.role == "client_member":
         return u.id == c.me or u.org == c.org
     return profile_visible(world, c, u)
+
+
+def staff_worked_for(world: World, c: Caller, u: User) -> bool:
+    """§6: staff member `u` is the assignee of, or wrote a public message on, a ticket client `c` sees."""
+    seen = {t.id for t in world.tickets if ticket_visible(world, c, t)}
+    return any(t.id in seen and t.assignee == u.id for t in world.tickets) or any(
+        m.ticket in seen and m.author == u.id and not m.internal for m in world.messages
+    )
+
+
+def display_name(world: World, c: Caller, u: User, first_name: str, surname: str) -> str:
+    """§6: the text private.display_names answers for a nameable `u` (whose profile holds these names):
+    the first name alone when a client names staff, else `first_name surname`."""
+    if c.role in CLIENT_ROLES and u.role in STAFF_ROLES:
+        return first_name
+    return f"{first_name} {surname}"
 
 
 def _content_visible(world: World, c: Caller, ticket_id: uuid.UUID, internal: bool) -> bool:
@@ -550,6 +570,8 @@ def may_insert(world: World, ident: Identity, table: str, row: Mapping[str, Any]
             return Verdict.deny("§3 profiles INSERT: client_admin into org(me) with a client role, or admin")
         case "public.tickets":
             t = _ticket_from_row(row)
+            if c.role == "agent":
+                return _may_open_on_behalf(world, c, t)
             if not admin and not (
                 c.role in CLIENT_ROLES
                 and t.org == c.org
@@ -586,6 +608,27 @@ def may_insert(world: World, ident: Identity, table: str, row: Mapping[str, Any]
         case "public.audit_log":
             return Verdict.deny("§3 audit_log INSERT: nobody")
     raise KeyError(table)
+
+
+def _may_open_on_behalf(world: World, c: Caller, t: Ticket) -> Verdict:
+    """§3 tickets INSERT, agent: a ticket opened on a client's behalf (a phone call), in an organization
+    assigned to the agent, for an active (not deactivated) profile of that organization, new, and unassigned
+    or assigned to the agent. The policy decides all of it (42501); the people trigger then finds nothing
+    more to refuse, except an assignment to an agent no longer assigned (impossible for `me`)."""
+    requester = world.user(t.requester)
+    if not (
+        t.org in assigned_orgs(world, c)
+        and requester is not None
+        and requester.has_profile
+        and requester.org == t.org
+        and not requester.deactivated
+        and t.status == "new"
+        and t.assignee in (None, c.me)
+    ):
+        return Verdict.deny(
+            "§3 tickets INSERT, agent: assigned org, an active requester of it, new, unassigned or self"
+        )
+    return _ticket_people_check(world, t) or Verdict.ok()
 
 
 def may_update(

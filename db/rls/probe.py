@@ -416,6 +416,7 @@ class _Planner:
                 },
                 f"open a ticket assigned to {admin.label}",
             )
+        self._on_behalf(base)
         seen = [t for t in w.tickets if model.ticket_visible(w, self.c, t)]
         unseen = [t for t in w.tickets if not model.ticket_visible(w, self.c, t)]
         for t in filter(None, (self.pick(seen), self.pick(unseen))):
@@ -432,6 +433,40 @@ class _Planner:
             self.add_update("public.tickets", t.id, {"requester_id": me}, f"{t.label}: forge requester")
             self.add_update("public.tickets", t.id, {"subject": "Changed"}, f"{t.label}: change subject")
             self.add_delete("public.tickets", t.id, f"delete {t.label}")
+
+    def _on_behalf(self, base: dict[str, Any]) -> None:
+        """Tickets opened for somebody else (README §3 tickets INSERT, agent: a phone call): for a client of an
+        organization assigned to the caller when there is one, of any organization, a deactivated one,
+        assigned to self, already open, and filed under another organization than the requester's."""
+        w, me = self.w, self.me
+        assigned = model.assigned_orgs(w, self.c)
+        clients = [u for u in w.users if u.has_profile and u.role in CLIENT_ROLES and u.id != me]
+        near = [u for u in clients if u.org in assigned] or clients
+        gone = [u for u in near if u.deactivated]
+        for requester in filter(None, (self.pick(near), self.pick(clients), self.pick(gone))):
+            self.add_insert(
+                "public.tickets",
+                {**base, "organization_id": requester.org, "requester_id": requester.id, "status": "new"},
+                f"open a ticket on behalf of {requester.label}",
+            )
+        requester = self.pick(near)
+        if requester is None:
+            return
+        row = {**base, "organization_id": requester.org, "requester_id": requester.id, "status": "new"}
+        self.add_insert(
+            "public.tickets",
+            {**row, "assignee_id": me},
+            f"open a ticket for {requester.label}, assigned to self",
+        )
+        self.add_insert(
+            "public.tickets", {**row, "status": "open"}, f"open a ticket for {requester.label}, already open"
+        )
+        elsewhere = self.ch.choice([o.id for o in w.orgs if o.id != requester.org] or [requester.org])
+        self.add_insert(
+            "public.tickets",
+            {**row, "organization_id": elsewhere},
+            f"open a ticket for {requester.label} under another organization",
+        )
 
     def _content(self, table: str, author_col: str) -> None:
         w, me = self.w, self.me
@@ -831,7 +866,12 @@ def _compare_names(world: World, who: str, name: _Namer, obs: Observation) -> li
             )
         )
     users = {str(u.id): u for u in world.users}
-    wrong = {i for i, n in obs.names.items() if i in users and n != f"User {users[i].label} Tester"}
+    c = model.caller(world, obs.identity)
+    wrong = {
+        i
+        for i, n in obs.names.items()
+        if i in users and n != model.display_name(world, c, users[i], f"User {users[i].label}", "Tester")
+    }
     if wrong:
         out.append(
             violation("WRONG-OUTCOME", wrong, f"{DISPLAY_NAMES} gave wrong names for {name.rows(wrong)}")

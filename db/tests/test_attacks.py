@@ -6,10 +6,12 @@ local role`, transaction-local `request.jwt.claims`) against `small_world` (db/t
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -37,9 +39,27 @@ SELF_DESCRIBING_HELPERS = {
 # see anyway, never about anyone else. Name -> (why the arguments cannot reach others, the test proving it).
 SCOPED_LOOKUPS = {
     "private.display_names": (
-        "names only profiles the caller may name: their organization for clients, §3 profiles SELECT for staff"
-        " at aal2; nothing for strangers, deactivated people and staff below aal2; anon cannot call it",
+        "names only profiles the caller may name: their organization for clients (and, by first name, staff"
+        " who worked on their tickets), §3 profiles SELECT for staff at aal2; nothing for strangers,"
+        " deactivated people and staff below aal2; anon cannot call it",
         "test_display_names_answers_nothing_about_people_outside_the_callers_allowed_set",
+    ),
+    "private.staff_among": (
+        "the ids private.display_names answers the caller that are staff; nothing about anyone else",
+        "test_staff_among_marks_only_nameable_staff",
+    ),
+    "private.ticket_activity": (
+        "answers only about a ticket the caller sees (tickets SELECT restated, staff MFA rule), no file of an"
+        " internal note to clients, never IP, user agent or read entries",
+        "test_ticket_activity_answers_only_about_visible_tickets_and_hides_internal_files_from_clients",
+    ),
+    "private.my_organization_invitation_status": (
+        "client admins only (42501 otherwise), and only about the caller's own organization's members",
+        "test_invitation_status_for_client_admins_covers_their_own_organization_only",
+    ),
+    "private.set_my_organization_sharing": (
+        "client admins only (42501 otherwise); one column of the caller's own organization",
+        "test_only_a_client_admin_switches_ticket_sharing_and_only_for_their_own_organization",
     ),
 }
 # Argument-free self-service (0210): each acts on the caller only (proved below).
@@ -257,12 +277,14 @@ def _display_names(conn: psycopg.Connection, ids: list[uuid.UUID]) -> dict[uuid.
     return dict(rows)
 
 
-# Who each identity of small_world may name (README §6): clients their organization (deactivated dx included,
-# never staff), the agent staff and its assigned organization A, the admin everyone; nobody else anything.
+# Who each identity of small_world may name (README §6): clients their organization (deactivated dx included)
+# and, by first name, the staff who worked on a ticket they see (ag, assignee of tA1, which m1 and ca see and
+# m2, in an organization that does not share tickets, does not); the agent staff and its assigned organization
+# A, the admin everyone; nobody else anything.
 NAMEABLE = {
-    "m1": {"m1", "m2", "ca", "dx"},
+    "m1": {"m1", "m2", "ca", "dx", "ag"},
     "m2": {"m1", "m2", "ca", "dx"},
-    "ca": {"m1", "m2", "ca", "dx"},
+    "ca": {"m1", "m2", "ca", "dx", "ag"},
     "mb": {"mb"},
     "ag": {"m1", "m2", "ca", "dx", "ag", "ag1", "ad", "ad1"},
     "ad": {"m1", "m2", "ca", "dx", "mb", "ag", "ag1", "ad", "ad1"},
@@ -288,7 +310,12 @@ def test_display_names_answers_nothing_about_people_outside_the_callers_allowed_
             named = _display_names(conn, everybody)
         assert {labels[i] for i in named} == allowed, label
         assert {str(i) for i in named} == model.display_names(w, Identity(by_label(w, label)), everybody)
-        assert all(name == f"User {labels[i]} Tester" for i, name in named.items()), named
+        caller = model.caller(w, Identity(by_label(w, label)))
+        users = {u.id: u for u in w.users}
+        expected_names = {
+            i: model.display_name(w, caller, users[i], f"User {labels[i]}", "Tester") for i in named
+        }
+        assert named == expected_names, named  # staff to a client: the first name only
     for label in ("ag", "ad"):  # the same staff with aal1 or no aal claim: nothing
         for aal in ("aal1", None):
             claims = Identity(model.User(**{**by_label(w, label).__dict__, "aal": aal})).claims()
@@ -668,3 +695,129 @@ def test_the_api_roles_hold_no_table_privilege_rls_does_not_govern_anywhere(db):
     ).fetchone()
     assert held == []
     assert temp == (False, False, False, True)  # the platform's roles keep TEMP by name
+
+
+# --- Ticket activity and the client admin's company (README §6, db/schema/0342, 0343) -------------------
+
+
+def _commit_as(
+    conn: psycopg.Connection, claims: dict[str, object] | None, sql: str, params: tuple = ()
+) -> Any:
+    """Run one statement as PostgREST would for `claims` and commit it (impersonate() always rolls back); the
+    first column of its first row, if it returns any."""
+    with conn.transaction():
+        conn.execute("set local role authenticated")
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        cur = conn.execute(sql, params)
+        row = cur.fetchone() if cur.description else None
+    return row[0] if row else None
+
+
+def _activity(conn: psycopg.Connection, ticket: uuid.UUID) -> list[tuple]:
+    return conn.execute(
+        "select a.kind, a.changes, a.file_name, a.actor_id from private.ticket_activity(%s) as a", (ticket,)
+    ).fetchall()
+
+
+def test_ticket_activity_answers_only_about_visible_tickets_and_hides_internal_files_from_clients(world_db):
+    """Invariant: private.ticket_activity answers a ticket's opened / changed / attachment events only to a
+    caller who sees the ticket (nothing, never an error, for anyone else: a member who does not see it,
+    another organization, staff below aal2, strangers; anon may not call it), a client never the file of an
+    internal note, and the changed values are the workflow columns only (status, priority, assignee)."""
+    conn, w = world_db
+    ta1 = next(t for t in w.tickets if t.label == "tA1")
+    a = w.orgs[0]
+    ag, m1 = by_label(w, "ag"), by_label(w, "m1")
+    # Committed, so that every identity below reads the entries (load_world leaves only its own audit rows).
+    change = "update public.tickets set status = 'pending', priority = 'high' where id = %s"
+    _commit_as(conn, claims_of(w, "ag"), change, (ta1.id,))
+    upload = (
+        "insert into public.attachments (ticket_id, organization_id, uploaded_by, internal, file_name,"
+        " content_type, size_bytes, sha256) values (%s, %s, %s, %s, %s, 'text/plain', 10, repeat('a', 64))"
+    )
+    _commit_as(conn, claims_of(w, "ag"), upload, (ta1.id, a.id, ag.id, True, "internal.txt"))
+    _commit_as(conn, claims_of(w, "m1"), upload, (ta1.id, a.id, m1.id, False, "screenshot.txt"))
+    phoned = _commit_as(
+        conn,
+        claims_of(w, "ag"),
+        "insert into public.tickets (organization_id, requester_id, subject, description)"
+        " values (%s, %s, 'Phoned in', 'By phone') returning id",
+        (a.id, m1.id),
+    )
+
+    def seen(label: str, ticket: uuid.UUID) -> list[tuple]:
+        with impersonate(conn, claims_of(w, label)):
+            return [(k, c, f) for k, c, f, _ in _activity(conn, ticket)]
+
+    changed = ("changed", {"status": "pending", "priority": "high"}, None)
+    assert seen("ag", ta1.id) == [
+        changed,
+        ("attachment", None, "internal.txt"),
+        ("attachment", None, "screenshot.txt"),
+    ]
+    assert seen("ad", ta1.id) == seen("ag", ta1.id)
+    assert seen("m1", ta1.id) == seen("ca", ta1.id) == [changed, ("attachment", None, "screenshot.txt")]
+    for outsider in ("m2", "mb", "ag1", "ad1", "dx", "inv"):  # m2: A does not share tickets
+        assert seen(outsider, ta1.id) == [], outsider
+    with impersonate(conn, claims_of(w, "m1")):
+        assert [(k, actor) for k, _, _, actor in _activity(conn, phoned)] == [("opened", ag.id)]
+    with impersonate(conn, None):
+        assert sqlstate_of(conn, "select * from private.ticket_activity(%s)", (ta1.id,)) == "42501"
+    with impersonate(conn, claims_of(w, "ag")):
+        columns = conn.execute("select * from private.ticket_activity(%s)", (ta1.id,)).description
+    assert [c.name for c in columns] == ["at", "actor_id", "kind", "changes", "attachment_id", "file_name"]
+
+
+def test_invitation_status_for_client_admins_covers_their_own_organization_only(world_db):
+    conn, w = world_db
+    everybody = [u.id for u in w.users]
+    with impersonate(conn, claims_of(w, "ca")):
+        rows = conn.execute(
+            "select s.id from private.my_organization_invitation_status(%s::uuid[]) as s", (everybody,)
+        ).fetchall()
+    assert {r[0] for r in rows} == {by_label(w, label).id for label in ("m1", "m2", "ca", "dx")}
+    for label in ("m1", "mb", "ag", "ad", "inv"):
+        with impersonate(conn, claims_of(w, label)):
+            sql = "select * from private.my_organization_invitation_status(%s::uuid[])"
+            assert sqlstate_of(conn, sql, (everybody,)) == "42501", label
+    with impersonate(conn, None):
+        assert sqlstate_of(conn, "select * from private.my_organization_invitation_status('{}')") == "42501"
+
+
+def test_only_a_client_admin_switches_ticket_sharing_and_only_for_their_own_organization(world_db):
+    """Invariant: private.set_my_organization_sharing changes shared_tickets of the caller's organization when
+    the caller is an active client admin, and is refused (42501) to everyone else; no other organization or
+    column changes. The row itself stays admin-only for direct UPDATEs (README §3)."""
+    conn, w = world_db
+    a, b = w.orgs
+    before = conn.execute("select id, name, shared_tickets from public.organizations order by id").fetchall()
+    for label in ("m1", "mb", "ag", "ad", "dx", "inv"):
+        with impersonate(conn, claims_of(w, label)):
+            assert sqlstate_of(conn, "select private.set_my_organization_sharing(true)") == "42501", label
+    with impersonate(conn, None):
+        assert sqlstate_of(conn, "select private.set_my_organization_sharing(true)") == "42501"
+    with impersonate(conn, claims_of(w, "ca")):  # the direct UPDATE touches no row (README §3: admins only)
+        assert conn.execute("update public.organizations set shared_tickets = true").rowcount == 0
+    _commit_as(conn, claims_of(w, "ca"), "select private.set_my_organization_sharing(true)")
+    after = conn.execute("select id, name, shared_tickets from public.organizations order by id").fetchall()
+    assert {r[0]: r[2] for r in after} == {r[0]: (r[0] == a.id) or r[2] for r in before}
+    assert [r[:2] for r in after] == [r[:2] for r in before]
+    assert conn.execute(
+        "select actor_id, changed_columns from public.audit_log where object_id = %s and action = 'update'",
+        (a.id,),
+    ).fetchall() == [(by_label(w, "ca").id, ["shared_tickets"])]
+    assert b.shared_tickets  # B untouched (it shares already)
+
+
+def test_staff_among_marks_only_nameable_staff(world_db):
+    conn, w = world_db
+    everybody = [u.id for u in w.users]
+    expected = {"m1": {"ag"}, "m2": set(), "ca": {"ag"}, "mb": set(), "ag": {"ag", "ag1", "ad", "ad1"}}
+    expected |= {"ad": {"ag", "ag1", "ad", "ad1"}, "ag1": set(), "dx": set(), "inv": set()}
+    labels = {u.id: u.label for u in w.users}
+    for label, staff in expected.items():
+        with impersonate(conn, claims_of(w, label)):
+            rows = conn.execute("select * from private.staff_among(%s::uuid[])", (everybody,)).fetchall()
+        assert {labels[r[0]] for r in rows} == staff, label
+    with impersonate(conn, None):
+        assert sqlstate_of(conn, "select * from private.staff_among('{}')") == "42501"

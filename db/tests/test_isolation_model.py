@@ -53,7 +53,8 @@ def test_display_names_answer_clients_about_their_organization_and_staff_as_prof
     def named(label):
         return {names[i] for i in display_names(w, who(w, label), everyone)}
 
-    assert named("m1") == named("ca") == {"m1", "m2", "ca", "dx"}
+    # ag is tA1's assignee (and wrote on it only an internal note): named to m1 and ca, who see tA1 (§6, 0341).
+    assert named("m1") == named("ca") == {"m1", "m2", "ca", "dx", "ag"}
     assert named("mb") == {"mb"}
     assert named("ag") == labels(w, who(w, "ag"), "public.profiles")
     assert named("ad") == labels(w, who(w, "ad"), "public.profiles")
@@ -113,7 +114,8 @@ def test_ticket_inserts_follow_the_readme_row(small_world):
     forged = {**base, "organization_id": a, "requester_id": row(w, "m2").id}
     assert not may_insert(w, who(w, "m1"), "public.tickets", forged).allowed
     assert may_insert(w, who(w, "ad"), "public.tickets", forged).allowed
-    assert not may_insert(w, who(w, "ag"), "public.tickets", forged).allowed
+    assert may_insert(w, who(w, "ag"), "public.tickets", forged).allowed  # on m2's behalf: A is ag's
+    assert not may_insert(w, who(w, "ag1"), "public.tickets", forged).allowed  # staff below aal2
     resolved = {**base, "organization_id": a, "requester_id": m1.id, "status": "resolved"}
     assert not may_insert(w, who(w, "m1"), "public.tickets", resolved).allowed
 
@@ -203,3 +205,22 @@ def test_reference_data_audit_and_dsr_writes_are_admin_only_and_deletes_mostly_n
     assert not may_insert(
         w, who(w, "m1"), "public.dsr_requests", {"subject_email": "a@b.c", "type": "access"}
     ).allowed
+
+
+def test_an_agent_opens_a_ticket_for_an_active_member_of_an_assigned_organization_only(small_world):
+    """README §3 tickets INSERT, agent (a phone call): assigned organization, an active person of it, new,
+    unassigned or assigned to self."""
+    w = small_world
+    ag, m1, mb, dx = who(w, "ag"), row(w, "m1"), row(w, "mb"), row(w, "dx")
+    base = {"subject": "s", "description": "d", "status": "new"}
+
+    def verdict(ident, **row):
+        return may_insert(w, ident, "public.tickets", {**base, **row})
+
+    assert verdict(ag, organization_id=m1.org, requester_id=m1.id).allowed
+    assert verdict(ag, organization_id=m1.org, requester_id=m1.id, assignee_id=ag.user.id).allowed
+    assert not verdict(ag, organization_id=mb.org, requester_id=mb.id).allowed  # B is not assigned to ag
+    assert not verdict(ag, organization_id=dx.org, requester_id=dx.id).allowed  # deactivated
+    assert not verdict(ag, organization_id=m1.org, requester_id=m1.id, status="open").allowed
+    assert not verdict(who(w, "ag1"), organization_id=m1.org, requester_id=m1.id).allowed  # aal1
+    assert not verdict(who(w, "ca"), organization_id=m1.org, requester_id=m1.id).allowed  # clients: as self

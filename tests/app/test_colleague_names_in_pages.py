@@ -44,7 +44,8 @@ def test_a_member_still_sees_a_colleagues_name_on_the_shared_list_and_thread_but
     sign_in(portal, shared.people["griet_s"])
     listing = portal.get("/tickets").text
     assert "Scanner jams" in listing and "Jan Tester" in listing
-    assert "Karel Tester" not in listing  # clients never saw staff names: the assignee column shows "—"
+    # Clients learn only the first name of the agent who works on their ticket (README §6, 0341).
+    assert "Karel Tester" not in listing and '<span class="assignee">Karel</span>' in listing
     thread = portal.get(f"/tickets/{shared.tickets['s1']}").text
     assert "Jan Tester" in thread  # requester and author of the first reply
     assert "Try the other tray." in thread and "Karel Tester" not in thread
@@ -90,6 +91,8 @@ def test_people_names_answers_a_member_about_colleagues_only(shared: World, db: 
             people["griet_s"].id: "Griet Tester",
             people["jan_s"].id: "Jan Tester",
             people["lotte_s"].id: "Lotte Tester",
+            # Karel, the agent who answered their shared ticket: by first name only (README §6, 0341).
+            people["karel"].id: "Karel",
         }
         assert q.people_names(conn, set()) == {}
 

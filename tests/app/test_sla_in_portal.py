@@ -49,7 +49,10 @@ def test_agent_queue_defaults_to_urgency_so_a_breached_low_ticket_comes_before_a
     age_ticket(world, late, 48)
     sign_in(portal, world.people["agent"])
     rows = _rows(portal.get("/agent/queue").text)
-    subjects = [re.search(r'<a href="/tickets/[^"]+">(.*?)</a>', r).group(1) for r in rows]
+    subjects = [
+        re.search(r'<a href="/tickets/[^"]+">(?:<span class="ref">[^<]*</span> )?(.*?)</a>', r).group(1)
+        for r in rows
+    ]
     assert subjects[0] == "Backup job failing"
     assert "sla-breached" in rows[0]
     by_priority = _rows(portal.get("/agent/queue?sort=priority").text)

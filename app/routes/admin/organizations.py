@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 import uuid
 from typing import Annotated, Any
 
@@ -12,20 +10,17 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app import i18n
 from app.auth import AuthError, AuthRateLimited
 from app.i18n import N_, _
 from app.queries import admin as q
 from app.queries import invitations
 from app.routes.admin.common import admin_transaction, back_to, parse_date, parse_uuid
+from app.routes.invitation_flow import send_invitation
 from app.web import render
 
 router = APIRouter()
 NOT_FOUND = "This organization does not exist."
 CLIENT_ROLES = ("client_member", "client_admin")
-# The check constraint of private.invitations.email (and of profiles.email).
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-ALREADY_HAS_ACCOUNT = N_("{email} already has an account: find the person in the member lists instead.")
 PERSON_NOT_FOUND = N_("This person does not exist.")
 ALREADY_ACCEPTED = N_(
     "{email} has already accepted the invitation and signs in with their own password: if they forgot it, they "
@@ -143,68 +138,22 @@ def invite(
     role: Annotated[str, Form(max_length=20)],
     organization_id: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
-    """Invite a person without any key that bypasses RLS (docs/admin.md, "Invitations"): the invitation is
-    recorded in the admin's RLS transaction (the policies decide), then the auth backend asks the auth service
-    for the account; its before-user-created hook accepts only the invitation's nonce, and the database
-    creates the profile from the invitation. If the auth service fails, the invitation is deleted again."""
+    """Invite a person without any key that bypasses RLS (docs/admin.md, "Invitations"), through the flow
+    client admins use too (app/routes/invitation_flow.py), in the admin's RLS transaction."""
     if role not in q.ROLES:
         raise HTTPException(422, "Role: choose a role from the list.")
     org_id = parse_uuid(organization_id, "Organization") if role in CLIENT_ROLES else None
     back = f"/admin/organizations/{org_id}" if org_id else "/admin/staff"
-    address = email.strip().lower()
-    if not EMAIL.fullmatch(address):
-        raise HTTPException(422, _("E-mail address: write an address like name@example.be."))
-    nonce = secrets.token_urlsafe(32)
-    try:
-        with admin_transaction(request) as (conn, _viewer):
-            invitation_id = invitations.add_invitation(
-                conn,
-                email=address,
-                organization_id=org_id,
-                role=role,
-                first_name=first_name.strip(),
-                surname=surname.strip(),
-                nonce=nonce,
-            )
-    except psycopg.errors.UniqueViolation as exc:
-        raise HTTPException(409, _already_invited(request, address, exc)) from None
-    try:
-        request.app.state.auth.invite(address, nonce)
-    except AuthError as exc:
-        # Nothing half-written: the invitation goes, unless the account was created after all (a timeout
-        # after GoTrue's commit), in which case the profile exists and the link is on its way.
-        with admin_transaction(request) as (conn, _viewer):
-            invitations.cancel_invitation(conn, invitation_id)
-            created = invitations.has_profile(conn, address)
-        if not created:
-            message = _(
-                "The invitation for {email} was not sent and nothing was saved: {reason}",
-                email=address,
-                reason=_(str(exc)),
-            )
-            raise HTTPException(502, message) from None
-        return RedirectResponse(back, status_code=303)
-    with admin_transaction(request) as (conn, _viewer):
-        # Still there: the auth service created no account (the address got one in the meantime).
-        unused = invitations.cancel_invitation(conn, invitation_id)
-    if unused:
-        raise HTTPException(409, _(ALREADY_HAS_ACCOUNT, email=address))
+    send_invitation(
+        request,
+        admin_transaction,
+        email=email,
+        organization_id=org_id,
+        role=role,
+        first_name=first_name,
+        surname=surname,
+    )
     return RedirectResponse(back, status_code=303)
-
-
-def _already_invited(request: Request, address: str, exc: psycopg.errors.UniqueViolation) -> str:
-    """What to do about an address that has an account or a pending invitation (409)."""
-    if exc.diag.constraint_name == "invitations_email_key":
-        with admin_transaction(request, read_only=True) as (conn, _viewer):
-            pending = invitations.pending_invitation(conn, address)
-        if pending is not None:
-            return _(
-                "{email} already has a pending invitation, valid until {expires}: cancel it in the list of "
-                "pending invitations to send a new one.",
-                email=address,
-                expires=i18n.format_datetime(pending["expires_at"]),
-            )
-    return _(ALREADY_HAS_ACCOUNT, email=address)
 
 
 @router.post("/admin/invitations/{invitation_id}/cancel")
