@@ -129,6 +129,28 @@ SPEC: dict[str, Spec] = {
         nothing=STAFF_BELOW_AAL2 | INACTIVE,
         why="§6: names the caller may see; the empty set for strangers and staff below aal2",
     ),
+    "private.staff_among(uuid[])": Spec(
+        "select * from private.staff_among(%(people)s::uuid[])",
+        allowed=ACTIVE,
+        nothing=STAFF_BELOW_AAL2 | INACTIVE,
+        why="§6 (0341): the staff among the people display_names answers the caller",
+    ),
+    "private.ticket_activity(uuid)": Spec(
+        "select * from private.ticket_activity(%(ticket)s)",
+        allowed=ACTIVE,  # tA1 is visible to each of them
+        nothing=STAFF_BELOW_AAL2 | INACTIVE,
+        why="§6 (0342): a visible ticket's history; nothing, never an error, for anyone who cannot see it",
+    ),
+    "private.set_my_organization_sharing(boolean)": Spec(
+        "select private.set_my_organization_sharing(false)",
+        allowed=frozenset({CLIENT_ADMIN}),
+        why="§6 (0343): an active client admin, for their own organization only",
+    ),
+    "private.my_organization_invitation_status(uuid[])": Spec(
+        "select * from private.my_organization_invitation_status(%(people)s::uuid[])",
+        allowed=frozenset({CLIENT_ADMIN}),
+        why="§6 (0343): an active client admin, for people of their own organization only",
+    ),
     "private.admin_dsr_export(uuid)": Spec(
         "select private.admin_dsr_export(%(dsr)s)", allowed=frozenset({ADMIN}), why="§6 admin at aal2"
     ),
@@ -160,6 +182,10 @@ SPEC: dict[str, Spec] = {
     # -- not for the API roles at all: owner, service_role, nexk_notifier or supabase_auth_admin only --------
     "private.write_audit_entry(text,text,uuid,text[])": owner_only(
         "select private.write_audit_entry('read', 'tickets', %(ticket)s, null)", "inside definers only"
+    ),
+    "private.write_audit_entry(text,text,uuid,text[],jsonb)": owner_only(
+        "select private.write_audit_entry('update', 'tickets', %(ticket)s, null, null)",
+        "inside definers and the audit trigger only (0342: with the new values of ticket workflow columns)",
     ),
     "private.is_restricted(uuid)": owner_only(
         "select private.is_restricted(%(person)s)", "service_role only: no oracle for Art. 18 (§8)"
@@ -292,6 +318,11 @@ def test_every_definer_function_answers_every_identity_as_the_specification_says
     conn, w = world_db
     conn.execute("update public.profiles set erased_at = now() where id = %s", (_user(w, "m2").id,))
     tickets = {t.label: t for t in w.tickets}
+    # The world is loaded as the owner, which the audit trigger does not log: give tA1 the entry its opening
+    # would have written, so ticket_activity has a history to answer (or withhold).
+    conn.execute(
+        "select private.write_audit_entry('insert', 'tickets', %s, null, null)", (tickets["tA1"].id,)
+    )
     arguments = {
         "ticket": tickets["tA1"].id,  # visible to m1, ca, ag and ad
         "dsr": w.dsrs[0].id,
