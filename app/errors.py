@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from app import i18n
 from app.auth import AuthError
+from app.error_viewer import viewer_for_error_page
 from app.i18n import N_
 from app.security import SECURITY_HEADERS
 from app.web import MfaRequired, NoAccess, SignInRequired, render
@@ -70,9 +71,12 @@ def error_response(
         if errors:
             body["errors"] = errors
         return JSONResponse(body, status_code=status, headers=headers)
-    # Messages are English msgids (marked where they are written); pages show them in the viewer's language.
+    # Messages are English msgids (marked where they are written); pages show them in the viewer's language,
+    # with the viewer's navigation (app/error_viewer.py).
+    viewer = viewer_for_error_page(request, status)
     i18n.activate(i18n.request_language(request))
     context = {
+        "viewer": viewer,
         "status": status,
         "title": i18n.gettext(TITLES.get(status, N_("Error"))),
         "message": i18n.gettext(message),

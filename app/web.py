@@ -22,7 +22,7 @@ from psycopg import Connection
 from starlette.responses import Response
 
 from app import i18n
-from app.i18n import N_
+from app.i18n import N_, labels
 from app.queries import profiles
 
 STAFF_ROLES = ("agent", "admin")
@@ -37,41 +37,6 @@ templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
 )
-
-# Values stored in English in the database, shown in the viewer's language.
-LABELS = {
-    "new": N_("New"),
-    "open": N_("Open"),
-    "pending": N_("Pending"),
-    "resolved": N_("Resolved"),
-    "closed": N_("Closed"),
-    "low": N_("Low"),
-    "normal": N_("Normal"),
-    "high": N_("High"),
-    "urgent": N_("Urgent"),
-    "client_member": N_("Client member"),
-    "client_admin": N_("Client administrator"),
-    "agent": N_("NexK agent"),
-    "admin": N_("NexK administrator"),
-    "received": N_("Received"),
-    "verifying_identity": N_("Verifying your identity"),
-    "in_progress": N_("In progress"),
-    "completed": N_("Completed"),
-    "rejected": N_("Rejected"),
-    "access": N_("Access"),
-    "rectification": N_("Rectification"),
-    "erasure": N_("Erasure"),
-    "restriction": N_("Restriction"),
-    "portability": N_("Portability"),
-    "objection": N_("Objection"),
-}
-
-
-def label(value: str | None) -> str:
-    """The translated label of a stored value (a status, priority, role or request type)."""
-    if value is None:
-        return ""
-    return i18n.gettext(LABELS[value]) if value in LABELS else value
 
 
 def _size(value: int) -> str:
@@ -103,7 +68,10 @@ def _page_url(base: str, f: Any, page: int) -> str:
 
 templates.env.globals["page_url"] = _page_url
 templates.env.filters["dt"] = i18n.format_datetime
-templates.env.globals["label"] = label
+templates.env.globals["label"] = labels.label
+templates.env.globals["weekday_names"] = labels.weekday_names
+templates.env.globals["holiday_name"] = labels.holiday_name
+templates.env.filters["day"] = labels.format_day
 templates.env.globals["current_language"] = i18n.current_language
 templates.env.filters["size"] = _size
 

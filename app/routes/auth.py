@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.auth import AuthBackend, AuthError, AuthSession
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.queries import audit
 from app.sessions import clear_session_cookies, session_from_cookies, set_session_cookies
 from app.web import STAFF_ROLES, audit_headers, client_ip, render
@@ -80,9 +80,12 @@ def sign_in(
     wait = limits.check(email, client_ip(request))
     context: dict[str, Any] = {"next": _safe_next(next), "email": email}
     if wait is not None:
-        context["error"] = _(
-            "Too many sign-in attempts. Wait {minutes} minute(s) and try again.", minutes=int(wait // 60) + 1
-        )
+        minutes = int(wait // 60) + 1
+        context["error"] = ngettext(
+            "Too many sign-in attempts. Wait {minutes} minute and try again.",
+            "Too many sign-in attempts. Wait {minutes} minutes and try again.",
+            minutes,
+        ).format(minutes=minutes)
         response = render(request, "auth/sign_in.html", context, status_code=429)
         response.headers["Retry-After"] = str(int(wait))
         return response
@@ -131,9 +134,12 @@ def mfa_verify(
     wait = limits.check(f"mfa:{session.user_id}", client_ip(request))
     context: dict[str, Any] = {"next": _safe_next(next)}
     if wait is not None:
-        context["error"] = _(
-            "Too many codes tried. Wait {minutes} minute(s) and try again.", minutes=int(wait // 60) + 1
-        )
+        minutes = int(wait // 60) + 1
+        context["error"] = ngettext(
+            "Too many codes tried. Wait {minutes} minute and try again.",
+            "Too many codes tried. Wait {minutes} minutes and try again.",
+            minutes,
+        ).format(minutes=minutes)
         return render(request, "auth/mfa.html", context, status_code=429)
     try:
         upgraded = _backend(request).verify_totp(session, code)

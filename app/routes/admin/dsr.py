@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app.i18n import N_
 from app.queries import admin_dsr as q
 from app.routes.admin.common import admin_transaction
 from app.storage_sweep import sweep_now
@@ -22,6 +23,17 @@ from app.web import render
 router = APIRouter()
 log = logging.getLogger("nexk.portal")
 TYPES = ("access", "rectification", "erasure", "restriction", "portability", "objection")
+# The confirmation after each action (`?done=<action>` after the redirect).
+DONE = {
+    "recorded": N_("The request was recorded."),
+    "rectify": N_("The person's data was rectified."),
+    "erase": N_("The person was erased."),
+    "restrict": N_("Processing of the person's data is now restricted."),
+    "lift": N_("The restriction was lifted."),
+    "object": N_("The objection was recorded."),
+    "complete": N_("The request was marked completed."),
+    "reject": N_("The request was rejected."),
+}
 
 
 @router.get("/admin/dsr")
@@ -36,7 +48,7 @@ def dsr_queue(request: Request, closed: bool = False, done: str = "") -> Respons
         "rectifiable": q.RECTIFIABLE,
         "purposes": q.PURPOSES,
         "closed": closed,
-        "done": done,
+        "done_message": DONE.get(done),
     }
     return render(request, "admin/dsr.html", context)
 

@@ -25,7 +25,6 @@ def sla_page(request: Request) -> Response:
             "plans": q.sla_plans(conn),
             "calendars": q.calendars(conn),
             "priorities": PRIORITIES,
-            "weekdays": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
         }
     return render(request, "admin/sla.html", context)
 
