@@ -219,6 +219,13 @@ def reset(
 
 @router.get("/auth/invite")
 def invite_page(request: Request, token: Annotated[str, Query(min_length=10, max_length=200)]) -> Response:
+    """The link is checked before the password form is shown: a used, replaced or expired link says so and
+    what to do, rather than letting the person choose a password first (where the auth service can tell
+    without spending the link, see AuthBackend.invitation_link_usable)."""
+    if _backend(request).invitation_link_usable(token) is False:
+        request.app.state.sign_in_limits.failed(client_ip(request))
+        context = {"token": "", "action": "/auth/invite", "invite": True, "link_unusable": True}
+        return render(request, "auth/set_password.html", context, status_code=410)
     return _set_password_page(request, token, invite=True)
 
 
