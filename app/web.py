@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from app import i18n
 from app.i18n import N_, labels
-from app.queries import profiles
+from app.queries import profiles, tickets
 
 STAFF_ROLES = ("agent", "admin")
 CLIENT_ROLES = ("client_member", "client_admin")
@@ -66,7 +66,22 @@ def _page_url(base: str, f: Any, page: int) -> str:
     return f"{base}?{urlencode(params)}"
 
 
+def _narrowed(f: Any, staff: bool) -> bool:
+    """Whether a ticket list is narrowed by the viewer's filters (or paged), as opposed to its default view
+    (a client's every ticket; a staff queue's open statuses): an empty list then says "no match", not "none yet"."""
+    default_statuses = tickets.OPEN_STATUSES if staff else ()
+    return bool(
+        f.priorities
+        or f.search
+        or getattr(f, "organization_id", None)
+        or getattr(f, "assigned_to_me", False)
+        or (f.statuses and tuple(f.statuses) != default_statuses)
+        or f.page > 1
+    )
+
+
 templates.env.globals["page_url"] = _page_url
+templates.env.globals["narrowed"] = _narrowed
 templates.env.filters["dt"] = i18n.format_datetime
 templates.env.globals["label"] = labels.label
 templates.env.globals["weekday_names"] = labels.weekday_names
