@@ -109,7 +109,10 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = N_("There is nothing at this address, or you do not have access to it.")
         elif exc.status_code == 405 and message == "Method Not Allowed":
-            message = N_("That action is not available here")
+            message = N_(
+                "This address only receives forms, it is not a page. Go back to the previous page, or use the "
+                "menu above."
+            )
         return error_response(request, exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)

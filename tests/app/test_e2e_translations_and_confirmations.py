@@ -97,6 +97,7 @@ def test_a_french_admin_reads_calendar_and_requests_in_french_and_confirms_a_dea
     # A POST URL loaded again (reload after a failed form, a bookmark): translated, with the navigation.
     page.goto(f"{server_url}/tickets/{full_world.tickets['a1']}/status")
     expect(page.get_by_role("heading", name="Cette action n'est pas disponible ici")).to_be_visible()
+    expect(page.get_by_text("Cette adresse reçoit uniquement des formulaires")).to_be_visible()
     expect(
         page.get_by_role("navigation", name="Principal").get_by_role("link", name="Administration")
     ).to_be_visible()
