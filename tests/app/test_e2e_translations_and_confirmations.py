@@ -12,12 +12,14 @@ import test_e2e_browser as e2e
 from playwright.sync_api import Browser, Page, expect
 from portal_testkit import World
 from test_e2e_browser import shot, sign_in
-from test_translated_values import full_world
+from test_translated_values import ROLES, _paths, forbidden, full_world, problems
 
 pytestmark = pytest.mark.browser
 browser = e2e.browser
 server_url = e2e.server_url
-full_world = full_world  # the world holding every stored value (tests/app/test_translated_values.py)
+# The world holding every stored value, and the English the walk looks for (tests/app/test_translated_values.py).
+full_world = full_world
+forbidden = forbidden
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -138,3 +140,34 @@ def test_a_spent_invitation_link_says_so_before_any_password(browser: Browser, s
     expect(page.get_by_label("Nouveau mot de passe")).to_have_count(0)
     expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
     _both_sizes(page, "desk-invitation-link-spent-fr")
+
+
+@pytest.mark.parametrize(
+    ("who", "language"), [("agent", "nl"), ("admin_a", "fr"), ("member_a", "fr"), ("boss", "nl")]
+)
+def test_each_role_walks_its_pages_in_the_browser_without_english(
+    browser: Browser,
+    server_url: str,
+    full_world: World,
+    db: psycopg.Connection,
+    forbidden: dict[str, dict[str, str]],
+    who: str,
+    language: str,
+) -> None:
+    """The same check as the HTTP walk (tests/app/test_translated_values.py), on what Chromium rendered."""
+    _language(db, full_world, who, language)
+    page = _page(browser)
+    sign_in(page, server_url, full_world.people[who])
+    found = {}
+    for path in _paths(full_world, ROLES[who]):
+        page.goto(server_url + path)
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        if issues := problems(page.content(), language, forbidden[language]):
+            found[path] = issues
+    page.goto(server_url + _paths_first(full_world, who))
+    _both_sizes(page, f"desk-walk-{who}-{language}")
+    assert found == {}
+
+
+def _paths_first(world: World, who: str) -> str:
+    return next(_paths(world, ROLES[who]))
