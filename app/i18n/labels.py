@@ -1,5 +1,6 @@
 """What people read for the values the database stores in English: ticket statuses and priorities, roles,
-data-subject request types and statuses, audit actions, objection purposes; and the calendar words of the
+data-subject request types and statuses, audit actions and the tables audit entries are about, objection
+purposes; and the calendar words of the
 admin pages (weekdays, Belgian public holidays, dates) in the viewer's language.
 
 One mapping per kind of value, so a new value in a check constraint is one entry here (and its French and
@@ -55,6 +56,23 @@ AUDIT_ACTION = {
     "read": N_("Viewed"),
     "sign_in": N_("Signed in"),
 }
+# What an audit entry is about (`audit_log.object_table`): the audited tables (their audit triggers) and the
+# objects the portal and the database log reads, sign-ins and invitation resends of. An unknown name is shown
+# as is (the table filter keeps the exact names in its URL for auditors).
+AUDIT_TABLE = {
+    "tickets": N_("Tickets"),
+    "ticket_messages": N_("Messages"),
+    "attachments": N_("Attachments"),
+    "profiles": N_("Profiles"),
+    "organizations": N_("Organizations"),
+    "agent_assignments": N_("Agent assignments"),
+    "invitations": N_("Invitations"),
+    "dsr_requests": N_("Data-subject requests"),
+    "dsr_events": N_("Data-subject request journal"),
+    "processing_objections": N_("Objections to processing"),
+    "auth_sessions": N_("Sign-in sessions"),
+    "auth_users": N_("Sign-in accounts"),
+}
 OBJECTION_PURPOSE = {
     "security_logging": N_("Security logging"),
     "audience_measurement": N_("Audience measurement"),
@@ -87,6 +105,7 @@ KINDS: dict[str, dict[str, str]] = {
     "dsr_status": DSR_STATUS,
     "dsr_type": DSR_TYPE,
     "audit_action": AUDIT_ACTION,
+    "audit_table": AUDIT_TABLE,
     "objection_purpose": OBJECTION_PURPOSE,
     "objection_status": OBJECTION_STATUS,
     "profile_field": PROFILE_FIELD,

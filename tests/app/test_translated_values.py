@@ -180,7 +180,9 @@ def forbidden() -> dict[str, dict[str, str]]:
 
 
 def _stored_values() -> set[str]:
-    values = {value for column, kind in SHOWN.items() for value in labels.KINDS[kind]}
+    values = {value for column, kind in SHOWN.items() for value in labels.KINDS[kind]} | set(
+        labels.AUDIT_TABLE
+    )
     return values | {v.replace("_", " ") for v in values}
 
 
@@ -422,3 +424,4 @@ def test_the_admin_pages_show_stored_values_in_the_admins_language(
     assert "Membre client" in staff and "Administrateur client" in staff
     audit = portal.get("/admin/audit?action=sign_in").text
     assert ">Connexion<" in audit
+    assert '">Sessions de connexion</td>' in audit
