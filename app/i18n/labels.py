@@ -1,7 +1,7 @@
 """What people read for the values the database stores in English: ticket statuses and priorities, roles,
 data-subject request types and statuses, audit actions and the tables audit entries are about, objection
-purposes; and the calendar words of the
-admin pages (weekdays, Belgian public holidays, dates) in the viewer's language.
+purposes; and the calendar words of the admin pages (weekdays, Belgian public holidays, dates) in the
+viewer's language.
 
 One mapping per kind of value, so a new value in a check constraint is one entry here (and its French and
 Dutch translation in the catalogues); tests/app/test_translated_values.py reads the database's check
