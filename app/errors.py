@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from app import i18n
 from app.auth import AuthError
+from app.error_viewer import viewer_for_error_page
 from app.i18n import N_
 from app.security import SECURITY_HEADERS
 from app.web import MfaRequired, NoAccess, SignInRequired, render
@@ -70,9 +71,12 @@ def error_response(
         if errors:
             body["errors"] = errors
         return JSONResponse(body, status_code=status, headers=headers)
-    # Messages are English msgids (marked where they are written); pages show them in the viewer's language.
+    # Messages are English msgids (marked where they are written); pages show them in the viewer's language,
+    # with the viewer's navigation (app/error_viewer.py).
+    viewer = viewer_for_error_page(request, status)
     i18n.activate(i18n.request_language(request))
     context = {
+        "viewer": viewer,
         "status": status,
         "title": i18n.gettext(TITLES.get(status, N_("Error"))),
         "message": i18n.gettext(message),
@@ -105,7 +109,10 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = N_("There is nothing at this address, or you do not have access to it.")
         elif exc.status_code == 405 and message == "Method Not Allowed":
-            message = N_("That action is not available here")
+            message = N_(
+                "This address only receives forms, it is not a page. Go back to the previous page, or use the "
+                "menu above."
+            )
         return error_response(request, exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)

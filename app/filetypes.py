@@ -37,7 +37,8 @@ TEXT = FileKind("text/plain", (".txt", ".log", ".md"))
 CSV = FileKind("text/csv", (".csv",))
 EML = FileKind("message/rfc822", (".eml",))
 
-ALLOWED_DESCRIPTION = (
+# Shown under every file field and in refusals, in the language of the page it ends up on.
+ALLOWED_DESCRIPTION = lazy_gettext(
     "PDF, PNG, JPEG, GIF, WebP, Word (.docx), Excel (.xlsx), text (.txt, .log, .md), CSV or e-mail (.eml)"
 )
 

@@ -23,6 +23,7 @@ from app.routes import (
     attachments,
     auth,
     cron,
+    favicon,
     mail_sink,
     my_data,
     privacy,
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth, tickets, agent, attachments, profile, admin, mail_sink, webhooks, cron):
         app.include_router(module.router, include_in_schema=False)
-    for module in (privacy, my_data, team):
+    for module in (privacy, my_data, team, favicon):
         app.include_router(module.router, include_in_schema=False)
     app.include_router(api.router)
     app.openapi = lambda: api.openapi_document(app)  # type: ignore[method-assign]

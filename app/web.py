@@ -23,8 +23,8 @@ from starlette.responses import Response
 
 from app import i18n
 from app.domain.ticket_refs import ticket_ref
-from app.i18n import N_
-from app.queries import profiles
+from app.i18n import N_, labels
+from app.queries import profiles, tickets
 
 STAFF_ROLES = ("agent", "admin")
 CLIENT_ROLES = ("client_member", "client_admin")
@@ -38,41 +38,6 @@ templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
 )
-
-# Values stored in English in the database, shown in the viewer's language.
-LABELS = {
-    "new": N_("New"),
-    "open": N_("Open"),
-    "pending": N_("Pending"),
-    "resolved": N_("Resolved"),
-    "closed": N_("Closed"),
-    "low": N_("Low"),
-    "normal": N_("Normal"),
-    "high": N_("High"),
-    "urgent": N_("Urgent"),
-    "client_member": N_("Client member"),
-    "client_admin": N_("Client administrator"),
-    "agent": N_("NexK agent"),
-    "admin": N_("NexK administrator"),
-    "received": N_("Received"),
-    "verifying_identity": N_("Verifying your identity"),
-    "in_progress": N_("In progress"),
-    "completed": N_("Completed"),
-    "rejected": N_("Rejected"),
-    "access": N_("Access"),
-    "rectification": N_("Rectification"),
-    "erasure": N_("Erasure"),
-    "restriction": N_("Restriction"),
-    "portability": N_("Portability"),
-    "objection": N_("Objection"),
-}
-
-
-def label(value: str | None) -> str:
-    """The translated label of a stored value (a status, priority, role or request type)."""
-    if value is None:
-        return ""
-    return i18n.gettext(LABELS[value]) if value in LABELS else value
 
 
 def _size(value: int) -> str:
@@ -102,9 +67,27 @@ def _page_url(base: str, f: Any, page: int) -> str:
     return f"{base}?{urlencode(params)}"
 
 
+def _narrowed(f: Any, staff: bool) -> bool:
+    """Whether a ticket list is narrowed by the viewer's filters (or paged), as opposed to its default view
+    (a client's every ticket; a staff queue's open statuses): an empty list then says "no match", not "none yet"."""
+    default_statuses = tickets.OPEN_STATUSES if staff else ()
+    return bool(
+        f.priorities
+        or f.search
+        or getattr(f, "organization_id", None)
+        or getattr(f, "assigned_to_me", False)
+        or (f.statuses and tuple(f.statuses) != default_statuses)
+        or f.page > 1
+    )
+
+
 templates.env.globals["page_url"] = _page_url
+templates.env.globals["narrowed"] = _narrowed
 templates.env.filters["dt"] = i18n.format_datetime
-templates.env.globals["label"] = label
+templates.env.globals["label"] = labels.label
+templates.env.globals["weekday_names"] = labels.weekday_names
+templates.env.globals["holiday_name"] = labels.holiday_name
+templates.env.filters["day"] = labels.format_day
 templates.env.globals["current_language"] = i18n.current_language
 templates.env.globals["ticket_ref"] = ticket_ref
 templates.env.filters["size"] = _size

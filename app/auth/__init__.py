@@ -98,6 +98,10 @@ class AuthBackend(Protocol):
         AuthError when the auth service refuses or cannot be reached.
         """
 
+    def invitation_link_usable(self, token: str) -> bool | None:
+        """Whether an invitation link can still be accepted, without spending it: True, False (used, replaced
+        by a newer link, or expired), or None when the auth service cannot tell without spending it."""
+
     def accept_invite(self, token: str, password: str) -> AuthSession:
         """Finish an invitation: verify the e-mailed link (it confirms the address), set the password, sign in."""
 

@@ -391,6 +391,17 @@ class LocalAuth:
         # Dev has no mail server: the link goes to the server log (GoTrue e-mails it in production).
         log.warning("dev mailbox: invitation link for %s: /auth/invite?token=%s", address, token)
 
+    def invitation_link_usable(self, token: str) -> bool | None:
+        """The same test as accept_invite's, read-only: an unspent token that is less than a day old."""
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                """select 1 from auth.users
+                   where confirmation_token = %s and confirmation_token <> ''
+                     and confirmation_sent_at > now() - make_interval(secs => %s)""",
+                (_token_hash(token), INVITATION_LINK_SECONDS),
+            ).fetchone()
+        return row is not None
+
     def accept_invite(self, token: str, password: str) -> AuthSession:
         """GoTrue's POST /verify (type email, the confirmation token) then PUT /user with the password."""
         check_password_rules(password)

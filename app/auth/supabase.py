@@ -183,6 +183,12 @@ class SupabaseAuth:
             too_many=RESEND_TOO_SOON,
         )
 
+    def invitation_link_usable(self, token: str) -> bool | None:
+        # GoTrue has no read-only check of a token hash: POST /verify is the only one, and it spends the link
+        # (and a mail scanner's prefetch of a GET that spent it would lock the person out). The form is shown,
+        # and a spent link is reported when it is submitted.
+        return None
+
     def accept_invite(self, token: str, password: str) -> AuthSession:
         # The link carries the token hash of the sign-up confirmation; type "email" verifies it (and confirms
         # the address), as for any e-mail OTP.

@@ -140,6 +140,11 @@ def _format_locale(language: str) -> Locale:
     return Locale.parse(_FORMAT_LOCALE[language])
 
 
+def babel_locale(language: str) -> Locale:
+    """The Belgian Babel locale of a supported language (en_BE, fr_BE, nl_BE), for dates and calendar words."""
+    return _format_locale(language if language in LANGUAGES else DEFAULT)
+
+
 @functools.lru_cache(maxsize=8192)
 def _format_local(local: datetime, language: str) -> str:
     """Cached: a list page shows the same timestamps (created, updated, due) to every viewer of a ticket."""

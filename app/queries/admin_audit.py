@@ -10,7 +10,7 @@ from typing import Any
 from psycopg import Connection, sql
 
 PAGE_SIZE = 50
-ACTIONS = ("insert", "update", "delete", "read")
+ACTIONS = ("insert", "update", "delete", "read", "sign_in")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.auth import AuthBackend, AuthError, AuthSession
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.queries import audit
 from app.sessions import clear_session_cookies, session_from_cookies, set_session_cookies
 from app.web import STAFF_ROLES, audit_headers, client_ip, render
@@ -48,13 +48,22 @@ def _signed_in_response(request: Request, session: AuthSession, target: str) -> 
     return response
 
 
-def _record_sign_in(request: Request, session: AuthSession) -> str | None:
-    """Log the sign-in in audit_log (as the user, with IP and user agent) and return the user's role."""
+def _needs_mfa_step(session: AuthSession, role: str | None) -> bool:
+    return session.has_totp or role in STAFF_ROLES
+
+
+def _record_sign_in(request: Request, session: AuthSession, *, first_factor: bool = False) -> str | None:
+    """Log the sign-in in audit_log (as the user, with IP and user agent) and return the user's role.
+
+    One entry per sign-in: after a first factor (password, reset, invitation) that the TOTP step must
+    complete, nothing is written yet; the entry is written when the code is accepted (the same session)."""
     claims = request.app.state.verifier.verify(session.access_token)
     with request.app.state.database.rls_transaction(claims, headers=audit_headers(request)) as conn:
-        audit.record_sign_in(conn)
         row = conn.execute("select private.current_app_role() as role").fetchone()
-    return row["role"] if row else None
+        role = row["role"] if row else None
+        if not (first_factor and _needs_mfa_step(session, role)):
+            audit.record_sign_in(conn)
+    return role
 
 
 @router.get("/")
@@ -80,9 +89,12 @@ def sign_in(
     wait = limits.check(email, client_ip(request))
     context: dict[str, Any] = {"next": _safe_next(next), "email": email}
     if wait is not None:
-        context["error"] = _(
-            "Too many sign-in attempts. Wait {minutes} minute(s) and try again.", minutes=int(wait // 60) + 1
-        )
+        minutes = int(wait // 60) + 1
+        context["error"] = ngettext(
+            "Too many sign-in attempts. Wait {minutes} minute and try again.",
+            "Too many sign-in attempts. Wait {minutes} minutes and try again.",
+            minutes,
+        ).format(minutes=minutes)
         response = render(request, "auth/sign_in.html", context, status_code=429)
         response.headers["Retry-After"] = str(int(wait))
         return response
@@ -91,11 +103,12 @@ def sign_in(
             email, password, ip=client_ip(request), user_agent=request.headers.get("user-agent")
         )
     except AuthError as exc:
+        limits.failed(client_ip(request))
         context["error"] = _(str(exc))
         return render(request, "auth/sign_in.html", context, status_code=401)
     limits.succeeded(email)
-    role = _record_sign_in(request, session)
-    if session.has_totp or role in STAFF_ROLES:
+    role = _record_sign_in(request, session, first_factor=True)
+    if _needs_mfa_step(session, role):
         return _signed_in_response(request, session, f"/auth/mfa?next={_safe_next(next)}")
     return _signed_in_response(request, session, _safe_next(next))
 
@@ -131,13 +144,17 @@ def mfa_verify(
     wait = limits.check(f"mfa:{session.user_id}", client_ip(request))
     context: dict[str, Any] = {"next": _safe_next(next)}
     if wait is not None:
-        context["error"] = _(
-            "Too many codes tried. Wait {minutes} minute(s) and try again.", minutes=int(wait // 60) + 1
-        )
+        minutes = int(wait // 60) + 1
+        context["error"] = ngettext(
+            "Too many codes tried. Wait {minutes} minute and try again.",
+            "Too many codes tried. Wait {minutes} minutes and try again.",
+            minutes,
+        ).format(minutes=minutes)
         return render(request, "auth/mfa.html", context, status_code=429)
     try:
         upgraded = _backend(request).verify_totp(session, code)
     except AuthError as exc:
+        limits.failed(client_ip(request))
         context["error"] = _(str(exc))
         return render(request, "auth/mfa.html", context, status_code=401)
     limits.succeeded(f"mfa:{session.user_id}")
@@ -162,7 +179,9 @@ def forgot_page(request: Request) -> Response:
 
 @router.post("/auth/forgot")
 def forgot(request: Request, email: Annotated[str, Form(min_length=3, max_length=320)]) -> Response:
-    wait = request.app.state.sign_in_limits.check(f"reset:{email}", client_ip(request))
+    limits = request.app.state.sign_in_limits
+    wait = limits.check(f"reset:{email}", client_ip(request))
+    limits.failed(client_ip(request))  # a reset request proves nothing: it counts against the address
     if wait is None:
         _backend(request).request_password_reset(email)
     # The same answer whether or not the address exists.
@@ -194,12 +213,19 @@ def reset(
         session = _backend(request).reset_password(token, password)
     except AuthError as exc:
         return _set_password_page(request, token, invite=False, error=_(str(exc)), status_code=400)
-    _record_sign_in(request, session)
-    return _signed_in_response(request, session, "/auth/mfa" if session.has_totp else "/")
+    role = _record_sign_in(request, session, first_factor=True)
+    return _signed_in_response(request, session, "/auth/mfa" if _needs_mfa_step(session, role) else "/")
 
 
 @router.get("/auth/invite")
 def invite_page(request: Request, token: Annotated[str, Query(min_length=10, max_length=200)]) -> Response:
+    """The link is checked before the password form is shown: a used, replaced or expired link says so and
+    what to do, rather than letting the person choose a password first (where the auth service can tell
+    without spending the link, see AuthBackend.invitation_link_usable)."""
+    if _backend(request).invitation_link_usable(token) is False:
+        request.app.state.sign_in_limits.failed(client_ip(request))
+        context = {"token": "", "action": "/auth/invite", "invite": True, "link_unusable": True}
+        return render(request, "auth/set_password.html", context, status_code=410)
     return _set_password_page(request, token, invite=True)
 
 
@@ -213,5 +239,5 @@ def accept_invite(
         session = _backend(request).accept_invite(token, password)
     except AuthError as exc:
         return _set_password_page(request, token, invite=True, error=_(str(exc)), status_code=400)
-    role = _record_sign_in(request, session)
-    return _signed_in_response(request, session, "/auth/mfa" if role in STAFF_ROLES else "/")
+    role = _record_sign_in(request, session, first_factor=True)
+    return _signed_in_response(request, session, "/auth/mfa" if _needs_mfa_step(session, role) else "/")

@@ -108,7 +108,9 @@ def test_admin_fulfils_an_erasure_from_the_dsr_queue_and_it_is_audited(
     queue = portal.get("/admin/dsr").text
     assert member.email in queue and "Erase this person" in queue
     done = portal.post(
-        f"/admin/dsr/{request_id}/erase", data={"csrf_token": csrf_of(portal)}, follow_redirects=False
+        f"/admin/dsr/{request_id}/erase",
+        data={"csrf_token": csrf_of(portal), "confirmed": "yes"},  # the confirmation page's second step
+        follow_redirects=False,
     )
     assert done.status_code == 303, done.text
     # Erasure deletes the person's profile and auth user (db/schema/0240).

@@ -76,9 +76,12 @@ def test_an_erasure_fulfilled_by_an_admin_leaves_nothing_of_the_person_visible(
     page.get_by_role("link", name="DSR queue").click()
     row = page.locator("table.dsr tbody tr").first
     expect(row).to_contain_text("member_a@example.test")
-    expect(row).to_contain_text("erasure")
+    expect(row).to_contain_text("Erasure")
     shot(page, "21-admin-dsr-queue")
     row.get_by_role("button", name="Erase this person").click()
+    # The second step (app/confirmation.py): nothing is erased until the confirmation page's button.
+    expect(page.get_by_role("heading", name="Erase member_a@example.test for good?")).to_be_visible()
+    page.get_by_role("button", name="Erase this person").click()
     expect(page.get_by_role("status")).to_contain_text("erase")
     expect(page.locator("table.dsr tbody tr").first).to_contain_text("erased person")
     shot(page, "22-admin-dsr-erased")

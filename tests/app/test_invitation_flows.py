@@ -158,7 +158,7 @@ def test_a_pending_invitation_is_listed_blocks_a_second_one_with_409_and_can_be_
 
     cancelled = portal.post(
         f"/admin/invitations/{pending}/cancel",
-        data={"csrf_token": csrf_of(portal), "back": f"/admin/organizations/{org}"},
+        data={"csrf_token": csrf_of(portal), "back": f"/admin/organizations/{org}", "confirmed": "yes"},
         follow_redirects=False,
     )
     assert cancelled.status_code == 303 and cancelled.headers["location"] == f"/admin/organizations/{org}"

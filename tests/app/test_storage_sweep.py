@@ -244,7 +244,7 @@ def test_an_erasure_an_admin_fulfils_in_the_portal_deletes_the_persons_files_at_
 
     done = portal.post(
         f"/admin/dsr/{request_id}/erase",
-        data={"csrf_token": portal_testkit.csrf_of(portal)},
+        data={"csrf_token": portal_testkit.csrf_of(portal), "confirmed": "yes"},
         follow_redirects=False,
     )
 

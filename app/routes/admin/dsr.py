@@ -14,6 +14,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app.confirmation import ask_first, is_confirmed
+from app.i18n import N_, _
 from app.queries import admin_dsr as q
 from app.routes.admin.common import admin_transaction
 from app.storage_sweep import sweep_now
@@ -22,6 +24,17 @@ from app.web import render
 router = APIRouter()
 log = logging.getLogger("nexk.portal")
 TYPES = ("access", "rectification", "erasure", "restriction", "portability", "objection")
+# The confirmation after each action (`?done=<action>` after the redirect).
+DONE = {
+    "recorded": N_("The request was recorded."),
+    "rectify": N_("The person's data was rectified."),
+    "erase": N_("The person was erased."),
+    "restrict": N_("Processing of the person's data is now restricted."),
+    "lift": N_("The restriction was lifted."),
+    "object": N_("The objection was recorded."),
+    "complete": N_("The request was marked completed."),
+    "reject": N_("The request was rejected."),
+}
 
 
 @router.get("/admin/dsr")
@@ -36,7 +49,7 @@ def dsr_queue(request: Request, closed: bool = False, done: str = "") -> Respons
         "rectifiable": q.RECTIFIABLE,
         "purposes": q.PURPOSES,
         "closed": closed,
-        "done": done,
+        "done_message": DONE.get(done),
     }
     return render(request, "admin/dsr.html", context)
 
@@ -55,6 +68,28 @@ def record_request(
     return RedirectResponse("/admin/dsr?done=recorded", status_code=303)
 
 
+def _ask_first(request: Request, viewer: Any, conn: Any, request_id: uuid.UUID, action: str) -> Response:
+    """The confirmation page of an erasure (irreversible) or a rejection (closes the person's request)."""
+    found = q.request(conn, request_id)
+    if found is None:
+        raise HTTPException(404, N_("This request does not exist."))
+    who = found["subject_email"] or ""
+    if action == "erase":
+        question = _("Erase {email} for good?", email=who)
+        consequence = _(
+            "Their profile is anonymised, their sign-in account and their attachments are deleted. This cannot "
+            "be undone."
+        )
+        button = _("Erase this person")
+    else:
+        question = _("Reject the request of {email}?", email=who)
+        consequence = _("The request is closed as rejected; the person sees it so in My data.")
+        button = _("Reject the request")
+    return ask_first(
+        request, viewer, question=question, consequence=consequence, button=button, back="/admin/dsr"
+    )
+
+
 @router.post("/admin/dsr/{request_id}/{action}")
 def fulfil(
     request: Request,
@@ -67,9 +102,12 @@ def fulfil(
     phone: Annotated[str, Form(max_length=25)] = "",
     purpose: Annotated[str, Form(max_length=40)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
+    confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     result: Any
-    with admin_transaction(request) as (conn, _):
+    with admin_transaction(request) as (conn, viewer):
+        if action in ("erase", "reject") and not is_confirmed(confirmed):
+            return _ask_first(request, viewer, conn, request_id, action)
         if action == "export":
             result = q.export(conn, request_id)
         elif action == "rectify":

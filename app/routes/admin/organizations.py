@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app.auth import AuthError, AuthRateLimited
+from app.confirmation import ask_first, is_confirmed
 from app.i18n import N_, _
 from app.queries import admin as q
 from app.queries import invitations
@@ -161,8 +162,19 @@ def cancel_invitation(
     request: Request,
     invitation_id: uuid.UUID,
     back: Annotated[str, Form(max_length=200)] = "/admin/staff",
+    confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    with admin_transaction(request) as (conn, _viewer):
+    with admin_transaction(request) as (conn, viewer):
+        if not is_confirmed(confirmed):
+            return ask_first(
+                request,
+                viewer,
+                question=_("Cancel this invitation?"),
+                consequence=_("The link already sent stops working. You can invite the person again later."),
+                button=_("Cancel the invitation"),
+                fields={"back": back_to(back)},
+                back=back_to(back),
+            )
         if not invitations.cancel_invitation(conn, invitation_id):
             raise HTTPException(404, "This invitation does not exist any more.")
     return RedirectResponse(back_to(back), status_code=303)
@@ -212,8 +224,25 @@ def set_access(
     person_id: uuid.UUID,
     active: Annotated[bool, Form()] = False,
     back: Annotated[str, Form(max_length=200)] = "/admin/staff",
+    confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    with admin_transaction(request) as (conn, _):
+    with admin_transaction(request) as (conn, viewer):
+        if not active and not is_confirmed(confirmed):  # reactivating takes one click, deactivating two
+            person = invitations.invitee(conn, person_id)
+            if person is None:
+                raise HTTPException(404, PERSON_NOT_FOUND)
+            return ask_first(
+                request,
+                viewer,
+                question=_("Deactivate {email}?", email=person["email"]),
+                consequence=_(
+                    "This person can no longer sign in to myNexK until an administrator reactivates them. "
+                    "Their tickets and messages stay."
+                ),
+                button=_("Deactivate"),
+                fields={"back": back_to(back)},
+                back=back_to(back),
+            )
         if not q.set_deactivated(conn, person_id, not active):
             raise HTTPException(404, PERSON_NOT_FOUND)
     return RedirectResponse(back_to(back), status_code=303)
@@ -248,8 +277,28 @@ def delete_assignment(
     request: Request,
     agent_id: Annotated[str, Form(max_length=36)],
     organization_id: Annotated[str, Form(max_length=36)],
+    confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     agent, org = parse_uuid(agent_id, "Agent"), parse_uuid(organization_id, "Organization")
-    with admin_transaction(request) as (conn, _):
+    with admin_transaction(request) as (conn, viewer):
+        if not is_confirmed(confirmed):
+            found = [a for a in q.assignments(conn) if (a["agent_id"], a["organization_id"]) == (agent, org)]
+            if not found:
+                raise HTTPException(404, N_("This assignment does not exist any more."))
+            return ask_first(
+                request,
+                viewer,
+                question=_(
+                    "Remove {agent} from {organization}?",
+                    agent=found[0]["agent_name"],
+                    organization=found[0]["organization_name"],
+                ),
+                consequence=_(
+                    "The agent no longer sees this organization's tickets and is no longer told about new ones."
+                ),
+                button=_("Remove the assignment"),
+                fields={"agent_id": str(agent), "organization_id": str(org)},
+                back="/admin/assignments",
+            )
         q.unassign(conn, agent, org)
     return RedirectResponse("/admin/assignments", status_code=303)

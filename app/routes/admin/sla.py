@@ -9,6 +9,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app.confirmation import ask_first, is_confirmed
+from app.i18n import N_, _
 from app.queries import admin as q
 from app.queries.tickets import PRIORITIES
 from app.routes.admin.common import admin_transaction, parse_date, parse_time, parse_uuid
@@ -25,7 +27,6 @@ def sla_page(request: Request) -> Response:
             "plans": q.sla_plans(conn),
             "calendars": q.calendars(conn),
             "priorities": PRIORITIES,
-            "weekdays": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
         }
     return render(request, "admin/sla.html", context)
 
@@ -67,9 +68,25 @@ def add_hours(
     return RedirectResponse("/admin/sla", status_code=303)
 
 
+CLOCKS_CHANGE = N_(
+    "The SLA clocks of the tickets on this calendar are counted with the new hours from now on."
+)
+
+
 @router.post("/admin/sla/hours/{hours_id}/delete")
-def delete_hours(request: Request, hours_id: uuid.UUID) -> Response:
-    with admin_transaction(request) as (conn, _):
+def delete_hours(
+    request: Request, hours_id: uuid.UUID, confirmed: Annotated[str, Form(max_length=3)] = ""
+) -> Response:
+    with admin_transaction(request) as (conn, viewer):
+        if not is_confirmed(confirmed):
+            return ask_first(
+                request,
+                viewer,
+                question=_("Remove these opening hours?"),
+                consequence=_(CLOCKS_CHANGE),
+                button=_("Remove the opening hours"),
+                back="/admin/sla",
+            )
         q.delete_hours(conn, hours_id)
     return RedirectResponse("/admin/sla", status_code=303)
 
@@ -90,7 +107,18 @@ def add_holiday(
 
 
 @router.post("/admin/sla/holidays/{holiday_id}/delete")
-def delete_holiday(request: Request, holiday_id: uuid.UUID) -> Response:
-    with admin_transaction(request) as (conn, _):
+def delete_holiday(
+    request: Request, holiday_id: uuid.UUID, confirmed: Annotated[str, Form(max_length=3)] = ""
+) -> Response:
+    with admin_transaction(request) as (conn, viewer):
+        if not is_confirmed(confirmed):
+            return ask_first(
+                request,
+                viewer,
+                question=_("Remove this closing day?"),
+                consequence=_(CLOCKS_CHANGE),
+                button=_("Remove the closing day"),
+                back="/admin/sla",
+            )
         q.delete_holiday(conn, holiday_id)
     return RedirectResponse("/admin/sla", status_code=303)
