@@ -279,6 +279,8 @@ CLIENT_PAGES = [
     "/tickets/{b1}",
     "/tickets/{a1}/status",
 ]
+# A client admin's own pages (app/routes/team.py): their company and the confirmation of a deactivation.
+CLIENT_ADMIN_PAGES = [*CLIENT_PAGES, "/team", "/team/people/{member_a}/deactivate"]
 AGENT_PAGES = [
     "/agent/queue",
     "/agent/queue?status=resolved&status=closed",
@@ -323,9 +325,12 @@ def test_every_page_route_is_walked_by_the_translation_walk() -> None:
         if source.name == "api.py":
             continue
         declared |= set(re.findall(r'@router\.get\("([^"]+)"', source.read_text(encoding="utf-8")))
-    walked = {p.split("?")[0] for p in CLIENT_PAGES + ADMIN_PAGES + ANONYMOUS_PAGES}
+    walked = {p.split("?")[0] for p in CLIENT_ADMIN_PAGES + ADMIN_PAGES + ANONYMOUS_PAGES}
     walked = {
-        p.replace("{a1}", "{ticket_id}").replace("{b1}", "{ticket_id}").replace("{org_a}", "{org_id}")
+        p.replace("{a1}", "{ticket_id}")
+        .replace("{b1}", "{ticket_id}")
+        .replace("{org_a}", "{org_id}")
+        .replace("{member_a}", "{person_id}")
         for p in walked
     }
     assert sorted(declared - walked - NOT_PAGES) == []
@@ -333,10 +338,15 @@ def test_every_page_route_is_walked_by_the_translation_walk() -> None:
 
 def _paths(world: World, pages: list[str]) -> Iterator[str]:
     for page in pages:
-        yield page.format(a1=world.tickets["a1"], b1=world.tickets["b1"], org_a=world.orgs["a"])
+        yield page.format(
+            a1=world.tickets["a1"],
+            b1=world.tickets["b1"],
+            org_a=world.orgs["a"],
+            member_a=world.people["member_a"].id,
+        )
 
 
-ROLES = {"member_a": CLIENT_PAGES, "admin_a": CLIENT_PAGES, "agent": AGENT_PAGES, "boss": ADMIN_PAGES}
+ROLES = {"member_a": CLIENT_PAGES, "admin_a": CLIENT_ADMIN_PAGES, "agent": AGENT_PAGES, "boss": ADMIN_PAGES}
 
 
 @pytest.mark.parametrize("language", ["fr", "nl"])
