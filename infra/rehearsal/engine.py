@@ -106,6 +106,15 @@ def _without_provider(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k != PROVIDER_KEY}
 
 
+def _checked(provider: ResourceProvider, short: str, name: str, old: Resource | None, news: dict) -> dict:
+    """The provider's `check` of the new inputs against the old ones; its failures stop the run, as in Pulumi."""
+    checked = provider.check(old.inputs if old else {}, news)
+    if checked.failures:
+        reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
+        raise RehearsalError(f"{short} {name}: check failed: {reasons}")
+    return {**checked.inputs, PROVIDER_KEY: news[PROVIDER_KEY]}
+
+
 def _changed_keys(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     keys = set(_without_provider(before)) | set(_without_provider(after))
     return sorted(k for k in keys if before.get(k) != after.get(k))
@@ -295,12 +304,7 @@ class Engine:
             news["database_url"] = self.database_url
         if database and not self.database_url:
             return self._register_unrun(request, args, urn, old, news, steps, provider, short)
-        checked = provider.check(old.inputs if old else {}, news)
-        if checked.failures:
-            reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
-            raise RehearsalError(f"{short} {args.name}: check failed: {reasons}")
-        inputs = dict(checked.inputs)
-        inputs[PROVIDER_KEY] = news[PROVIDER_KEY]
+        inputs = _checked(provider, short, args.name, old, news)
         protect = bool(request.protect)
         if old is None:
             created = provider.create(_without_provider(inputs))
@@ -352,11 +356,7 @@ class Engine:
         short: str,
     ) -> tuple[str, dict]:
         """A database resource without a database: `check` and `diff` only, reported as not carried out."""
-        checked = provider.check(old.inputs if old else {}, news)
-        if checked.failures:
-            reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
-            raise RehearsalError(f"{short} {args.name}: check failed: {reasons}")
-        inputs = {**checked.inputs, PROVIDER_KEY: news[PROVIDER_KEY]}
+        inputs = _checked(provider, short, args.name, old, news)
         if old is None:
             op = "create"
         else:

@@ -87,6 +87,7 @@ from requests.structures import CaseInsensitiveDict
 from infra.rehearsal import vendor_calls
 from infra.rehearsal.openapi_contract import (
     AUTH_ADMIN_API,
+    CONTRACTS,
     MANAGEMENT_API,
     Operation,
     load_operations,
@@ -97,18 +98,31 @@ MANAGEMENT_URL = "https://api.supabase.com/"
 GOTRUE_HOST = re.compile(r"^(?P<ref>[a-z]{20})\.supabase\.co$")
 GOTRUE_PREFIX = "/auth/v1"
 HEALTHY = "ACTIVE_HEALTHY"
-# The compute add-on variants (ApplyProjectAddonBody.addon_variant); `nano` has none.
-COMPUTE_VARIANTS = (
-    "micro",
-    "small",
-    "medium",
-    "large",
-    "xlarge",
-    "2xlarge",
-    "4xlarge",
-    "8xlarge",
-    "12xlarge",
-)
+
+
+def _compute_variants() -> tuple[str, ...]:
+    """The compute sizes the Management API knows: the `ci_*` values of the add-on variant enum
+    (ApplyProjectAddonBody.addon_variant) in the vendored contract, never a list of our own; `nano` has none."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            enum = node.get("enum")
+            if isinstance(enum, list) and "ci_micro" in enum:
+                found.extend(
+                    v.removeprefix("ci_") for v in enum if isinstance(v, str) and v.startswith("ci_")
+                )
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads((CONTRACTS / MANAGEMENT_API).read_text(encoding="utf-8")))
+    return tuple(dict.fromkeys(found))
+
+
+COMPUTE_VARIANTS = _compute_variants()
 
 
 class VirtualClock:
