@@ -28,7 +28,7 @@ def audit_log(
     if action and action not in q.ACTIONS:
         raise HTTPException(422, "Action: choose insert, update, delete or read.")
     f = q.AuditFilter(
-        actor.strip(), action, table.strip(), parse_date(since, "From"), parse_date(until, "To"), page
+        actor.strip(), action, table.strip(), parse_date(since, "since"), parse_date(until, "until"), page
     )
     with admin_transaction(request, read_only=True) as (conn, viewer):
         rows, has_next = q.entries(conn, f)
