@@ -13,6 +13,7 @@ import psycopg
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -87,9 +88,27 @@ def _field_errors(exc: RequestValidationError, *, for_people: bool) -> list[dict
     return out
 
 
+def _use_viewer_language(request: Request) -> None:
+    """Errors raised before a route opened its transaction (validation, 404/405, refused forms) are shown in
+    the signed-in person's profile language, as the route's own pages are, not in the browser's."""
+    claims = getattr(request.state, "claims", None)
+    if _wants_json(request) or claims is None or getattr(request.state, "locale", None):
+        return
+    try:
+        with request.app.state.database.rls_transaction(claims, read_only=True) as conn:
+            row = conn.execute(
+                "select p.language from public.profiles as p where p.id = (select auth.uid())"
+            ).fetchone()
+    except psycopg.Error:
+        log.warning("could not read the viewer's language for an error page", exc_info=True)
+        return
+    i18n.use_profile_language(request, row["language"] if row else None)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        await run_in_threadpool(_use_viewer_language, request)
         message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, N_("Error"))
         if exc.status_code == 404 and message == "Not Found":
             message = N_("There is nothing at this address, or you do not have access to it.")
@@ -106,6 +125,7 @@ def install(app: FastAPI) -> None:
             errors = _field_errors(exc, for_people=False)
             summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
             return error_response(request, 422, f"Please fix: {summary}", errors=errors)
+        await run_in_threadpool(_use_viewer_language, request)
         i18n.activate(i18n.request_language(request))
         errors = _field_errors(exc, for_people=True)
         return error_response(

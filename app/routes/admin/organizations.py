@@ -218,10 +218,10 @@ def staff_page(request: Request, resent: str = "") -> Response:
 @router.post("/admin/people/invite")
 def invite(
     request: Request,
-    email: Annotated[str, Form(max_length=254)],
-    first_name: Annotated[str, Form(max_length=100)],
-    surname: Annotated[str, Form(max_length=100)],
-    role: Annotated[str, Form(max_length=20)],
+    email: Annotated[str, Form(max_length=1000)] = "",
+    first_name: Annotated[str, Form(max_length=1000)] = "",
+    surname: Annotated[str, Form(max_length=1000)] = "",
+    role: Annotated[str, Form(max_length=20)] = "",
     organization_id: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
     """Invite a person without any key that bypasses RLS (docs/admin.md, "Invitations"): the invitation is
@@ -229,12 +229,14 @@ def invite(
     for the account; its before-user-created hook accepts only the invitation's nonce, and the database
     creates the profile from the invitation. If the auth service fails, the invitation is deleted again."""
     if role not in q.ROLES:
-        raise HTTPException(422, "Role: choose a role from the list.")
+        raise HTTPException(422, N_("Role: choose a role from the list."))
     org_id = parse_uuid(organization_id, "organization_id") if role in CLIENT_ROLES else None
     back = f"/admin/organizations/{org_id}" if org_id else "/admin/staff"
     address = email.strip().lower()
-    if not EMAIL.fullmatch(address):
-        raise HTTPException(422, _("E-mail address: write an address like name@example.be."))
+    kept = {"email": email, "first_name": first_name, "surname": surname, "role": role}
+    refused = _invitation_problems(request, org_id, kept)
+    if refused is not None:
+        return refused
     nonce = secrets.token_urlsafe(32)
     try:
         with admin_transaction(request) as (conn, _viewer):
@@ -273,6 +275,34 @@ def invite(
     response = RedirectResponse(back, status_code=303)
     flash.confirm(request, response, "invitation_sent")
     return response
+
+
+def _invitation_problems(request: Request, org_id: uuid.UUID | None, kept: dict[str, str]) -> Response | None:
+    """The invitation form again (422, values kept, messages in the admin's language) when a field is wrong."""
+    with admin_transaction(request, read_only=True) as (conn, viewer):
+        errors = []
+        if not EMAIL.fullmatch(kept["email"].strip().lower()) or len(kept["email"].strip()) > 254:
+            errors.append(FieldError("email", _("E-mail address: write an address like name@example.be.")))
+        if not 1 <= len(kept["first_name"].strip()) <= 100:
+            errors.append(FieldError("first_name", _("First name: write between 1 and 100 characters.")))
+        if not 1 <= len(kept["surname"].strip()) <= 100:
+            errors.append(FieldError("surname", _("Surname: write between 1 and 100 characters.")))
+        if not errors:
+            return None
+        context: dict[str, Any] = {
+            "viewer": viewer,
+            "invite_form": kept,
+            "invite_errors": errors,
+            **_people(conn, org_id, ""),
+        }
+        if org_id is None:
+            context |= {"org": None, "roles": ("agent", "admin")}
+            return render(request, "admin/staff.html", context, status_code=422)
+        org = q.organization(conn, org_id)
+        if org is None:
+            raise HTTPException(404, NOT_FOUND)
+        context |= {"org": org, "plans": q.sla_plans(conn), "roles": CLIENT_ROLES}
+        return render(request, "admin/organization.html", context, status_code=422)
 
 
 def _already_invited(request: Request, address: str, exc: psycopg.errors.UniqueViolation) -> str:
