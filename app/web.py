@@ -205,7 +205,7 @@ def render(
     if shown:
         ctx.setdefault("flash", flash.take(request))
     if request.method not in ("GET", "HEAD"):
-        ctx.setdefault("page_url", navigation.page_for(request.app, request.url.path))
+        ctx.setdefault("form_page_url", navigation.page_for(request.app, request.url.path))
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
     response.headers["content-language"] = i18n.current_language()
     if shown:
