@@ -21,8 +21,9 @@ from app import i18n, navigation
 from app.auth import AuthError
 from app.form_errors import CONSTRAINTS, FormRefused, database_error, validation_message
 from app.i18n import N_
+from app.queries import profiles
 from app.security import SECURITY_HEADERS
-from app.web import MfaRequired, NoAccess, SignInRequired, render
+from app.web import STAFF_ROLES, MfaRequired, NoAccess, SignInRequired, Viewer, render
 
 log = logging.getLogger("nexk.portal")
 
@@ -67,6 +68,7 @@ def error_response(
         "message": i18n.gettext(message),
         "errors": errors or [],
     }
+    context["viewer"] = getattr(request.state, "error_viewer", None)
     response = render(request, "error.html", context, status_code=status)
     for key, value in (headers or {}).items():
         response.headers[key] = value
@@ -89,20 +91,25 @@ def _field_errors(exc: RequestValidationError, *, for_people: bool) -> list[dict
 
 
 def _use_viewer_language(request: Request) -> None:
-    """Errors raised before a route opened its transaction (validation, 404/405, refused forms) are shown in
-    the signed-in person's profile language, as the route's own pages are, not in the browser's."""
+    """Error pages are shown in the signed-in person's profile language (even when raised before a route
+    opened its transaction: validation, 404/405, refused forms) and with the portal's navigation, so nobody
+    lands on a page in the browser's language with no way on."""
     claims = getattr(request.state, "claims", None)
-    if _wants_json(request) or claims is None or getattr(request.state, "locale", None):
+    if _wants_json(request) or claims is None or hasattr(request.state, "error_viewer"):
         return
+    request.state.error_viewer = None
     try:
         with request.app.state.database.rls_transaction(claims, read_only=True) as conn:
-            row = conn.execute(
-                "select p.language from public.profiles as p where p.id = (select auth.uid())"
-            ).fetchone()
+            me = profiles.me(conn)
     except psycopg.Error:
-        log.warning("could not read the viewer's language for an error page", exc_info=True)
+        log.warning("could not read the viewer for an error page", exc_info=True)
         return
-    i18n.use_profile_language(request, row["language"] if row else None)
+    i18n.use_profile_language(request, me.get("language"))
+    role = me.get("app_role")
+    if role is not None and (role not in STAFF_ROLES or claims.get("aal") == "aal2"):
+        request.state.error_viewer = Viewer(
+            claims=claims, access_token=getattr(request.state, "access_token", ""), role=role, profile=me
+        )
 
 
 def install(app: FastAPI) -> None:
@@ -137,6 +144,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(FormRefused)
     async def form_refused(request: Request, exc: FormRefused) -> Response:
+        await run_in_threadpool(_use_viewer_language, request)
         # A form whose route does not re-render it: the page lists what to fix, in the viewer's words.
         errors = [{"field": "", "message": e.message} for e in exc.errors]
         return error_response(

@@ -92,6 +92,7 @@ CONSTRAINTS: dict[str, tuple[str, str]] = {
     "profiles_first_name_check": ("first_name", N_("First name: write between 1 and 100 characters.")),
     "profiles_surname_check": ("surname", N_("Surname: write between 1 and 100 characters.")),
     "profiles_position_check": ("position", N_("Position: at most 100 characters.")),
+    "profiles_email_check": ("email", N_("E-mail address: write an address like name@example.be.")),
     "profiles_phone_check": (
         "phone",
         N_("Phone: digits, spaces and + . / ( ) - only, 6 to 25 characters (e.g. +32 2 123 45 67)."),

@@ -151,7 +151,15 @@ async def create_ticket(
                 return render(
                     request,
                     "tickets/new.html",
-                    _new_context(viewer, form=form, errors=problems, original=original),
+                    _new_context(
+                        viewer,
+                        form=form,
+                        errors=problems,
+                        original=original,
+                        # The form's page (POST /tickets shares its address with the list).
+                        form_page_url="/tickets/new"
+                        + (f"?follow_up_of={original['id']}" if original else ""),
+                    ),
                     status_code=422,
                 )
             if viewer.organization_id is None:

@@ -110,6 +110,9 @@ def test_a_method_the_portal_does_not_serve_gets_a_page_in_the_profile_language_
     assert response.status_code == 405
     assert _expect("fr", "That action is not available here") in response.text.replace("&#39;", "'")
     assert 'href="/"' in response.text and "Method Not Allowed" not in response.text
+    assert (
+        '<nav aria-label="' in response.text and 'href="/tickets"' in response.text
+    )  # the portal's navigation
 
 
 def test_every_successful_action_confirms_once(
@@ -283,15 +286,18 @@ def test_every_client_form_refuses_bad_values_in_the_clients_language_and_keeps_
     db.execute("update public.profiles set language = %s where id = %s", (language, member.id))
     sign_in(portal, member)
     csrf = csrf_of(portal)
+    refused_ticket = portal.post(
+        "/tickets",
+        data={"subject": "   ", "description": "Screen is black", "priority": "high", "csrf_token": csrf},
+    )
     _assert_refused(
-        portal.post(
-            "/tickets",
-            data={"subject": "   ", "description": "Screen is black", "priority": "high", "csrf_token": csrf},
-        ),
+        refused_ticket,
         language,
         "Subject: write a short summary of 1 to 200 characters.",
         ["Screen is black"],
     )
+    # POST /tickets shares its address with the list: the address bar is set to the form's page instead.
+    assert '<meta name="nexk-page-url" content="/tickets/new">' in refused_ticket.text
     refused = portal.post(
         f"/tickets/{world.tickets['a1']}/messages",
         data={"body": "   ", "intent": "public", "csrf_token": csrf},

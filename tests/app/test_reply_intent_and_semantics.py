@@ -376,3 +376,23 @@ def test_the_client_reply_e_mail_renders_in_english_french_and_dutch_and_reaches
     sent = [e for e in list_sent(tmp_path) if e.kind == "client_reply"]
     assert [(e.to_email, e.params["subject"]) for e in sent] == [("agent@example.test", "Printer on fire")]
     assert all("Any news?" not in str(e.params) for e in sent)
+
+
+def test_the_api_answers_409_to_a_client_message_on_a_closed_ticket_and_reopens_a_pending_one(
+    portal: TestClient, world: World, db: psycopg.Connection
+) -> None:
+    """The JSON API gets the database's rules too: the same semantics as the page."""
+    from portal_testkit import bearer
+
+    member = world.people["member_a"]
+    ticket = world.tickets["a1"]
+    db.execute("update public.tickets set status = 'pending' where id = %s", (ticket,))
+    added = portal.post(
+        f"/api/tickets/{ticket}/messages", json={"body": "Here you go"}, headers=bearer(member)
+    )
+    assert added.status_code == 201, added.text
+    assert _status(db, ticket) == "open"
+    db.execute("update public.tickets set status = 'closed' where id = %s", (ticket,))
+    refused = portal.post(f"/api/tickets/{ticket}/messages", json={"body": "Hello?"}, headers=bearer(member))
+    assert refused.status_code == 409
+    assert "follow-up" in refused.json()["detail"]

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import Response
 
+from app.i18n import N_
 from app.queries import admin_audit as q
 from app.routes.admin.common import admin_transaction, parse_date
 from app.web import render
@@ -26,7 +27,7 @@ def audit_log(
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
 ) -> Response:
     if action and action not in q.ACTIONS:
-        raise HTTPException(422, "Action: choose insert, update, delete or read.")
+        raise HTTPException(422, N_("Action: choose insert, update, delete or read."))
     f = q.AuditFilter(
         actor.strip(), action, table.strip(), parse_date(since, "since"), parse_date(until, "until"), page
     )

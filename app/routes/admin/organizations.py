@@ -296,12 +296,17 @@ def _invitation_problems(request: Request, org_id: uuid.UUID | None, kept: dict[
             **_people(conn, org_id, ""),
         }
         if org_id is None:
-            context |= {"org": None, "roles": ("agent", "admin")}
+            context |= {"org": None, "roles": ("agent", "admin"), "form_page_url": "/admin/staff"}
             return render(request, "admin/staff.html", context, status_code=422)
         org = q.organization(conn, org_id)
         if org is None:
             raise HTTPException(404, NOT_FOUND)
-        context |= {"org": org, "plans": q.sla_plans(conn), "roles": CLIENT_ROLES}
+        context |= {
+            "org": org,
+            "plans": q.sla_plans(conn),
+            "roles": CLIENT_ROLES,
+            "form_page_url": f"/admin/organizations/{org_id}",
+        }
         return render(request, "admin/organization.html", context, status_code=422)
 
 
@@ -328,7 +333,7 @@ def cancel_invitation(
 ) -> Response:
     with admin_transaction(request) as (conn, _viewer):
         if not invitations.cancel_invitation(conn, invitation_id):
-            raise HTTPException(404, "This invitation does not exist any more.")
+            raise HTTPException(404, N_("This invitation does not exist any more."))
     response = RedirectResponse(back_to(back), status_code=303)
     flash.confirm(request, response, "invitation_cancelled")
     return response
