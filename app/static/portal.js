@@ -39,6 +39,20 @@
     if (box) { box.hidden = true; }
   }
 
+  // A hurried double click sends a form once: later submits of a form already on its way are ignored (htmx
+  // filter forms excepted: each change is a new query). A page restored by the back button is usable again.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute("hx-get")) { return; }
+    if (form.getAttribute("data-submitting")) { event.preventDefault(); return; }
+    form.setAttribute("data-submitting", "true");
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      form.removeAttribute("data-submitting");
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     showPageUrl();
     focusErrors(document);

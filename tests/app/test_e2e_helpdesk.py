@@ -184,6 +184,17 @@ def test_a_client_reply_reopens_a_waiting_ticket_and_a_closed_one_is_followed_up
     expect(page.locator("#ticket-status")).to_have_text("Open")
     both_widths(page, "15-client-reply-reopens")
 
+    # A hurried double click sends the reply once.
+    page.get_by_label("Message").fill("Sorry, also the tray is stuck.")
+    page.get_by_role("button", name="Send").dblclick()
+    expect(page.get_by_role("status")).to_have_text("Your reply was sent.")
+    assert (
+        db.execute(
+            "select count(*) from public.ticket_messages where body = 'Sorry, also the tray is stuck.'"
+        ).fetchone()[0]
+        == 1
+    )
+
     db.execute("update public.tickets set status = 'closed' where id = %s", (ticket,))
     page.reload()
     expect(page.get_by_role("heading", name="This ticket is closed")).to_be_visible()
