@@ -133,6 +133,7 @@ def test_queue_filters_work_with_all_assigned_with_and_without_javascript_and_fa
         page.get_by_label("Sort by").select_option(label="Newest")
     expect(results.get_by_role("link", name="Printer on fire")).to_be_visible()
     expect(page.locator("#request-error")).to_be_hidden()
+    expect(page.locator("#results")).to_have_count(1)  # the live region is updated in place, never nested
     assert "organization=" in page.url
     both_widths(page, "13-agent-queue-filtered-all-assigned")
 
