@@ -46,6 +46,8 @@
     if (form.hasAttribute("hx-get")) { return; }
     if (form.getAttribute("data-submitting")) { event.preventDefault(); return; }
     form.setAttribute("data-submitting", "true");
+    // A form answered by a download (an export) leaves the page in place: usable again a moment later.
+    window.setTimeout(function () { form.removeAttribute("data-submitting"); }, 4000);
   });
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-submitting]").forEach(function (form) {
