@@ -13,15 +13,17 @@ import psycopg
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app import i18n
+from app import i18n, navigation
 from app.auth import AuthError
-from app.error_viewer import viewer_for_error_page
+from app.form_errors import CONSTRAINTS, FormRefused, database_error, validation_message
 from app.i18n import N_
+from app.queries import profiles
 from app.security import SECURITY_HEADERS
-from app.web import MfaRequired, NoAccess, SignInRequired, render
+from app.web import STAFF_ROLES, MfaRequired, NoAccess, SignInRequired, Viewer, render
 
 log = logging.getLogger("nexk.portal")
 
@@ -38,19 +40,6 @@ TITLES = {
     500: N_("Something went wrong on our side"),
     502: N_("Another service did not answer as expected"),
     503: N_("The portal is busy"),
-}
-# Pydantic's messages, in words for people, by error type (pages only; the API keeps pydantic's English).
-FIELD_MESSAGES = {
-    "missing": N_("This field is required."),
-    "string_too_long": N_("This is too long."),
-    "string_too_short": N_("This is too short."),
-    "literal_error": N_("Choose one of the offered values."),
-    "enum": N_("Choose one of the offered values."),
-    "uuid_parsing": N_("This is not a valid identifier."),
-    "int_parsing": N_("Enter a whole number."),
-    "bool_parsing": N_("Tick the box or leave it empty."),
-    "greater_than_equal": N_("This number is too small."),
-    "less_than_equal": N_("This number is too large."),
 }
 
 
@@ -72,11 +61,14 @@ def error_response(
             body["errors"] = errors
         return JSONResponse(body, status_code=status, headers=headers)
     # Messages are English msgids (marked where they are written); pages show them in the viewer's language,
-    # with the viewer's navigation (app/error_viewer.py).
-    viewer = viewer_for_error_page(request, status)
+    # with the viewer's navigation. The async handlers load the viewer in a worker thread first; an error
+    # page rendered from elsewhere loads it here (never for a server failure, which must not touch the
+    # database again).
+    if status < 500:
+        _use_viewer_language(request)
     i18n.activate(i18n.request_language(request))
     context = {
-        "viewer": viewer,
+        "viewer": getattr(request.state, "error_viewer", None),
         "status": status,
         "title": i18n.gettext(TITLES.get(status, N_("Error"))),
         "message": i18n.gettext(message),
@@ -89,26 +81,53 @@ def error_response(
 
 
 def _field_errors(exc: RequestValidationError, *, for_people: bool) -> list[dict[str, Any]]:
+    if for_people:
+        # Pages: the field as people call it and a translated message; pydantic's English never shows.
+        return [{"field": e.field, "message": e.message} for e in map(validation_message, exc.errors())]
     out = []
     for error in exc.errors():
         location = [
             str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")
         ]
-        message = str(error.get("msg", "is not valid"))
-        kind = error.get("type")
-        if for_people and kind in FIELD_MESSAGES:
-            message = i18n.gettext(FIELD_MESSAGES[kind])
-        out.append({"field": ".".join(location) or "request", "message": message})
+        out.append(
+            {"field": ".".join(location) or "request", "message": str(error.get("msg", "is not valid"))}
+        )
     return out
+
+
+def _use_viewer_language(request: Request) -> None:
+    """Error pages are shown in the signed-in person's profile language (even when raised before a route
+    opened its transaction: validation, 404/405, refused forms) and with the portal's navigation, so nobody
+    lands on a page in the browser's language with no way on."""
+    claims = getattr(request.state, "claims", None)
+    if _wants_json(request) or claims is None or hasattr(request.state, "error_viewer"):
+        return
+    request.state.error_viewer = None
+    try:
+        with request.app.state.database.rls_transaction(claims, read_only=True) as conn:
+            me = profiles.me(conn)
+    except psycopg.Error:
+        log.warning("could not read the viewer for an error page", exc_info=True)
+        return
+    i18n.use_profile_language(request, me.get("language"))
+    role = me.get("app_role")
+    if role is not None and (role not in STAFF_ROLES or claims.get("aal") == "aal2"):
+        request.state.error_viewer = Viewer(
+            claims=claims, access_token=getattr(request.state, "access_token", ""), role=role, profile=me
+        )
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        await run_in_threadpool(_use_viewer_language, request)
         message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, N_("Error"))
         if exc.status_code == 404 and message == "Not Found":
             message = N_("There is nothing at this address, or you do not have access to it.")
         elif exc.status_code == 405 and message == "Method Not Allowed":
+            if request.method in ("GET", "HEAD") and not _wants_json(request):
+                # A form's target opened as a page (reload, bookmark, stored `next`): go to the form's page.
+                return RedirectResponse(navigation.page_for(request.app, request.url.path), status_code=303)
             message = N_(
                 "This address only receives forms, it is not a page. Go back to the previous page, or use the "
                 "menu above."
@@ -121,10 +140,27 @@ def install(app: FastAPI) -> None:
             errors = _field_errors(exc, for_people=False)
             summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
             return error_response(request, 422, f"Please fix: {summary}", errors=errors)
+        await run_in_threadpool(_use_viewer_language, request)
         i18n.activate(i18n.request_language(request))
         errors = _field_errors(exc, for_people=True)
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return error_response(request, 422, i18n._("Please fix: {summary}", summary=summary), errors=errors)
+        return error_response(
+            request,
+            422,
+            N_("Some values of the form are not valid: go back, correct them and retry."),
+            errors=errors,
+        )
+
+    @app.exception_handler(FormRefused)
+    async def form_refused(request: Request, exc: FormRefused) -> Response:
+        await run_in_threadpool(_use_viewer_language, request)
+        # A form whose route does not re-render it: the page lists what to fix, in the viewer's words.
+        errors = [{"field": "", "message": e.message} for e in exc.errors]
+        return error_response(
+            request,
+            422,
+            N_("Some values of the form are not valid: go back, correct them and retry."),
+            errors=errors,
+        )
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
@@ -171,13 +207,27 @@ def install(app: FastAPI) -> None:
         detail = exc.diag.message_primary or "a value is not allowed"
         if _wants_json(request):
             return error_response(request, 422, f"That change was refused: {detail}.")
+        # Pages: the constraint in the person's words (forms catch these themselves to keep their values).
         i18n.activate(i18n.request_language(request))
-        return error_response(request, 422, i18n._("That change was refused: {detail}.", detail=detail))
+        return error_response(request, 422, database_error(exc).message)
 
     @app.exception_handler(psycopg.errors.IntegrityError)
     async def integrity(request: Request, exc: psycopg.Error) -> Response:
+        if not _wants_json(request) and (exc.diag.constraint_name or "") in CONSTRAINTS:
+            i18n.activate(i18n.request_language(request))
+            return error_response(request, 422, database_error(exc).message)
         return error_response(
             request, 422, N_("That refers to something that does not exist or conflicts with it.")
+        )
+
+    @app.exception_handler(psycopg.errors.ObjectNotInPrerequisiteState)
+    async def wrong_state(request: Request, exc: psycopg.Error) -> Response:
+        if _wants_json(request):
+            return error_response(request, 409, f"{exc.diag.message_primary}.")
+        return error_response(
+            request,
+            409,
+            N_("That is not possible in the current state of this item: reload the page and retry."),
         )
 
     @app.exception_handler(psycopg.errors.DataError)

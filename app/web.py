@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from psycopg import Connection
 from starlette.responses import Response
 
-from app import i18n
+from app import flash, i18n, navigation
 from app.domain.ticket_refs import ticket_ref
 from app.i18n import N_, labels
 from app.queries import profiles, tickets
@@ -183,8 +183,18 @@ def render(
     ctx = {"csrf_token": getattr(request.state, "csrf_token", ""), "viewer": None, **(context or {})}
     # Error handlers run outside the route's context: set the request's language again before rendering.
     i18n.activate(i18n.request_language(request))
+    # A full page shows the pending confirmation of the action that redirected here (app/flash.py), and says
+    # which GET address it stands for, so a form re-rendered after a failed POST can put that address in the
+    # address bar (app/static/portal.js): a reload then never lands on a POST-only URL.
+    shown = not is_htmx(request) and flash.COOKIE in request.cookies
+    if shown:
+        ctx.setdefault("flash", flash.take(request))
+    if request.method not in ("GET", "HEAD"):
+        ctx.setdefault("form_page_url", navigation.page_for(request.app, request.url.path))
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
     response.headers["content-language"] = i18n.current_language()
+    if shown:
+        flash.clear(request, response)
     return response
 
 

@@ -30,6 +30,7 @@ KIND_TEMPLATE: dict[str, str] = {
     "ticket_created": "ticket_created",
     "ticket_created_agent": "ticket_created_agent",
     "agent_reply": "agent_reply",
+    "client_reply": "client_reply",
     "status_changed": "status_changed",
     "ticket_resolved": "ticket_resolved",
     "sla_warning": "sla_at_risk",
@@ -107,7 +108,7 @@ def render_params(template: str, language: str, raw: Mapping[str, Any], portal_u
         raise TemplateError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
     base = portal_url.rstrip("/")
     params: dict[str, str] = {"portal_domain": base.split("://", 1)[-1]}
-    for key in ("first_name", "subject", "agent_name", "organization"):
+    for key in ("first_name", "subject", "agent_name", "author_name", "organization"):
         if raw.get(key) is not None:
             params[key] = str(raw[key])
     if raw.get("ticket_id"):

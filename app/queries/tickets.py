@@ -143,10 +143,20 @@ def organization_names(conn: Connection[Any], ids: set[uuid.UUID] | None = None)
 def get_ticket(conn: Connection[Any], ticket_id: uuid.UUID) -> dict[str, Any] | None:
     return conn.execute(
         """select t.id, t.organization_id, t.requester_id, t.assignee_id, t.subject, t.description, t.status,
-                  t.priority, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.archived_at
+                  t.priority, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.archived_at,
+                  t.follow_up_of
            from public.tickets as t where t.id = %s""",
         (ticket_id,),
     ).fetchone()
+
+
+def follow_ups(conn: Connection[Any], ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The visible tickets that follow up this one (tickets.follow_up_of), oldest first."""
+    return conn.execute(
+        """select t.id, t.subject, t.status from public.tickets as t
+           where t.follow_up_of = %s order by t.created_at, t.id""",
+        (ticket_id,),
+    ).fetchall()
 
 
 def messages(conn: Connection[Any], ticket_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -202,15 +212,17 @@ def create_ticket(
     description: str,
     priority: str,
     assignee_id: uuid.UUID | None = None,
+    follow_up_of: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Open a ticket; `assignee_id` only when staff open it on a client's behalf (the policy allows an agent
-    only themselves)."""
+    only themselves); `follow_up_of` links it to a closed ticket the caller sees (the database checks it)."""
     return conn.execute(
-        """insert into public.tickets (organization_id, requester_id, subject, description, priority, assignee_id)
-           values (%s, %s, %s, %s, %s, %s)
+        """insert into public.tickets
+               (organization_id, requester_id, subject, description, priority, assignee_id, follow_up_of)
+           values (%s, %s, %s, %s, %s, %s, %s)
            returning id, organization_id, requester_id, assignee_id, subject, description, status, priority,
-                     created_at, updated_at, first_response_at, resolved_at, archived_at""",
-        (organization_id, requester_id, subject, description, priority, assignee_id),
+                     created_at, updated_at, first_response_at, resolved_at, archived_at, follow_up_of""",
+        (organization_id, requester_id, subject, description, priority, assignee_id, follow_up_of),
     ).fetchone()
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app import flash
 from app.domain.sla import PRIORITY_RANK, SlaState
 from app.i18n import N_
 from app.queries import tickets as q
@@ -69,13 +70,18 @@ def queue(
     status: Annotated[list[Status] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     q_: Annotated[str, Query(alias="q", max_length=200)] = "",
-    organization: uuid.UUID | None = None,
+    organization: Annotated[str, Query(max_length=36)] = "",
     mine: bool = False,
     sort: QueueSort = "urgency",
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
 ) -> Response:
     statuses = tuple(status) if status else q.OPEN_STATUSES
-    f = q.TicketFilter(statuses, tuple(priority or ()), q_.strip(), sort, page, organization, mine)  # type: ignore[arg-type]
+    # The form's first choice, "All assigned", sends `organization=` (empty): that means every organization.
+    try:
+        organization_id = uuid.UUID(organization) if organization.strip() else None
+    except ValueError:
+        raise HTTPException(422, N_("Organization: choose an organization from the list.")) from None
+    f = q.TicketFilter(statuses, tuple(priority or ()), q_.strip(), sort, page, organization_id, mine)  # type: ignore[arg-type]
     with viewer_transaction(request, read_only=True) as (conn, viewer):
         if not viewer.is_staff:
             raise HTTPException(403, STAFF_ONLY)
@@ -101,7 +107,9 @@ def assign(
             raise HTTPException(403, STAFF_ONLY)
         if q.update_ticket(conn, ticket_id, {"assignee_id": assignee}) is None:
             raise HTTPException(404, NOT_FOUND)
-    return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+    response = RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+    flash.confirm(request, response, "assignee_changed")
+    return response
 
 
 @router.post("/tickets/{ticket_id}/priority")
@@ -113,4 +121,6 @@ def change_priority(
             raise HTTPException(403, STAFF_ONLY)
         if q.update_ticket(conn, ticket_id, {"priority": priority}) is None:
             raise HTTPException(404, NOT_FOUND)
-    return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+    response = RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+    flash.confirm(request, response, "priority_changed")
+    return response

@@ -275,8 +275,15 @@ def list_messages(
     "/tickets/{ticket_id}/messages",
     response_model=MessageOut,
     status_code=201,
-    responses=ERRORS,
+    responses={
+        **ERRORS,
+        409: {
+            "model": Problem,
+            "description": "The ticket is closed: a client opens a follow-up ticket instead",
+        },
+    },
     summary="Reply",
+    description="A client's public reply on a pending or resolved ticket reopens it (status open).",
 )
 def add_message(who: CallerDep, ticket_id: uuid.UUID, payload: MessageCreate) -> MessageOut:
     with who.transaction() as (conn, viewer):

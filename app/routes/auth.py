@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from app import navigation
 from app.auth import AuthBackend, AuthError, AuthSession
 from app.i18n import _, ngettext
 from app.queries import audit
@@ -33,6 +34,17 @@ def _safe_next(target: str | None) -> str:
     ):
         return "/"
     return target
+
+
+def _landing(request: Request, target: str | None) -> str:
+    """Where a signed-in person goes: the stored `next` if it is a page, else the page of that form's target
+    (a sign-in started from a POST, e.g. a reply whose session had expired, lands on the ticket, never on a
+    POST-only URL: app/navigation.py)."""
+    safe = _safe_next(target)
+    path = safe.partition("?")[0]
+    if navigation.serves_get(request.app, path):
+        return safe
+    return navigation.page_for(request.app, path)
 
 
 def _backend(request: Request) -> AuthBackend:
@@ -109,8 +121,10 @@ def sign_in(
     limits.succeeded(email)
     role = _record_sign_in(request, session, first_factor=True)
     if _needs_mfa_step(session, role):
-        return _signed_in_response(request, session, f"/auth/mfa?next={_safe_next(next)}")
-    return _signed_in_response(request, session, _safe_next(next))
+        return _signed_in_response(
+            request, session, f"/auth/mfa?next={quote(_landing(request, next), safe='/')}"
+        )
+    return _signed_in_response(request, session, _landing(request, next))
 
 
 def _current_session(request: Request) -> AuthSession | None:
@@ -123,7 +137,7 @@ def mfa_page(request: Request, next: Annotated[str | None, Query(max_length=2000
     if session is None:
         return RedirectResponse("/auth/sign-in", status_code=303)
     if session.aal == "aal2":
-        return RedirectResponse(_safe_next(next), status_code=303)
+        return RedirectResponse(_landing(request, next), status_code=303)
     backend = _backend(request)
     context: dict[str, Any] = {"next": _safe_next(next)}
     if not backend.has_totp(session):
@@ -159,7 +173,7 @@ def mfa_verify(
         return render(request, "auth/mfa.html", context, status_code=401)
     limits.succeeded(f"mfa:{session.user_id}")
     _record_sign_in(request, upgraded)
-    return _signed_in_response(request, upgraded, _safe_next(next))
+    return _signed_in_response(request, upgraded, _landing(request, next))
 
 
 @router.post("/auth/sign-out")

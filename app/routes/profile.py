@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app import flash
 from app.i18n import N_, lazy_gettext
 from app.queries import profiles
 from app.web import render, viewer_transaction
@@ -20,10 +21,10 @@ PHONE = re.compile(r"^\+?[0-9 ./()-]{6,25}$")
 
 
 @router.get("/profile")
-def profile_page(request: Request, saved: bool = False) -> Response:
+def profile_page(request: Request) -> Response:
     with viewer_transaction(request, read_only=True) as (_, viewer):
         pass
-    return render(request, "profile.html", {"viewer": viewer, "form": viewer.profile, "saved": saved})
+    return render(request, "profile.html", {"viewer": viewer, "form": viewer.profile})
 
 
 @router.post("/profile")
@@ -70,4 +71,6 @@ def save_profile(
                 request, "profile.html", {"viewer": viewer, "form": shown, "errors": errors}, status_code=422
             )
         profiles.update_me(conn, form)
-    return RedirectResponse("/profile?saved=true", status_code=303)
+    response = RedirectResponse("/profile", status_code=303)
+    flash.confirm(request, response, "profile_saved")
+    return response

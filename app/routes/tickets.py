@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from app import uploads
+from app import flash, i18n, uploads
 from app.domain.calendar import CalendarError
 from app.domain.sla_repository import TicketSla, ticket_slas
 from app.filetypes import ALLOWED_DESCRIPTION, RejectedFile
@@ -32,6 +32,7 @@ Status = Literal["new", "open", "pending", "resolved", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
 SortKey = Literal["updated", "created", "priority"]
 NOT_FOUND = N_("This ticket does not exist, or you do not have access to it.")
+FOLLOW_UP = N_("Follow-up")
 
 
 def sla_of(conn: Any, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, TicketSla]:
@@ -82,10 +83,33 @@ def ticket_list(
 
 
 @router.get("/tickets/new")
-def new_ticket_page(request: Request) -> Response:
+def new_ticket_page(request: Request, follow_up_of: Annotated[str, Query(max_length=36)] = "") -> Response:
     with viewer_transaction(request, read_only=True) as (conn, viewer):
-        context = _new_context(conn, viewer)
+        original = _closed_original(conn, follow_up_of)
+        form = _blank_form()
+        if original is not None:
+            form["subject"] = _follow_up_subject(original["subject"])
+        context = _new_context(conn, viewer, form=form, original=original)
     return render(request, "tickets/new.html", context)
+
+
+def _blank_form() -> dict[str, Any]:
+    return {"subject": "", "description": "", "priority": "normal", "requester_id": "", "assign_to_me": True}
+
+
+def _closed_original(conn: Any, follow_up_of: str) -> dict[str, Any] | None:
+    """The closed ticket a follow-up continues, if the caller sees it (RLS) and it is closed; else None (the
+    form then opens an ordinary ticket, and the database refuses a forged link anyway)."""
+    try:
+        ticket_id = uuid.UUID(follow_up_of) if follow_up_of else None
+    except ValueError:
+        return None
+    ticket = q.get_ticket(conn, ticket_id) if ticket_id else None
+    return ticket if ticket is not None and ticket["status"] == "closed" else None
+
+
+def _follow_up_subject(subject: str) -> str:
+    return f"{i18n.gettext(FOLLOW_UP)}: {subject}"[:200]
 
 
 def _new_context(conn: Any, viewer: Any, **extra: Any) -> dict[str, Any]:
@@ -94,13 +118,8 @@ def _new_context(conn: Any, viewer: Any, **extra: Any) -> dict[str, Any]:
         "viewer": viewer,
         "priorities": q.PRIORITIES,
         "allowed": ALLOWED_DESCRIPTION,
-        "form": {
-            "subject": "",
-            "description": "",
-            "priority": "normal",
-            "requester_id": "",
-            "assign_to_me": True,
-        },
+        "form": _blank_form(),
+        "original": None,
         "requesters": on_behalf.requesters(conn) if viewer.is_staff else [],
         **extra,
     }
@@ -112,6 +131,7 @@ async def create_ticket(
     subject: Annotated[str, Form(max_length=1000)],
     description: Annotated[str, Form(max_length=40000)],
     priority: Annotated[Priority, Form()] = "normal",
+    follow_up_of: Annotated[str, Form(max_length=36)] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
     requester_id: Annotated[str, Form(max_length=36)] = "",
     assign_to_me: Annotated[bool, Form()] = False,
@@ -141,11 +161,25 @@ async def create_ticket(
             requester = _on_behalf_requester(conn, requester_id) if viewer.is_staff else None
             if viewer.is_staff and requester is None:
                 problems.append(lazy_gettext("Requester: choose the person the ticket is for from the list."))
+            original = _closed_original(conn, follow_up_of)
+            if follow_up_of and original is None:
+                problems.append(
+                    lazy_gettext("Follow-up: the ticket to continue is not a closed ticket you can see.")
+                )
             if problems:
                 return render(
                     request,
                     "tickets/new.html",
-                    _new_context(conn, viewer, form=form, errors=problems),
+                    _new_context(
+                        conn,
+                        viewer,
+                        form=form,
+                        errors=problems,
+                        original=original,
+                        # The form's page (POST /tickets shares its address with the list).
+                        form_page_url="/tickets/new"
+                        + (f"?follow_up_of={original['id']}" if original else ""),
+                    ),
                     status_code=422,
                 )
             ticket = q.create_ticket(
@@ -156,10 +190,13 @@ async def create_ticket(
                 subject=subject.strip(),
                 description=description.strip(),
                 priority=priority,
+                follow_up_of=original["id"] if original else None,
             )
             rows = uploads.insert_rows(conn, checked, ticket=ticket, message_id=None, internal=False)
         uploads.store_bytes(request.app.state.storage, viewer.claims, viewer.access_token, rows)
-        return RedirectResponse(f"/tickets/{ticket['id']}", status_code=303)
+        response = RedirectResponse(f"/tickets/{ticket['id']}", status_code=303)
+        flash.confirm(request, response, "follow_up_created" if original else "ticket_created")
+        return response
 
     return await run_in_threadpool(write)
 
@@ -195,6 +232,8 @@ def thread_context(conn: Any, viewer: Any, ticket: dict[str, Any]) -> dict[str, 
         "organization": q.organization_names(conn, {ticket["organization_id"]}).get(
             ticket["organization_id"], ""
         ),
+        "follow_up_of": q.get_ticket(conn, ticket["follow_up_of"]) if ticket["follow_up_of"] else None,
+        "follow_ups": q.follow_ups(conn, ticket["id"]),
     }
     if viewer.is_staff:
         context["staff"] = q.assignable_staff(conn)
@@ -212,16 +251,28 @@ def ticket_thread(request: Request, ticket_id: uuid.UUID) -> Response:
     return render(request, "tickets/thread.html", context)
 
 
+# What a message is, said by the person who writes it: the composer's two forms each post their own intent,
+# and a submission without one is refused, never published by default (issue 12, finding 1).
+Intent = Literal["public", "internal"]
+INTENT_MISSING = N_(
+    "Choose how to send this: as a public reply to the client or as an internal note. Nothing was sent."
+)
+
+
 @router.post("/tickets/{ticket_id}/messages")
 async def reply(
     request: Request,
     ticket_id: uuid.UUID,
-    body: Annotated[str, Form(max_length=40000)],
-    internal: Annotated[bool, Form()] = False,
+    body: Annotated[str, Form(max_length=40000)] = "",
+    intent: Annotated[str, Form(max_length=20)] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    """A public reply (`intent=public`) or, for staff, an internal note (`intent=internal`)."""
     settings = request.app.state.settings
     problems = []
+    chosen: Intent | None = intent if intent in ("public", "internal") else None  # type: ignore[assignment]
+    if chosen is None:
+        problems.append(lazy_gettext(INTENT_MISSING))
     if not 1 <= len(body.strip()) <= 20000:
         problems.append(lazy_gettext("Message: write a reply of 1 to 20,000 characters."))
     try:
@@ -235,16 +286,28 @@ async def reply(
             ticket = q.get_ticket(conn, ticket_id)
             if ticket is None:
                 raise HTTPException(404, NOT_FOUND)
+            if chosen == "internal" and not viewer.is_staff:
+                raise HTTPException(403, N_("Only NexK staff write internal notes."))
+            if ticket["status"] == "closed" and not viewer.is_staff:
+                # The database refuses it too (db/schema/0330); the page says what to do instead.
+                problems.append(lazy_gettext("This ticket is closed: open a follow-up ticket instead."))
             if problems:
-                context = thread_context(conn, viewer, ticket) | {"errors": problems, "draft": body}
+                # The draft goes back into the form it came from; without a stated intent, into the internal
+                # note for staff (the side where a mistake stays inside NexK).
+                kept: Intent = chosen or ("internal" if viewer.is_staff else "public")
+                context = thread_context(conn, viewer, ticket) | {
+                    "composer": {"intent": kept, "draft": body, "errors": problems}
+                }
                 return render(request, "tickets/thread.html", context, status_code=422)
-            is_internal = bool(internal and viewer.is_staff)
+            is_internal = chosen == "internal"
             message = q.add_message(conn, ticket_id, body.strip(), is_internal)
             rows = uploads.insert_rows(
                 conn, checked, ticket=ticket, message_id=message["id"], internal=is_internal
             )
         uploads.store_bytes(request.app.state.storage, viewer.claims, viewer.access_token, rows)
-        return RedirectResponse(f"/tickets/{ticket_id}#message-{message['id']}", status_code=303)
+        response = RedirectResponse(f"/tickets/{ticket_id}#message-{message['id']}", status_code=303)
+        flash.confirm(request, response, "note_added" if is_internal else "reply_sent")
+        return response
 
     return await run_in_threadpool(write)
 
@@ -256,4 +319,6 @@ def change_status(request: Request, ticket_id: uuid.UUID, status: Annotated[Stat
         updated = q.update_ticket(conn, ticket_id, {"status": status})
         if updated is None:
             raise HTTPException(404, NOT_FOUND)
-    return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+    response = RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+    flash.confirm(request, response, "status_changed")
+    return response

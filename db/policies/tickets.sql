@@ -8,7 +8,7 @@ alter table public.tickets force row level security;
 -- TRUNCATE ignores RLS, so it is never granted.
 revoke all on public.tickets from anon, authenticated;
 grant select on public.tickets to authenticated;
-grant insert (organization_id, requester_id, assignee_id, subject, description, status, priority),
+grant insert (organization_id, requester_id, assignee_id, subject, description, status, priority, follow_up_of),
 update (assignee_id, status, priority)
 on public.tickets to authenticated;
 

@@ -967,7 +967,8 @@ WRITABLE: dict[str, dict[str, set[str]]] = {
     },
     "public.agent_assignments": {"insert": {"agent_id", "organization_id"}, "update": set()},
     "public.tickets": {
-        "insert": {"organization_id", "requester_id", "assignee_id", "subject", "description", "status", "priority"},
+        "insert": {"organization_id", "requester_id", "assignee_id", "subject", "description", "status", "priority",
+                   "follow_up_of"},
         "update": {"assignee_id", "status", "priority"},
     },
     "public.ticket_messages": {"insert": {"ticket_id", "author_id", "body", "internal"}, "update": set()},

@@ -455,7 +455,16 @@ INSERT_COLUMNS: dict[str, frozenset[str]] = {
     ),
     "public.agent_assignments": frozenset({"agent_id", "organization_id"}),
     "public.tickets": frozenset(
-        {"organization_id", "requester_id", "assignee_id", "subject", "description", "status", "priority"}
+        {
+            "organization_id",
+            "requester_id",
+            "assignee_id",
+            "subject",
+            "description",
+            "status",
+            "priority",
+            "follow_up_of",
+        }
     ),
     "public.ticket_messages": frozenset({"ticket_id", "author_id", "body", "internal"}),
     "public.attachments": frozenset(
@@ -591,6 +600,15 @@ def may_insert(world: World, ident: Identity, table: str, row: Mapping[str, Any]
                 return Verdict.deny(f"§3 {table} INSERT: ticket visible (admin: any ticket)")
             if internal and c.role not in STAFF_ROLES:
                 return Verdict.deny(f"§3 {table} INSERT: internal = false for clients")
+            if (
+                table == "public.ticket_messages"
+                and not internal
+                and c.role in CLIENT_ROLES
+                and t.status == "closed"
+            ):
+                return Verdict.fails(
+                    "55000", why="§4 ticket_messages: clients open a follow-up, not write on a closed ticket"
+                )
             if table == "public.attachments" and row.get("organization_id") != t.org:
                 return Verdict.fails("23503", why="§4 attachments: organization_id must be the ticket's (FK)")
             return Verdict.ok()

@@ -185,9 +185,12 @@ def test_the_next_response_migration_keeps_existing_policies_on_their_first_resp
             " values (%s, 'normal', 240, 2400), (%s, 'urgent', 60, 480)",
             (plan, plan),
         )
-    shutil.copy(runner.SCHEMA_DIR / "0290_sla_next_response.sql", schema)
+    # 0290 and every later migration: today's policy files may name columns that later migrations add.
+    for file in sorted(runner.SCHEMA_DIR.glob("*.sql")):
+        if file.name >= "0290":
+            shutil.copy(file, schema)
     applied = runner.migrate(empty_database, schema_dir=schema, policies_dir=runner.POLICIES_DIR)
-    assert [m.version for m in applied.pending_migrations] == ["0290"]
+    assert applied.pending_migrations[0].version == "0290"
     with psycopg.connect(empty_database) as conn:
         rows = conn.execute(
             "select priority, first_response_minutes, next_response_minutes from public.sla_policies"

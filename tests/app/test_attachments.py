@@ -18,9 +18,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def _upload(portal: TestClient, ticket: object, name: str, data: bytes, *, internal: bool = False) -> object:
-    fields = {"body": "see attached", "csrf_token": csrf_of(portal)}
-    if internal:
-        fields["internal"] = "true"
+    fields = {
+        "body": "see attached",
+        "intent": "internal" if internal else "public",
+        "csrf_token": csrf_of(portal),
+    }
     return portal.post(
         f"/tickets/{ticket}/messages",
         data=fields,

@@ -44,7 +44,7 @@ def test_a_person_downloads_a_zip_of_their_own_data_with_their_attachments(
     sign_in(portal, member)
     portal.post(
         f"/tickets/{world.tickets['a1']}/messages",
-        data={"body": "the photo", "csrf_token": csrf_of(portal)},
+        data={"body": "the photo", "intent": "public", "csrf_token": csrf_of(portal)},
         files=[("files", ("photo.png", PNG, "image/png"))],
     )
     response = portal.get("/my-data/export")

@@ -89,7 +89,7 @@ def test_bad_filter_value_gets_a_400_level_answer_that_names_the_field(
     sign_in(portal, world.people["member_a"])
     response = portal.get("/tickets?status=exploded")
     assert response.status_code == 422
-    assert "status" in response.text
+    assert "<strong>Status</strong>: Choose one of the offered values." in response.text
 
 
 def test_client_opens_a_ticket_and_lands_on_its_thread(portal: TestClient, world: World) -> None:
@@ -197,7 +197,7 @@ def test_agent_sees_internal_notes_and_adds_one(
     ticket = world.tickets["a2"]
     response = portal.post(
         f"/tickets/{ticket}/messages",
-        data={"body": "Escalate to networking", "internal": "true", "csrf_token": csrf_of(portal)},
+        data={"body": "Escalate to networking", "intent": "internal", "csrf_token": csrf_of(portal)},
     )
     assert response.status_code == 200
     assert "Escalate to networking" in response.text and "Internal note" in response.text

@@ -230,7 +230,7 @@ def test_an_erasure_an_admin_fulfils_in_the_portal_deletes_the_persons_files_at_
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     uploaded = portal.post(
         f"/tickets/{ticket}/messages",
-        data={"body": "see attached", "csrf_token": portal_testkit.csrf_of(portal)},
+        data={"body": "see attached", "intent": "public", "csrf_token": portal_testkit.csrf_of(portal)},
         files=[("files", ("mine.png", png, "application/octet-stream"))],
     )
     assert uploaded.status_code == 200, uploaded.text

@@ -44,6 +44,7 @@ def test_every_notification_exists_in_english_french_and_dutch_with_the_same_par
         "ticket_created",
         "ticket_created_agent",
         "agent_reply",
+        "client_reply",
         "status_changed",
         "ticket_resolved",
         "sla_at_risk",

@@ -47,8 +47,8 @@ def test_each_stack_declares_one_of_every_component_and_resource(run: MockRun) -
         "nexk:mail:BrevoMail",
     ]
     assert (
-        len(run.of_type("pulumi-python:dynamic/brevo:TransactionalTemplate")) == 21
-    )  # 7 notifications x en/fr/nl
+        len(run.of_type("pulumi-python:dynamic/brevo:TransactionalTemplate")) == 24
+    )  # 8 notifications x en/fr/nl
 
 
 def test_supabase_lives_in_frankfurt_and_vercel_functions_only_in_fra1(run: MockRun) -> None:

@@ -29,7 +29,7 @@ def audit_log(
     if action and action not in q.ACTIONS:
         raise HTTPException(422, N_("Action: choose an action from the list."))
     f = q.AuditFilter(
-        actor.strip(), action, table.strip(), parse_date(since, "From"), parse_date(until, "To"), page
+        actor.strip(), action, table.strip(), parse_date(since, "since"), parse_date(until, "until"), page
     )
     with admin_transaction(request, read_only=True) as (conn, viewer):
         rows, has_next = q.entries(conn, f)

@@ -11,6 +11,9 @@ from typing import Any
 from fastapi import HTTPException, Request
 from psycopg import Connection
 
+from app import i18n
+from app.form_errors import FIELD_LABELS, refuse
+from app.i18n import N_
 from app.web import Viewer, templates, viewer_transaction
 
 ADMINS_ONLY = "Only NexK administrators can open the administration."
@@ -38,9 +41,9 @@ def back_to(back: str, default: str = "/admin/staff") -> str:
 
 def parse_uuid(value: str, field: str) -> uuid.UUID:
     try:
-        return uuid.UUID(value)
+        return uuid.UUID(value.strip())
     except ValueError:
-        raise HTTPException(422, f"{field}: choose a value from the list.") from None
+        raise refuse(field, N_("{field}: choose a value from the list."), field=_label(field)) from None
 
 
 def parse_date(value: str, field: str) -> date | None:
@@ -49,11 +52,31 @@ def parse_date(value: str, field: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise HTTPException(422, f"{field}: write a date as YYYY-MM-DD.") from None
+        raise refuse(field, N_("{field}: write a date as YYYY-MM-DD."), field=_label(field)) from None
 
 
 def parse_time(value: str, field: str) -> time:
     try:
         return time.fromisoformat(value.strip())
     except ValueError:
-        raise HTTPException(422, f"{field}: write a time as HH:MM.") from None
+        raise refuse(field, N_("{field}: write a time as HH:MM."), field=_label(field)) from None
+
+
+def parse_minutes(value: str, field: str) -> int:
+    """A whole number of business minutes, 1 to 525,600 (a year): the SLA targets' range."""
+    try:
+        minutes = int(value.strip())
+    except ValueError:
+        minutes = 0
+    if not 1 <= minutes <= 525600:
+        raise refuse(
+            field,
+            N_("{field}: write a whole number of business minutes from 1 to 525,600."),
+            field=_label(field),
+        )
+    return minutes
+
+
+def _label(field: str) -> str:
+    """A form field's name as people read it, in the viewer's language."""
+    return i18n.gettext(FIELD_LABELS.get(field, field))

@@ -62,7 +62,7 @@ def record_request(
     notes: Annotated[str, Form(max_length=10000)] = "",
 ) -> Response:
     if type not in TYPES:
-        raise HTTPException(422, "Type: choose the kind of request from the list.")
+        raise HTTPException(422, N_("Type: choose the kind of request from the list."))
     with admin_transaction(request) as (conn, _):
         q.record(conn, subject_email.strip(), type, notes.strip())
     return RedirectResponse("/admin/dsr?done=recorded", status_code=303)
@@ -120,7 +120,7 @@ def fulfil(
             }
             changes: dict[str, str | None] = {k: v.strip() for k, v in fields.items() if v.strip()}
             if not changes:
-                raise HTTPException(422, "Rectification: fill in at least one corrected field.")
+                raise HTTPException(422, N_("Rectification: fill in at least one corrected field."))
             result = q.rectify(conn, request_id, changes)
         elif action == "erase":
             result = q.erase(conn, request_id)
@@ -131,7 +131,7 @@ def fulfil(
         elif action in ("complete", "reject"):
             result = q.complete(conn, request_id, "completed" if action == "complete" else "rejected")
         else:
-            raise HTTPException(404, "There is no such DSR action.")
+            raise HTTPException(404, N_("There is no such DSR action."))
     if action == "export":
         body = json.dumps(result, indent=2, ensure_ascii=False, default=str)
         return Response(

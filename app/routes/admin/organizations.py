@@ -10,13 +10,15 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app import flash
 from app.auth import AuthError, AuthRateLimited
 from app.confirmation import ask_first, is_confirmed
+from app.form_errors import FieldError, FormRefused, database_error
 from app.i18n import N_, _
 from app.queries import admin as q
 from app.queries import invitations
 from app.routes.admin.common import admin_transaction, back_to, parse_date, parse_uuid
-from app.routes.invitation_flow import send_invitation
+from app.routes.invitation_flow import EMAIL, send_invitation
 from app.web import render
 
 router = APIRouter()
@@ -43,36 +45,102 @@ def organization_list(request: Request) -> Response:
     return render(request, "admin/organizations.html", context)
 
 
-def _org_values(
+def _org_form(
     name: str, enterprise_number: str, contract_start: str, contract_end: str, sla_plan_id: str, shared: bool
-) -> dict[str, object]:
-    start = parse_date(contract_start, "Contract start")
-    if start is None:
-        raise HTTPException(422, "Contract start: the contract needs a start date (YYYY-MM-DD).")
+) -> dict[str, Any]:
+    """The submitted values as typed (what a refused form shows again)."""
     return {
-        "name": name.strip(),
-        "enterprise_number": enterprise_number.strip(),
-        "contract_start": start,
-        "contract_end": parse_date(contract_end, "Contract end"),
-        "sla_plan_id": parse_uuid(sla_plan_id, "SLA plan"),
+        "name": name,
+        "enterprise_number": enterprise_number,
+        "contract_start": contract_start,
+        "contract_end": contract_end,
+        "sla_plan_id": sla_plan_id,
         "shared_tickets": shared,
     }
+
+
+def _org_values(form: dict[str, Any]) -> dict[str, object]:
+    """The organization row to write, or FormRefused naming every field to fix (in the viewer's language:
+    called inside the admin's transaction, once the profile's language is known)."""
+    errors: list[FieldError] = []
+    name = form["name"].strip()
+    if not 1 <= len(name) <= 200:
+        errors.append(FieldError("name", _("Name: write between 1 and 200 characters.")))
+    if not form["enterprise_number"].strip():
+        errors.append(
+            FieldError("enterprise_number", _("Enterprise number: write the 10 digits, e.g. 0123.456.749."))
+        )
+    start = end = plan = None
+    try:
+        start = parse_date(form["contract_start"], "contract_start")
+        if start is None:
+            errors.append(
+                FieldError(
+                    "contract_start", _("Contract start: the contract needs a start date (YYYY-MM-DD).")
+                )
+            )
+    except FormRefused as exc:
+        errors += exc.errors
+    try:
+        end = parse_date(form["contract_end"], "contract_end")
+    except FormRefused as exc:
+        errors += exc.errors
+    try:
+        plan = parse_uuid(form["sla_plan_id"], "sla_plan_id")
+    except FormRefused as exc:
+        errors += exc.errors
+    if start and end and end < start:
+        errors.append(
+            FieldError("contract_end", _("Contract end: the end date must be on or after the start date."))
+        )
+    if errors:
+        raise FormRefused(errors)
+    return {
+        "name": name,
+        "enterprise_number": form["enterprise_number"].strip(),
+        "contract_start": start,
+        "contract_end": end,
+        "sla_plan_id": plan,
+        "shared_tickets": form["shared_tickets"],
+    }
+
+
+def _save(conn: psycopg.Connection[Any], org_id: uuid.UUID | None, form: dict[str, Any]) -> uuid.UUID:
+    """Write the organization in a savepoint; a refused value becomes FormRefused (the page can re-render)."""
+    values = _org_values(form)
+    try:
+        with conn.transaction():
+            return q.save_organization(conn, org_id, values)
+    except (psycopg.errors.CheckViolation, psycopg.errors.UniqueViolation) as exc:
+        raise FormRefused([database_error(exc)]) from None
 
 
 @router.post("/admin/organizations")
 def create_organization(
     request: Request,
-    name: Annotated[str, Form(max_length=200)],
-    enterprise_number: Annotated[str, Form(max_length=20)],
-    contract_start: Annotated[str, Form(max_length=10)],
-    sla_plan_id: Annotated[str, Form(max_length=36)],
+    name: Annotated[str, Form(max_length=200)] = "",
+    enterprise_number: Annotated[str, Form(max_length=20)] = "",
+    contract_start: Annotated[str, Form(max_length=10)] = "",
+    sla_plan_id: Annotated[str, Form(max_length=36)] = "",
     contract_end: Annotated[str, Form(max_length=10)] = "",
     shared_tickets: Annotated[bool, Form()] = False,
 ) -> Response:
-    values = _org_values(name, enterprise_number, contract_start, contract_end, sla_plan_id, shared_tickets)
-    with admin_transaction(request) as (conn, _):
-        org_id = q.save_organization(conn, None, values)
-    return RedirectResponse(f"/admin/organizations/{org_id}", status_code=303)
+    form = _org_form(name, enterprise_number, contract_start, contract_end, sla_plan_id, shared_tickets)
+    with admin_transaction(request) as (conn, viewer):
+        try:
+            org_id = _save(conn, None, form)
+        except FormRefused as exc:
+            context = {
+                "viewer": viewer,
+                "organizations": q.organizations(conn),
+                "plans": q.sla_plans(conn),
+                "new_form": form,
+                "new_errors": exc.errors,
+            }
+            return render(request, "admin/organizations.html", context, status_code=422)
+    response = RedirectResponse(f"/admin/organizations/{org_id}", status_code=303)
+    flash.confirm(request, response, "organization_created")
+    return response
 
 
 def _people(conn: psycopg.Connection[Any], org_id: uuid.UUID | None, resent: str) -> dict[str, Any]:
@@ -107,20 +175,34 @@ def organization_page(request: Request, org_id: uuid.UUID, resent: str = "") -> 
 def update_organization(
     request: Request,
     org_id: uuid.UUID,
-    name: Annotated[str, Form(max_length=200)],
-    enterprise_number: Annotated[str, Form(max_length=20)],
-    contract_start: Annotated[str, Form(max_length=10)],
-    sla_plan_id: Annotated[str, Form(max_length=36)],
+    name: Annotated[str, Form(max_length=200)] = "",
+    enterprise_number: Annotated[str, Form(max_length=20)] = "",
+    contract_start: Annotated[str, Form(max_length=10)] = "",
+    sla_plan_id: Annotated[str, Form(max_length=36)] = "",
     contract_end: Annotated[str, Form(max_length=10)] = "",
     shared_tickets: Annotated[bool, Form()] = False,
 ) -> Response:
-    values = _org_values(name, enterprise_number, contract_start, contract_end, sla_plan_id, shared_tickets)
-    with admin_transaction(request) as (conn, _):
+    form = _org_form(name, enterprise_number, contract_start, contract_end, sla_plan_id, shared_tickets)
+    with admin_transaction(request) as (conn, viewer):
+        org = q.organization(conn, org_id)
+        if org is None:
+            raise HTTPException(404, NOT_FOUND)
         try:
-            q.save_organization(conn, org_id, values)
-        except LookupError:
-            raise HTTPException(404, NOT_FOUND) from None
-    return RedirectResponse(f"/admin/organizations/{org_id}", status_code=303)
+            _save(conn, org_id, form)
+        except FormRefused as exc:
+            context = {
+                "viewer": viewer,
+                "org": org,
+                "org_form": form,
+                "org_errors": exc.errors,
+                "plans": q.sla_plans(conn),
+                **_people(conn, org_id, ""),
+                "roles": CLIENT_ROLES,
+            }
+            return render(request, "admin/organization.html", context, status_code=422)
+    response = RedirectResponse(f"/admin/organizations/{org_id}", status_code=303)
+    flash.confirm(request, response, "organization_saved")
+    return response
 
 
 @router.get("/admin/staff")
@@ -133,18 +215,22 @@ def staff_page(request: Request, resent: str = "") -> Response:
 @router.post("/admin/people/invite")
 def invite(
     request: Request,
-    email: Annotated[str, Form(max_length=254)],
-    first_name: Annotated[str, Form(max_length=100)],
-    surname: Annotated[str, Form(max_length=100)],
-    role: Annotated[str, Form(max_length=20)],
+    email: Annotated[str, Form(max_length=1000)] = "",
+    first_name: Annotated[str, Form(max_length=1000)] = "",
+    surname: Annotated[str, Form(max_length=1000)] = "",
+    role: Annotated[str, Form(max_length=20)] = "",
     organization_id: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
     """Invite a person without any key that bypasses RLS (docs/admin.md, "Invitations"), through the flow
     client admins use too (app/routes/invitation_flow.py), in the admin's RLS transaction."""
     if role not in q.ROLES:
-        raise HTTPException(422, "Role: choose a role from the list.")
-    org_id = parse_uuid(organization_id, "Organization") if role in CLIENT_ROLES else None
+        raise HTTPException(422, N_("Role: choose a role from the list."))
+    org_id = parse_uuid(organization_id, "organization_id") if role in CLIENT_ROLES else None
     back = f"/admin/organizations/{org_id}" if org_id else "/admin/staff"
+    kept = {"email": email, "first_name": first_name, "surname": surname, "role": role}
+    refused = _invitation_problems(request, org_id, kept)
+    if refused is not None:
+        return refused
     send_invitation(
         request,
         admin_transaction,
@@ -154,7 +240,42 @@ def invite(
         first_name=first_name,
         surname=surname,
     )
-    return RedirectResponse(back, status_code=303)
+    response = RedirectResponse(back, status_code=303)
+    flash.confirm(request, response, "invitation_sent")
+    return response
+
+
+def _invitation_problems(request: Request, org_id: uuid.UUID | None, kept: dict[str, str]) -> Response | None:
+    """The invitation form again (422, values kept, messages in the admin's language) when a field is wrong."""
+    with admin_transaction(request, read_only=True) as (conn, viewer):
+        errors = []
+        if not EMAIL.fullmatch(kept["email"].strip().lower()) or len(kept["email"].strip()) > 254:
+            errors.append(FieldError("email", _("E-mail address: write an address like name@example.be.")))
+        if not 1 <= len(kept["first_name"].strip()) <= 100:
+            errors.append(FieldError("first_name", _("First name: write between 1 and 100 characters.")))
+        if not 1 <= len(kept["surname"].strip()) <= 100:
+            errors.append(FieldError("surname", _("Surname: write between 1 and 100 characters.")))
+        if not errors:
+            return None
+        context: dict[str, Any] = {
+            "viewer": viewer,
+            "invite_form": kept,
+            "invite_errors": errors,
+            **_people(conn, org_id, ""),
+        }
+        if org_id is None:
+            context |= {"org": None, "roles": ("agent", "admin"), "form_page_url": "/admin/staff"}
+            return render(request, "admin/staff.html", context, status_code=422)
+        org = q.organization(conn, org_id)
+        if org is None:
+            raise HTTPException(404, NOT_FOUND)
+        context |= {
+            "org": org,
+            "plans": q.sla_plans(conn),
+            "roles": CLIENT_ROLES,
+            "form_page_url": f"/admin/organizations/{org_id}",
+        }
+        return render(request, "admin/organization.html", context, status_code=422)
 
 
 @router.post("/admin/invitations/{invitation_id}/cancel")
@@ -176,8 +297,10 @@ def cancel_invitation(
                 back=back_to(back),
             )
         if not invitations.cancel_invitation(conn, invitation_id):
-            raise HTTPException(404, "This invitation does not exist any more.")
-    return RedirectResponse(back_to(back), status_code=303)
+            raise HTTPException(404, N_("This invitation does not exist any more."))
+    response = RedirectResponse(back_to(back), status_code=303)
+    flash.confirm(request, response, "invitation_cancelled")
+    return response
 
 
 @router.post("/admin/people/{person_id}/resend-invitation")
@@ -245,7 +368,9 @@ def set_access(
             )
         if not q.set_deactivated(conn, person_id, not active):
             raise HTTPException(404, PERSON_NOT_FOUND)
-    return RedirectResponse(back_to(back), status_code=303)
+    response = RedirectResponse(back_to(back), status_code=303)
+    flash.confirm(request, response, "access_changed")
+    return response
 
 
 @router.get("/admin/assignments")
@@ -266,10 +391,12 @@ def add_assignment(
     agent_id: Annotated[str, Form(max_length=36)],
     organization_id: Annotated[str, Form(max_length=36)],
 ) -> Response:
-    agent, org = parse_uuid(agent_id, "Agent"), parse_uuid(organization_id, "Organization")
+    agent, org = parse_uuid(agent_id, "agent_id"), parse_uuid(organization_id, "organization_id")
     with admin_transaction(request) as (conn, _):
         q.assign(conn, agent, org)
-    return RedirectResponse("/admin/assignments", status_code=303)
+    response = RedirectResponse("/admin/assignments", status_code=303)
+    flash.confirm(request, response, "assignment_added")
+    return response
 
 
 @router.post("/admin/assignments/delete")
@@ -279,7 +406,7 @@ def delete_assignment(
     organization_id: Annotated[str, Form(max_length=36)],
     confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    agent, org = parse_uuid(agent_id, "Agent"), parse_uuid(organization_id, "Organization")
+    agent, org = parse_uuid(agent_id, "agent_id"), parse_uuid(organization_id, "organization_id")
     with admin_transaction(request) as (conn, viewer):
         if not is_confirmed(confirmed):
             found = [a for a in q.assignments(conn) if (a["agent_id"], a["organization_id"]) == (agent, org)]
@@ -301,4 +428,6 @@ def delete_assignment(
                 back="/admin/assignments",
             )
         q.unassign(conn, agent, org)
-    return RedirectResponse("/admin/assignments", status_code=303)
+    response = RedirectResponse("/admin/assignments", status_code=303)
+    flash.confirm(request, response, "assignment_removed")
+    return response

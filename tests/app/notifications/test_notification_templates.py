@@ -23,6 +23,7 @@ RAW = {
     "subject": "Printer",
     "first_name": "Ann",
     "agent_name": "Bob",
+    "author_name": "Carla",
     "organization": "Acme BV",
     "status": "pending",
     "priority": "urgent",
