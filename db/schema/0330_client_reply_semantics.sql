@@ -12,17 +12,17 @@
 --   `notify_ticket_replies` preference and GDPR state (private.enqueue_notification, 0200).
 
 -- The ticket a follow-up continues. Same organization by construction (composite key on tickets' existing
--- unique (id, organization_id)); a purged original leaves the follow-up standing, unlinked.
+-- unique (id, organization_id)); a purged original leaves the follow-up standing, unlinked. Both constraints
+-- are added `not valid` (instant, new rows are checked) and validated, with the column's index built
+-- concurrently, by 0362 (docs/migrations.md): the tickets table is live.
 alter table public.tickets
 add column follow_up_of uuid,
 add constraint tickets_follow_up_of_fkey foreign key (follow_up_of, organization_id)
-references public.tickets (id, organization_id) on delete set null (follow_up_of),
-add constraint tickets_follow_up_of_not_itself check (follow_up_of <> id);
+references public.tickets (id, organization_id) on delete set null (follow_up_of) not valid,
+add constraint tickets_follow_up_of_not_itself check (follow_up_of <> id) not valid;
 
 comment on column public.tickets.follow_up_of is
 'The closed ticket this one follows up (same organization); set once, when the ticket is opened.';
-
-create index tickets_follow_up_of_idx on public.tickets (follow_up_of, organization_id);
 
 -- Whoever opens a follow-up must see the ticket it continues, and that ticket must be closed. Invoker (not
 -- definer) on purpose: the lookup runs under the caller's own row-level security, so a client can link only
@@ -69,22 +69,25 @@ create trigger ticket_messages_refuse_client_on_closed
 after insert on public.ticket_messages
 for each row execute function private.refuse_client_message_on_closed();
 
--- The outbox may hold the new e-mail (template provisioned by infra/templates, en/fr/nl).
-alter table private.notifications
-drop constraint notifications_kind_check,
-add constraint notifications_kind_check check (
+-- The outbox may hold the new e-mail (template provisioned by infra/templates, en/fr/nl). Each check is
+-- replaced in the same statement by a wider one (one value more), added `not valid` and validated by 0362:
+-- nothing the old check guaranteed is lost, so dropping it is safe.
+-- squawk-ignore ban-drop-constraint
+alter table private.notifications drop constraint notifications_kind_check;
+alter table private.notifications add constraint notifications_kind_check check (
     kind in (
         'ticket_created', 'ticket_created_agent', 'agent_reply', 'client_reply', 'status_changed',
         'ticket_resolved', 'sla_warning', 'sla_breach'
     )
-),
-drop constraint notifications_template_key_check,
-add constraint notifications_template_key_check check (
+) not valid;
+-- squawk-ignore ban-drop-constraint
+alter table private.notifications drop constraint notifications_template_key_check;
+alter table private.notifications add constraint notifications_template_key_check check (
     template_key in (
         'ticket_created', 'ticket_created_agent', 'agent_reply', 'client_reply', 'status_changed',
         'ticket_resolved', 'sla_at_risk', 'sla_breach'
     )
-);
+) not valid;
 
 -- A public client message: reopen a waiting ticket and tell the people who work on it. Definer: the client
 -- may not set status `open` from `pending` (private.guard_ticket_update lets only the owner and staff do it)

@@ -224,6 +224,7 @@ SPEC: dict[str, Spec] = {
             "private.notify_agent_reply",
             "private.track_sla_pause",
             "private.track_awaiting_reply",
+            "private.apply_client_reply",
             "private.prepare_invitation",
             "private.refuse_invitation_of_account",
             "private.claim_invitation",

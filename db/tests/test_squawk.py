@@ -14,7 +14,7 @@ from pathlib import Path
 import pglast
 import pytest
 
-from db.migrate import DB_DIR, SCHEMA_DIR
+from db.migrate import DB_DIR, NO_TRANSACTION, SCHEMA_DIR
 
 REPO = DB_DIR.parent
 CONFIG = REPO / ".squawk.toml"
@@ -71,11 +71,21 @@ def _on_a_table_created_in_the_same_file(path: Path, line: int) -> bool:
 
 
 def lint(paths: list[Path]) -> list[Finding]:
-    """squawk's findings on `paths`, with the repository's configuration and the same-file table rule."""
+    """squawk's findings on `paths`, with the repository's configuration and the same-file table rule.
+
+    A `-- nexk: no-transaction` file is linted as the runner applies it, statement by statement outside a
+    transaction (squawk's `--no-assume-in-transaction`), every other file as wrapped in one transaction.
+    """
+    alone = [p for p in paths if NO_TRANSACTION.search(p.read_text(encoding="utf-8"))]
+    wrapped = [p for p in paths if p not in alone]
+    return _lint(wrapped, []) + _lint(alone, ["--no-assume-in-transaction"])
+
+
+def _lint(paths: list[Path], options: list[str]) -> list[Finding]:
     if not paths:
         return []
     result = subprocess.run(
-        [squawk_binary(), "--config", str(CONFIG), "--reporter", "json", *map(str, paths)],
+        [squawk_binary(), "--config", str(CONFIG), *options, "--reporter", "json", *map(str, paths)],
         capture_output=True,
         text=True,
         cwd=REPO,
