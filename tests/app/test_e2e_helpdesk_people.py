@@ -48,8 +48,8 @@ def test_an_agent_opens_a_ticket_for_a_caller_and_the_client_sees_who_helps_them
     expect(page.locator(".meta .assignee")).to_have_text("Agent Tester")  # "Assign it to me" is the default
     page.get_by_label("Priority").select_option("high")
     page.get_by_role("button", name="Change priority").click()
-    page.get_by_label("Message").fill("I will call you back at 10:00.")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_label("Reply to the client").fill("I will call you back at 10:00.")
+    page.get_by_role("button", name="Send reply to the client").click()
     expect(page.locator(".timeline")).to_contain_text("Agent Tester")
     shots(page, "31-agent-thread-timeline")
     sign_out(page)
