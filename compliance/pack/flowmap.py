@@ -5,6 +5,7 @@ Plain SVG text (no script, no external font or image), so the HTML stays self-co
 
 from __future__ import annotations
 
+import textwrap
 from html import escape
 
 from compliance.pack.evidence import Flow
@@ -59,10 +60,12 @@ def flow_map(flows: list[Flow], lang: str, *, titled: bool = True) -> str:
         parts.append(_box(left_x, y, left_w, BOX_H, "#e0f2fe"))
         words = label("data_subjects", subject, lang)
         head, _, rest = words.partition(" (")
-        parts.append(_text(left_x + 10, y + 26, word("who", lang), size=11))
-        parts.append(_text(left_x + 10, y + 46, head, size=13, weight="bold"))
-        if rest:
-            parts.append(_text(left_x + 10, y + 64, "(" + rest, size=11))
+        parts.append(_text(left_x + 10, y + 22, word("who", lang), size=11))
+        # SVG text does not wrap: long names are broken at words to stay inside the box.
+        lines = [(line, 13, "bold") for line in textwrap.wrap(head, 24)]
+        lines += [(line, 11, "normal") for line in textwrap.wrap("(" + rest, 30)] if rest else []
+        for n, (line, size, weight) in enumerate(lines[:4]):
+            parts.append(_text(left_x + 10, y + 40 + n * 16, line, size=size, weight=weight))
     parts.append(_box(mid_x, mid_y, mid_w, 60, "#ede9fe"))
     parts.append(
         _text(mid_x + mid_w / 2, mid_y + 35, word("portal", lang), size=14, weight="bold", anchor="middle")
