@@ -65,6 +65,15 @@ def rehearse(
     The real program and providers run against in-process simulators of Supabase and Brevo that behave as the
     vendors document; every HTTP request is appended to test-artifacts/vendor-calls.jsonl (docs/ops.md).
     """
+    from infra.repo import REPO_STACK
+
+    if stack == REPO_STACK:
+        typer.echo(
+            f"error: stack {REPO_STACK} is the merge gate (GitHub's protection of main), not an environment: "
+            f"there is no vendor to rehearse; review it with `nexk infra inventory --stack {REPO_STACK}`",
+            err=True,
+        )
+        raise typer.Exit(1)
     from infra.rehearsal.engine import RehearsalError
     from infra.rehearsal.scenario import rehearse as run_rehearsal
     from infra.rehearsal.scenario import summary

@@ -138,3 +138,13 @@ def test_a_repo_stack_without_its_settings_says_what_to_add() -> None:
         parse_repo_settings({"github:owner": "nexk-it"})
     with pytest.raises(SettingsError, match=r"nexk:repo.requiredApprovals"):
         parse_repo_settings({"nexk:repo": {"repository": "mynexk", "requiredApprovals": 0}})
+
+
+def test_rehearsing_stack_repo_says_it_is_not_an_environment() -> None:
+    result = CliRunner().invoke(app, ["rehearse", "--stack", "repo"])
+
+    assert result.exit_code == 1
+    assert (
+        "stack repo is the merge gate" in result.output
+        and "nexk infra inventory --stack repo" in result.output
+    )
