@@ -109,3 +109,29 @@ def test_the_spec_rules_are_read_from_the_readme_table() -> None:
         "db/policies/README.md §3, private.notifications SELECT, agent: —"
     )
     assert "§2" in report.spec_rule("public.tickets", "SELECT", "anon")
+
+
+def test_the_session_hook_writes_the_grid_to_the_artifact_and_the_job_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `make test` does at the end of the run, with a grid holding one violation."""
+    from types import SimpleNamespace
+
+    from db.rls import report_pytest
+
+    grid = report.Grid()
+    grid.record("client_member", "public.tickets", "SELECT")
+    grid.flag(
+        "client_member", "public.tickets", "SELECT", "LEAK: identity client_member m1; table public.tickets"
+    )
+    monkeypatch.setattr(report_pytest, "GRID", grid)
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    session = SimpleNamespace(config=SimpleNamespace(rootpath=tmp_path))
+
+    report_pytest.pytest_sessionfinish(session, 1)  # type: ignore[arg-type]
+
+    written = summary.read_text(encoding="utf-8")
+    assert written == (tmp_path / report_pytest.ARTIFACT).read_text(encoding="utf-8")
+    assert grid_row(written, "client_member", "public.tickets") == {"SELECT": "❌ 1"}
+    assert "- LEAK: identity client_member m1; table public.tickets" in written
