@@ -25,7 +25,7 @@ SPEC_NAME = "db/policies/README.md"
 ROLES = ("client_member", "client_admin", "agent", "admin")
 # Rows of the grid, in the order a reviewer reads them: nobody, then clients, then staff.
 IDENTITY_KINDS = ("anon", "stranger", *ROLES)
-COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "UPSERT", "EXECUTE")
+COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "UPSERT", "EXECUTE", "-")
 
 
 # --- The rule that forbids it -----------------------------------------------------------------------------
@@ -154,6 +154,15 @@ def killer_kind(who: str) -> str:
     if "@aal1" in who or "_off" in who or who.startswith(("stranger", "nobody", "erased")):
         return "stranger"
     return next((kind for prefix, kind in KILLER_KIND if who.startswith(prefix)), "stranger")
+
+
+def killer_cell(problem: str, check: str) -> tuple[str, str, str]:
+    """The grid cell (identity kind, table, command) a killer's message is about; (killers, check, -) if unknown."""
+    if m := KILLER_READ.match(problem):
+        return killer_kind(m["who"]), m["table"], "SELECT"
+    if m := KILLER_WRITE.match(problem):
+        return killer_kind(m["who"]), m["table"], m["command"].upper()
+    return "killers", check, "-"
 
 
 def explain_killer(problem: str, tenants: Mapping[str, str] | None = None) -> str:

@@ -99,6 +99,8 @@ def test_a_killer_finding_the_planted_leak_names_the_tenant_and_rule(database: s
     leak = next(e for e in explained if e.startswith(prefix))
     assert "(tenant: org_b)" in leak
     assert "db/policies/README.md §3, tickets SELECT, client_member: visible" in leak
+    # The summary's grid marks the killer's finding in its cell.
+    assert ("client_member", "public.tickets", "SELECT") in {report.killer_cell(p, "reads") for p in found}
 
 
 def test_the_spec_rules_are_read_from_the_readme_table() -> None:

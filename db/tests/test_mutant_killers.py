@@ -32,7 +32,7 @@ def test_the_policies_satisfy_the_attack_catalogue(world_dsn: str, check: str) -
         with psycopg.connect(world_dsn, autocommit=True) as conn:
             tenants = report.killer_tenants(conn, killers.load_world(conn))
         for problem in found:
-            report.GRID.flag("killers", check, "-", report.explain_killer(problem, tenants))
+            report.GRID.flag(*report.killer_cell(problem, check), report.explain_killer(problem, tenants))
     assert found == [], "\n".join(report.explain_killer(p, tenants) for p in found)
 
 
