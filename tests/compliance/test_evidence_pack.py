@@ -183,3 +183,12 @@ def test_the_html_opens_offline_in_a_browser_and_is_screenshotted(
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     assert shutil.which(CHROMIUM)
     page.close()
+
+
+def test_make_test_writes_the_junit_report_the_pack_reads() -> None:
+    from compliance.pack.evidence import JUNIT
+
+    pytest_line = next(
+        line for line in (REPO_ROOT / "Makefile").read_text().splitlines() if "$(BIN)/pytest" in line
+    )
+    assert f"--junitxml={JUNIT}" in pytest_line.split()
