@@ -4,6 +4,10 @@ Declared with Pulumi's official GitHub provider (pulumi-github, `github.BranchPr
 its SDK: repository_id, pattern, enforce_admins, allows_deletions, allows_force_pushes, required_status_checks
 [contexts, strict], required_pull_request_reviews [required_approving_review_count, dismiss_stale_reviews]).
 The GitHub owner comes from the provider's own config, `github:owner` in Pulumi.repo.yaml.
+
+Why BranchProtection rather than the provider's RepositoryRuleset: each requirement of the gate is one named
+argument here (enforce_admins, allows_force_pushes, allows_deletions, strict), which the policy pack and an
+auditor read as such; a ruleset states "administrators included" only as the absence of bypass actors.
 """
 
 from __future__ import annotations
