@@ -190,7 +190,14 @@ def render_pdf(evidence: Evidence, lang: str) -> bytes:
 
     pdf.heading(w("claims"))
     if tests.found:
-        pdf.paragraph(w("claims_intro", report=tests.path, date=tests.timestamp, commit=tests.commit))
+        pdf.paragraph(
+            w(
+                "claims_intro",
+                report=tests.path,
+                date=tests.timestamp,
+                commit=tests.commit or w("not_recorded"),
+            )
+        )
     else:
         pdf.paragraph(w("no_report", report=tests.path))
     pdf.paragraph(w("summary_results", **claim_totals(tests, evidence)))

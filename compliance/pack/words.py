@@ -127,6 +127,11 @@ WORDS: dict[str, dict[str, str]] = {
         "nl": "Er is geen testrapport gevonden in {report}: voer eerst `make test` uit; elk resultaat hieronder "
         "luidt \u201cno report\u201d.",
     },
+    "not_recorded": {
+        "en": "not recorded (the run did not include db/tests, whose conftest stamps it)",
+        "fr": "non enregistré (l'exécution n'incluait pas db/tests, dont le conftest l'inscrit)",
+        "nl": "niet geregistreerd (de run omvatte db/tests niet, waarvan de conftest hem vastlegt)",
+    },
     "claim": {"en": "Claim", "fr": "Engagement", "nl": "Toezegging"},
     "result": {"en": "Result", "fr": "Résultat", "nl": "Resultaat"},
     "summary_results": {

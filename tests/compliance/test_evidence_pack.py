@@ -192,3 +192,14 @@ def test_make_test_writes_the_junit_report_the_pack_reads() -> None:
         line for line in (REPO_ROOT / "Makefile").read_text().splitlines() if "$(BIN)/pytest" in line
     )
     assert f"--junitxml={JUNIT}" in pytest_line.split()
+
+
+def test_a_report_without_the_commit_says_so(tmp_path: Path, junit: Path) -> None:
+    bare = tmp_path / "junit.xml"
+    bare.write_text(re.sub(r"<properties>.*</properties>", "", junit.read_text()), encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["pack", "--out", str(tmp_path / "pack"), "--junit", str(bare)])
+
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "pack" / "evidence-pack.en.html").read_text(encoding="utf-8")
+    assert "commit not recorded (the run did not include db/tests" in html
