@@ -13,6 +13,12 @@ from compliance.pack.words import LANGUAGES, RESULTS, SETTINGS, word
 from compliance.render import TEMPLATES, label, period_words
 
 
+def first_upper(text: str) -> str:
+    """`TLS 1.3 encryption` stays as is, `chiffrement TLS` becomes `Chiffrement TLS` (str.capitalize would
+    lower-case the rest)."""
+    return text[:1].upper() + text[1:]
+
+
 def claim_totals(tests: TestRun, evidence: Evidence) -> dict[str, int]:
     ids = [t for c in evidence.register.claims.claims for t in c.tested_by]
     outcomes = [tests.result(t) for t in ids]
@@ -51,6 +57,7 @@ def context(evidence: Evidence, lang: str) -> dict[str, Any]:
         "period": lambda p: period_words(p.duration, lang),
         "result": evidence.tests.result,
         "result_word": lambda outcome: RESULTS[outcome][lang],
+        "first_upper": first_upper,
         "css": lambda outcome: outcome.replace(" ", "-"),
     }
 

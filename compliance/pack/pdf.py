@@ -13,7 +13,7 @@ from fpdf import FPDF, FontFace
 
 from compliance.pack.evidence import HISTORY_LIMIT, Evidence
 from compliance.pack.flowmap import flow_map
-from compliance.pack.html import claim_totals, declarations
+from compliance.pack.html import claim_totals, declarations, first_upper
 from compliance.pack.words import RESULTS, SETTINGS, word
 from compliance.render import PDF_ENCODING, PDF_FONT, label, period_words
 
@@ -165,6 +165,7 @@ def render_pdf(evidence: Evidence, lang: str) -> bytes:
     )
 
     pdf.heading(w("retention"))
+    pdf.paragraph(w("register_language"))
     pdf.grid(
         [w("data"), w("period"), w("starts"), w("reason"), w("at_end")],
         [
@@ -175,11 +176,12 @@ def render_pdf(evidence: Evidence, lang: str) -> bytes:
     )
 
     pdf.heading(w("security"))
+    pdf.paragraph(w("register_language"))
     pdf.grid(
         [w("measure"), w("implemented_by"), w("tested_by")],
         [
             [
-                f"{m.name}: {m.description}",
+                f"{first_upper(label('security', m.key, lang))}: {m.description}",
                 "\n".join(m.implemented_by),
                 "\n".join(f"[{RESULTS[tests.result(t)][lang]}] {t}" for t in m.tested_by),
             ]

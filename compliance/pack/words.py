@@ -127,6 +127,11 @@ WORDS: dict[str, dict[str, str]] = {
         "nl": "Er is geen testrapport gevonden in {report}: voer eerst `make test` uit; elk resultaat hieronder "
         "luidt \u201cno report\u201d.",
     },
+    "register_language": {
+        "en": "Descriptions are quoted from the register (compliance/), which is kept in English.",
+        "fr": "Les descriptions sont citées du registre (compliance/), tenu en anglais.",
+        "nl": "De beschrijvingen zijn overgenomen uit het register (compliance/), dat in het Engels wordt bijgehouden.",
+    },
     "not_recorded": {
         "en": "not recorded (the run did not include db/tests, whose conftest stamps it)",
         "fr": "non enregistré (l'exécution n'incluait pas db/tests, dont le conftest l'inscrit)",

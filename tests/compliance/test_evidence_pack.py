@@ -69,6 +69,13 @@ def test_the_html_is_self_contained(pack: Path, lang: str) -> None:
     assert not re.search(r"""(src|href)=["'](https?:)?//""", html)  # nothing fetched from elsewhere
     assert "url(" not in html and "@import" not in html
     assert "@media print" in html and "<svg" in html
+    # Headings and the register's translated labels are in the document's language.
+    measure = {
+        "en": "TLS 1.3 encryption in transit",
+        "fr": "Chiffrement TLS 1.3",
+        "nl": "TLS 1.3-versleuteling",
+    }
+    assert f"<strong>{measure[lang]}" in html
 
 
 def test_the_junit_report_is_read_per_test_with_parameters_folded() -> None:
