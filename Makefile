@@ -47,7 +47,7 @@ test: $(STAMP) browser $(SUPABASE_CLI)
 	$(BIN)/sqlfluff lint db
 	$(BIN)/zizmor --offline --quiet .github/workflows
 	$(BIN)/nexk rls lint
-	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest --junitxml=test-artifacts/junit.xml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

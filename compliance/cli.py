@@ -91,3 +91,23 @@ def render(
             console.print(f"wrote {export_openapi().relative_to(REPO_ROOT)}")
     except NexkError as exc:
         console.print(Text(f"openapi.json not written: {exc}", style="yellow"))
+
+
+@app.command()
+def pack(
+    out: Annotated[
+        Path, typer.Option("--out", help="folder to write the evidence pack to (created if missing)")
+    ],
+    junit: Annotated[
+        Path | None,
+        typer.Option(help="JUnit report of the last `make test` (default: test-artifacts/junit.xml)"),
+    ] = None,
+) -> None:
+    """The auditor's evidence pack, HTML and PDF in en, fr, nl: data flows, stack settings with file:line,
+    Art. 30 record, retention, security, claims -> code -> tests -> last results, history from git."""
+    from compliance.pack import write_pack
+
+    if out.exists() and not out.is_dir():
+        raise NexkError(f"--out {out} is a file, not a folder: give a folder for the evidence pack")
+    for path in write_pack(out, junit):
+        console.print(f"wrote {path}")

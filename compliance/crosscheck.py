@@ -221,8 +221,13 @@ Inventory = Mapping[str, tuple[str, ...]]  # subprocessor key -> regions the pro
 
 
 def stack_names(root: Path = REPO_ROOT) -> list[str]:
-    """The stacks with a committed stack file (`Pulumi.<stack>.yaml`)."""
-    return sorted(p.name.split(".")[1] for p in root.glob("Pulumi.*.yaml"))
+    """The environment stacks with a committed stack file (`Pulumi.<stack>.yaml`).
+
+    Stack `repo` is left out: it is the repository's merge gate (infra/repo/), which holds no subprocessor.
+    """
+    from infra.repo import REPO_STACK
+
+    return sorted(name for p in root.glob("Pulumi.*.yaml") if (name := p.name.split(".")[1]) != REPO_STACK)
 
 
 def provisioned(stack: str, root: Path = REPO_ROOT) -> Inventory:

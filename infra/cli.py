@@ -19,13 +19,26 @@ def _infra() -> None:
 
 @app.command()
 def inventory(
-    stack: str = typer.Option(..., "--stack", help="Stack name: dev, staging or prod (Pulumi.<stack>.yaml)."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output for pull-request review."),
+    stack: str = typer.Option(
+        ..., "--stack", help="Stack name: dev, staging, prod (environments) or repo (the merge gate)."
+    ),
+    fmt: str = typer.Option(
+        "table",
+        "--format",
+        help="table (full width, or a list in a terminal under 120 columns), markdown (reports) or json.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json (pull-request review)."),
 ) -> None:
     """Every resource of STACK with its subprocessor and its region/privacy-relevant settings."""
     # Heavy imports (pulumi, the program) only when the command runs, so `nexk --help` stays fast.
+    from infra.inventory_view import FORMATS, show
     from nexk.errors import NexkError
 
+    if as_json:
+        fmt = "json"
+    if fmt not in FORMATS:
+        typer.echo(f"error: --format {fmt!r} is not one of {', '.join(FORMATS)}", err=True)
+        raise typer.Exit(2)
     try:
         from infra.inventory import inventory as build_inventory
 
@@ -33,43 +46,7 @@ def inventory(
     except NexkError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-
-    if as_json:
-        typer.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True))
-        return
-
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    subs = Table(title=f"Subprocessors used by stack {stack}")
-    for column in ("subprocessor", "legal entity", "country", "hosting region", "transfer"):
-        subs.add_column(column)
-    for sub in result.subprocessors:
-        subs.add_row(
-            sub["key"],
-            sub["legal_entity"] or "NOT REGISTERED",
-            sub["country"] or "-",
-            ", ".join(sub["hosting_region"] or []),
-            sub["transfer_mechanism"] or "-",
-        )
-    console.print(subs)
-
-    table = Table(title=f"Resources of stack {stack} ({len(result.resources)})")
-    for column in ("subprocessor", "type", "name", "settings", "secrets"):
-        table.add_column(column, overflow="fold")
-    for item in result.resources:
-        settings = "\n".join(f"{k} = {json.dumps(v)}" for k, v in item.settings.items())
-        table.add_row(
-            item.subprocessor or "local",
-            item.type.split(":")[-1],
-            item.name,
-            settings,
-            ", ".join(item.secrets),
-        )
-    console.print(table)
-    for key in result.missing_secrets:
-        console.print(f"[yellow]note:[/] {key} is not set in Pulumi.{stack}.yaml yet (docs/ops.md, secrets)")
+    show(result, fmt)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -88,6 +65,15 @@ def rehearse(
     The real program and providers run against in-process simulators of Supabase and Brevo that behave as the
     vendors document; every HTTP request is appended to test-artifacts/vendor-calls.jsonl (docs/ops.md).
     """
+    from infra.repo import REPO_STACK
+
+    if stack == REPO_STACK:
+        typer.echo(
+            f"error: stack {REPO_STACK} is the merge gate (GitHub's protection of main), not an environment: "
+            f"there is no vendor to rehearse; review it with `nexk infra inventory --stack {REPO_STACK}`",
+            err=True,
+        )
+        raise typer.Exit(1)
     from infra.rehearsal.engine import RehearsalError
     from infra.rehearsal.scenario import rehearse as run_rehearsal
     from infra.rehearsal.scenario import summary

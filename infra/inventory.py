@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from compliance.subprocessors import Register, load_register
-from infra.mocks import CapturedResource, run_stack
-from infra.resource_types import subprocessor_of
+from infra.mocks import CapturedResource, run_repo_stack, run_stack
+from infra.repo import REPO_STACK
+from infra.resource_types import is_repository_type, subprocessor_of
 
 # Per type (suffix match): the inputs worth showing, as dotted paths. Secret values are never shown.
 RELEVANT: dict[str, tuple[str, ...]] = {
@@ -56,6 +57,17 @@ RELEVANT: dict[str, tuple[str, ...]] = {
     "brevo:SmtpRelayAccount": (),
     "random:index/randomPassword:RandomPassword": ("length",),
     "random:index/randomId:RandomId": ("byteLength",),
+    # Stack `repo`: the merge gate on main.
+    "github:index/branchProtection:BranchProtection": (
+        "repositoryId",
+        "pattern",
+        "requiredStatusChecks",
+        "enforceAdmins",
+        "allowsForcePushes",
+        "allowsDeletions",
+        "requiredPullRequestReviews",
+        "requireConversationResolution",
+    ),
 }
 
 
@@ -89,6 +101,8 @@ def _compact(value: Any) -> Any:
         return sorted(value)
     if isinstance(value, list):
         return [_compact(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items()}
     return value
 
 
@@ -99,8 +113,13 @@ def _relevant_keys(resource_type: str) -> tuple[str, ...]:
     return ()
 
 
-def describe(resource: CapturedResource, register: Register) -> InventoryItem:
-    key = subprocessor_of(resource.type)
+def describe(resource: CapturedResource, register: Register, stack: str | None = None) -> InventoryItem:
+    # In stack `repo` the repository's own resources belong to no subprocessor: they hold no personal data.
+    # Anywhere else they stay "unregistered", as the policy pack sees them.
+    if stack == REPO_STACK and is_repository_type(resource.type):
+        key = None
+    else:
+        key = subprocessor_of(resource.type)
     sub = register.get(key) if key in register.keys else None
     secrets = sorted(k for k in resource.inputs if k != "__provider" and resource.is_secret(k))
     settings = {}
@@ -124,8 +143,8 @@ def describe(resource: CapturedResource, register: Register) -> InventoryItem:
 
 def inventory(stack: str) -> Inventory:
     register = load_register()
-    run = run_stack(stack)
-    items = [describe(r, register) for r in run.resources]
+    run = run_repo_stack() if stack == REPO_STACK else run_stack(stack)
+    items = [describe(r, register, stack) for r in run.resources]
     used = sorted({i.subprocessor for i in items if i.subprocessor})
     subprocessors = [
         {

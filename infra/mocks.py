@@ -230,3 +230,26 @@ def run_stack(stack: str, root: Path = REPO_ROOT) -> MockRun:
     run = run_program(stack, config, secret_keys, source=f"Pulumi.{stack}.yaml")
     run.missing_secrets = missing
     return run
+
+
+def run_repo_stack(root: Path = REPO_ROOT, *, workflow: Path | None = None) -> MockRun:
+    """Run stack `repo` (the merge gate, infra/repo/) under mocks, from Pulumi.repo.yaml as committed."""
+    import json
+
+    from infra.repo import REPO_STACK
+    from infra.repo.program import build_gate
+    from infra.repo.settings import load_repo_settings
+
+    settings, config = load_repo_settings(root)
+    mocks = CapturingMocks()
+    pulumi.runtime.set_mocks(mocks, project=NAMESPACE, stack=REPO_STACK, preview=False)
+    pulumi.runtime.set_all_config(
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, []
+    )
+
+    @pulumi.runtime.test
+    def declare() -> None:
+        build_gate(settings, workflow)
+
+    declare()
+    return MockRun(stack=REPO_STACK, settings=settings, resources=list(mocks.resources))  # type: ignore[arg-type]

@@ -22,6 +22,12 @@ LOCAL_PREFIXES: tuple[str, ...] = (
     "nexk:",
 )
 
+# The GitHub repository itself (stack `repo`, infra/repo/): the code's home, not a processor of the portal's
+# personal data. Outside stack `repo` these types stay unregistered, so the environment stacks hold only the
+# portal's subprocessors.
+REPOSITORY_PREFIXES: tuple[str, ...] = ("github:", "pulumi:providers:github")
+GITHUB_BRANCH_PROTECTION = "github:index/branchProtection:BranchProtection"
+
 SUPABASE_PROJECT = "pulumi-python:dynamic/supabase:Project"
 SUPABASE_AUTH = "pulumi-python:dynamic/supabase:AuthSettings"
 SUPABASE_SSL = "pulumi-python:dynamic/supabase:SslEnforcement"
@@ -48,3 +54,7 @@ def subprocessor_of(resource_type: str) -> str | None:
     if resource_type.startswith(LOCAL_PREFIXES):
         return None
     return "unregistered:" + resource_type.split(":", 1)[0]
+
+
+def is_repository_type(resource_type: str) -> bool:
+    return resource_type.startswith(REPOSITORY_PREFIXES)

@@ -26,7 +26,7 @@ from typing import Any
 
 import psycopg
 
-from db.rls import model
+from db.rls import model, report
 from db.rls.model import (
     CLIENT_ROLES,
     SLA_TABLES,
@@ -970,6 +970,8 @@ class WorldResult:
     probes: int
     identities: int
     denial_codes: Counter[str]
+    # Each violation in full words (db/rls/report.py): identity, table, command, rows and their tenant, rule.
+    explanations: list[str] = field(default_factory=list)
 
 
 def check_world(
@@ -979,6 +981,7 @@ def check_world(
     *,
     relations: Sequence[str] | None = None,
     writers: int | None = None,
+    grid: report.Grid | None = None,
 ) -> WorldResult:
     """Load `world` on each owner connection (autocommit; one transaction each, rolled back at the end),
     probe every identity's reads and the writes of `writers` identities chosen by `ch` (None = all), compare.
@@ -1030,14 +1033,22 @@ def check_world(
         with ThreadPoolExecutor(len(pool)) as ex:
             results = list(ex.map(run, range(len(pool))))
     violations: list[Violation] = []
+    explanations: list[str] = []
     probes = 0
     codes: Counter[str] = Counter()
     for w, base, observations in results:
+        if grid is not None:
+            report.record_observations(grid, w, observations)
         for obs in observations:
             probes += len(relations) + 1 + len(obs.writes)  # + 1: private.display_names
-            violations.extend(compare(w, obs, base))
+            found = compare(w, obs, base)
+            violations.extend(found)
+            for v in found:
+                explanations.append(report.explain(v, w, obs.identity))
+                if grid is not None:
+                    grid.flag(report.identity_kind(w, obs.identity), v.table, v.command, explanations[-1])
             codes.update(o.sqlstate or "ok" for p, o in obs.writes if not p.verdict.allowed)
-    return WorldResult(violations, probes, len(idents), codes)
+    return WorldResult(violations, probes, len(idents), codes, explanations)
 
 
 def run_isolation(

@@ -13,6 +13,7 @@ import base64
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import (
@@ -25,13 +26,17 @@ from pulumi_policy import (
 )
 
 from compliance.subprocessors import Register
+from infra.repo import REPO_STACK
+from infra.repo.workflow import isolation_gate, workflow_mismatches
 from infra.resource_types import (
+    GITHUB_BRANCH_PROTECTION,
     SUPABASE_AUTH,
     SUPABASE_PITR,
     SUPABASE_PROJECT,
     SUPABASE_SSL,
     VERCEL_ENV,
     VERCEL_PROJECT,
+    is_repository_type,
     subprocessor_of,
 )
 
@@ -86,9 +91,45 @@ def bypasses_rls(key: str, value: str) -> bool:
     )
 
 
-def build_policies(register: Register) -> list[ResourceValidationPolicy | StackValidationPolicy]:
+def stack_of(urn: str) -> str:
+    """The stack in a URN (`urn:pulumi:<stack>::<project>::<type>::<name>`)."""
+    return urn.removeprefix("urn:pulumi:").split("::", 1)[0]
+
+
+def gate_problems(props: Mapping[str, Any], gate: str, workflow: Path | None = None) -> list[str]:
+    """What a branch protection lacks to be the merge gate: the isolation suite's check, strict, for everyone."""
+    problems = []
+    checks = prop(props, "requiredStatusChecks") or []
+    contexts = {c for check in checks if isinstance(check, Mapping) for c in check.get("contexts") or []}
+    if gate not in contexts:
+        problems.append(
+            f"required_status_checks must include {gate!r}, the CI job that runs the isolation suite "
+            f"(.github/workflows/ci.yml), got {sorted(contexts)}"
+        )
+    problems += workflow_mismatches(sorted(contexts), workflow)
+    if not any(isinstance(check, Mapping) and check.get("strict") is True for check in checks):
+        problems.append(
+            "required_status_checks must be strict (the branch up to date with main before merging)"
+        )
+    if props.get("enforceAdmins") is not True:
+        problems.append("enforce_admins must be true (administrators merge through the same gate)")
+    for key, name in (("allowsForcePushes", "allows_force_pushes"), ("allowsDeletions", "allows_deletions")):
+        if props.get(key) is not False:
+            problems.append(f"{name} must be false")
+    reviews = prop(props, "requiredPullRequestReviews") or []
+    if not reviews:
+        problems.append(
+            "required_pull_request_reviews must be set (changes reach main through pull requests)"
+        )
+    return problems
+
+
+def build_policies(
+    register: Register, workflow: Path | None = None
+) -> list[ResourceValidationPolicy | StackValidationPolicy]:
     supabase = register.get("supabase")
     vercel = register.get("vercel")
+    gate = isolation_gate(workflow)
 
     def supabase_region(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type != SUPABASE_PROJECT:
@@ -124,6 +165,8 @@ def build_policies(register: Register) -> list[ResourceValidationPolicy | StackV
             )
 
     def registered_subprocessors(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if is_repository_type(args.resource_type) and stack_of(args.urn) == REPO_STACK:
+            return  # the repository's protection, in its own stack (infra/repo/)
         key = subprocessor_of(args.resource_type)
         if key is not None and key not in register.keys:
             report(
@@ -268,6 +311,12 @@ def build_policies(register: Register) -> list[ResourceValidationPolicy | StackV
                 None,
             )
 
+    def main_gated_by_isolation_suite(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != GITHUB_BRANCH_PROTECTION:
+            return
+        for problem in gate_problems(args.props, gate, workflow):
+            report(f"GitHub branch protection {args.name} ({args.props.get('pattern')}): {problem}", None)
+
     def resource_policy(name: str, description: str, validate: Any) -> ResourceValidationPolicy:
         return ResourceValidationPolicy(
             name=name, description=description, validate=validate, enforcement_level=MANDATORY
@@ -332,6 +381,12 @@ def build_policies(register: Register) -> list[ResourceValidationPolicy | StackV
         ),
         stack_policy(
             "supabase-auth-declared", "Every Supabase project has its auth settings in code.", auth_declared
+        ),
+        resource_policy(
+            "main-gated-by-isolation-suite",
+            "The protection of main requires the CI job that runs the isolation suite, strict, for administrators "
+            "too, through pull requests, with no force pushes or deletions.",
+            main_gated_by_isolation_suite,
         ),
         stack_policy(
             "supabase-pitr-in-production",

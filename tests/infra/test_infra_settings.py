@@ -151,7 +151,7 @@ def test_encrypted_values_in_a_stack_file_count_as_secrets(tmp_path: Path) -> No
 
 def test_an_unknown_stack_lists_the_stacks_that_exist() -> None:
     with pytest.raises(
-        SettingsError, match=r"Pulumi\.qa\.yaml: no such stack file \(stacks: dev, prod, staging\)"
+        SettingsError, match=r"Pulumi\.qa\.yaml: no such stack file \(stacks: dev, prod, repo, staging\)"
     ):
         read_stack_file("qa")
 
