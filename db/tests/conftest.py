@@ -21,9 +21,6 @@ from db.rls.model import (
     User,
     World,
 )
-
-# The isolation grid of the run goes to the job summary at the end of the session (db/rls/report.py).
-from db.rls.report_pytest import pytest_collection_finish, pytest_sessionfinish  # noqa: F401
 from db.rls.worlds import _reference_data, load_world, stable_id
 
 
