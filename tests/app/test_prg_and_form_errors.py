@@ -15,6 +15,7 @@ from portal_testkit import PASSWORD, Person, World, csrf_of, sign_in
 from starlette.routing import Route
 
 from app import i18n, navigation
+from app.routes.invitation_flow import ALREADY_HAS_ACCOUNT
 
 RAW_MESSAGES = re.compile(
     r"violates|constraint|Input should|value is not|Field required|greater than|valid integer|"
@@ -317,3 +318,41 @@ def test_every_client_form_refuses_bad_values_in_the_clients_language_and_keeps_
     assert tampered.status_code == 422
     assert _expect(language, "This number is too small.") in tampered.text
     assert not RAW_MESSAGES.search(tampered.text)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "nl"])
+def test_the_client_admins_invitation_form_refuses_bad_values_in_their_language_and_keeps_them(
+    portal: TestClient, world: World, db: psycopg.Connection, language: str
+) -> None:
+    admin = world.people["admin_a"]
+    db.execute("update public.profiles set language = %s where id = %s", (language, admin.id))
+    sign_in(portal, admin)
+    csrf = csrf_of(portal)
+    invite = {"email": "zoe@example.test", "first_name": "Zoë", "surname": "Peeters", "csrf_token": csrf}
+    _assert_refused(
+        portal.post("/team/invite", data=invite | {"email": "not-an-address"}),
+        language,
+        "E-mail address: write an address like name@example.be.",
+        ["not-an-address", "Zoë", "Peeters"],
+    )
+    _assert_refused(
+        portal.post("/team/invite", data=invite | {"first_name": "  "}),
+        language,
+        "First name: write between 1 and 100 characters.",
+        ["zoe@example.test", "Peeters"],
+    )
+    too_long = "P" * 150
+    _assert_refused(
+        portal.post("/team/invite", data=invite | {"surname": too_long}),
+        language,
+        "Surname: write between 1 and 100 characters.",
+        ["zoe@example.test", too_long],
+    )
+    # An address with an account: the message above the kept form (409), not an error page.
+    taken = portal.post("/team/invite", data=invite | {"email": world.people["member_a"].email})
+    assert taken.status_code == 409
+    assert 'id="invite-email"' in taken.text and f'value="{world.people["member_a"].email}"' in taken.text
+    assert _expect(language, ALREADY_HAS_ACCOUNT, email=world.people["member_a"].email) in taken.text.replace(
+        "&#39;", "'"
+    )
+    assert not RAW_MESSAGES.search(taken.text)
