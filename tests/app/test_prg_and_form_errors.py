@@ -356,3 +356,129 @@ def test_the_client_admins_invitation_form_refuses_bad_values_in_their_language_
         "&#39;", "'"
     )
     assert not RAW_MESSAGES.search(taken.text)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "nl"])
+def test_the_dsr_forms_refuse_bad_values_in_the_admins_language_and_keep_them(
+    portal: TestClient, world: World, db: psycopg.Connection, language: str
+) -> None:
+    admin = world.person("boss", "admin", totp=True)
+    db.execute("update public.profiles set language = %s where id = %s", (language, admin.id))
+    member = world.people["member_a"]
+    rectification = db.execute("select private.dsr_open(%s, 'rectification')", (member.id,)).fetchone()[0]
+    objection = db.execute("select private.dsr_open(%s, 'objection')", (member.id,)).fetchone()[0]
+    sign_in(portal, admin)
+    csrf = csrf_of(portal)
+    recorded = portal.post(
+        "/admin/dsr",
+        data={
+            "subject_email": "nobody-at-example",
+            "type": "erasure",
+            "notes": "Phoned on Monday",
+            "csrf_token": csrf,
+        },
+    )
+    _assert_refused(
+        recorded, language, "E-mail address: write an address like name@example.be.", ["nobody-at-example"]
+    )
+    assert ">Phoned on Monday</textarea>" in recorded.text and 'value="erasure" selected' in recorded.text
+    assert '<meta name="nexk-page-url" content="/admin/dsr">' in recorded.text
+    _assert_refused(
+        portal.post(
+            "/admin/dsr",
+            data={
+                "subject_email": "zoe@example.test",
+                "type": "access",
+                "notes": "x" * 10001,
+                "csrf_token": csrf,
+            },
+        ),
+        language,
+        "Notes: at most 10,000 characters.",
+        ["zoe@example.test"],
+    )
+    _assert_refused(
+        portal.post(f"/admin/dsr/{rectification}/rectify", data={"csrf_token": csrf}),
+        language,
+        "Rectification: fill in at least one corrected field.",
+        [],
+    )
+    _assert_refused(
+        portal.post(
+            f"/admin/dsr/{rectification}/rectify",
+            data={"surname": "Peeters", "phone": "call me", "csrf_token": csrf},
+        ),
+        language,
+        "Phone: digits, spaces and + . / ( ) - only, 6 to 25 characters (e.g. +32 2 123 45 67).",
+        ["Peeters", "call me"],
+    )
+    _assert_refused(
+        portal.post(
+            f"/admin/dsr/{rectification}/rectify",
+            data={"surname": "P" * 101, "email": "not-an-address", "csrf_token": csrf},
+        ),
+        language,
+        "Surname: write between 1 and 100 characters.",
+        ["P" * 101, "not-an-address"],
+    )
+    assert db.execute("select surname from public.profiles where id = %s", (member.id,)).fetchone()[0] == (
+        "Tester"
+    )  # nothing half-written
+    _assert_refused(
+        portal.post(
+            f"/admin/dsr/{objection}/object",
+            data={"purpose": "direct_marketing", "reason": "r" * 2001, "csrf_token": csrf},
+        ),
+        language,
+        "Reason: at most 2,000 characters.",
+        ["r" * 2001],
+    )
+    _assert_refused(
+        portal.post(f"/admin/dsr/{objection}/object", data={"purpose": "astrology", "csrf_token": csrf}),
+        language,
+        "Purpose: choose the use the person objects to from the list.",
+        [],
+    )
+    fixed = portal.post(
+        f"/admin/dsr/{rectification}/rectify", data={"phone": "+32 2 123 45 67", "csrf_token": csrf}
+    )
+    assert fixed.status_code == 200 and _expect(
+        language, "The person's data was rectified."
+    ) in fixed.text.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "nl"])
+def test_the_my_data_request_form_refuses_bad_values_in_the_clients_language_and_keeps_them(
+    portal: TestClient, world: World, db: psycopg.Connection, language: str
+) -> None:
+    member = world.people["member_a"]
+    db.execute("update public.profiles set language = %s where id = %s", (language, member.id))
+    sign_in(portal, member)
+    csrf = csrf_of(portal)
+    long_details = "d" * 2001
+    _assert_refused(
+        portal.post(
+            "/my-data/requests", data={"type": "erasure", "details": long_details, "csrf_token": csrf}
+        ),
+        language,
+        "Details: at most 2,000 characters.",
+        [long_details],
+    )
+    _assert_refused(
+        portal.post("/my-data/requests", data={"type": "astrology", "details": "Please", "csrf_token": csrf}),
+        language,
+        "Request: choose what you are asking for from the list.",
+        ["Please"],
+    )
+    assert (
+        portal.post(
+            "/my-data/requests", data={"type": "erasure", "details": "Please", "csrf_token": csrf}
+        ).status_code
+        == 200
+    )
+    _assert_refused(
+        portal.post("/my-data/requests", data={"type": "erasure", "details": "Again", "csrf_token": csrf}),
+        language,
+        "You already have an open request of this kind: we will answer it before its due date.",
+        ["Again"],
+    )
