@@ -9,6 +9,7 @@ import re
 import uuid
 
 import psycopg
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from portal_testkit import PASSWORD, Person, World, csrf_of, sign_in
@@ -482,3 +483,64 @@ def test_the_my_data_request_form_refuses_bad_values_in_the_clients_language_and
         "You already have an open request of this kind: we will answer it before its due date.",
         ["Again"],
     )
+
+
+def test_a_refused_sign_in_and_a_refused_code_keep_next_in_the_address_and_the_form(
+    portal: TestClient, world: World
+) -> None:
+    ticket = world.tickets["a1"]
+    target = f"/tickets/{ticket}"
+    member = world.people["member_a"]
+    csrf = csrf_of(portal)
+    page = portal.get(f"/auth/sign-in?next={target}")
+    assert f'action="/auth/sign-in?next={target}"' in page.text
+    refused = portal.post(
+        f"/auth/sign-in?next={target}",
+        data={"email": member.email, "password": "wrong", "next": target, "csrf_token": csrf},
+    )
+    assert refused.status_code == 401
+    # The address bar gets the sign-in page with its next (portal.js), the form posts there and keeps it.
+    assert f'<meta name="nexk-page-url" content="/auth/sign-in?next={target}">' in refused.text
+    assert f'action="/auth/sign-in?next={target}"' in refused.text
+    assert f'name="next" value="{target}"' in refused.text
+    reloaded = portal.get(f"/auth/sign-in?next={target}")  # a reload of that address
+    assert reloaded.status_code == 200 and f'name="next" value="{target}"' in reloaded.text
+    signed_in = portal.post(
+        f"/auth/sign-in?next={target}",
+        data={"email": member.email, "password": PASSWORD, "next": target, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == target
+
+
+def test_a_refused_two_step_code_keeps_next(portal: TestClient, world: World) -> None:
+    admin = world.person("boss", "admin", totp=True)
+    csrf = csrf_of(portal)
+    first = portal.post(
+        "/auth/sign-in",
+        data={
+            "email": admin.email,
+            "password": PASSWORD,
+            "next": "/admin/dsr?closed=true",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    step = first.headers["location"]
+    assert step == "/auth/mfa?next=/admin/dsr%3Fclosed%3Dtrue"
+    assert f'action="{step}"' in portal.get(step).text
+    refused = portal.post(step, data={"code": "000000", "next": "/admin/dsr?closed=true", "csrf_token": csrf})
+    assert refused.status_code == 401
+    assert f'<meta name="nexk-page-url" content="{step}">' in refused.text
+    reloaded = portal.get(step)
+    assert reloaded.status_code == 200 and 'name="next" value="/admin/dsr?closed=true"' in reloaded.text
+    done = portal.post(
+        step,
+        data={
+            "code": pyotp.TOTP(admin.totp_secret).now(),
+            "next": "/admin/dsr?closed=true",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/admin/dsr?closed=true"
