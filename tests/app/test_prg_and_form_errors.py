@@ -278,6 +278,22 @@ def test_every_admin_form_refuses_bad_values_in_the_admins_language_and_keeps_th
         "E-mail address: write an address like name@example.be.",
         ["not-an-address", "Zoë", "Peeters"],
     )
+    # An address with an account: the message above the kept form (409), not an error page.
+    existing = world.people["member_a"].email
+    taken = portal.post(
+        "/admin/people/invite",
+        data={
+            "email": existing,
+            "first_name": "Zoë",
+            "surname": "Peeters",
+            "role": "client_member",
+            "organization_id": str(world.orgs["a"]),
+            "csrf_token": csrf,
+        },
+    )
+    assert taken.status_code == 409 and f'value="{existing}"' in taken.text and 'value="Zoë"' in taken.text
+    assert _expect(language, ALREADY_HAS_ACCOUNT, email=existing) in taken.text.replace("&#39;", "'")
+    assert not RAW_MESSAGES.search(taken.text)
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "nl"])
