@@ -17,8 +17,9 @@ from psycopg import Connection
 from starlette.responses import Response
 
 from app import flash
+from app.confirmation import ask_first, is_confirmed
 from app.form_errors import FieldError
-from app.i18n import N_
+from app.i18n import N_, _
 from app.queries import admin as people
 from app.queries import company, invitations
 from app.routes.invitation_flow import invitation_problems, send_invitation
@@ -115,8 +116,19 @@ def invite(
 
 
 @router.post("/team/invitations/{invitation_id}/cancel")
-def cancel_invitation(request: Request, invitation_id: uuid.UUID) -> Response:
-    with company_transaction(request) as (conn, _viewer):
+def cancel_invitation(
+    request: Request, invitation_id: uuid.UUID, confirmed: Annotated[str, Form(max_length=3)] = ""
+) -> Response:
+    with company_transaction(request) as (conn, viewer):
+        if not is_confirmed(confirmed):  # the link already sent stops working: a second, explicit step
+            return ask_first(
+                request,
+                viewer,
+                question=_("Cancel this invitation?"),
+                consequence=_("The link already sent stops working. You can invite the person again later."),
+                button=_("Cancel the invitation"),
+                back="/team",
+            )
         if not invitations.cancel_invitation(conn, invitation_id):
             raise HTTPException(404, N_("This invitation does not exist any more."))
     return _done(request, "invitation_cancelled")

@@ -177,4 +177,16 @@ def test_every_team_action_confirms_once(portal: TestClient, world: World, db: p
         (world.orgs["a"],),
     ).fetchone()[0]
     assert "Joe Pending" in portal.get("/team").text  # the shared pending-invitations table
-    confirmed(post(portal, f"/team/invitations/{invitation_id}/cancel"), "The invitation was cancelled.")
+    asked = post(portal, f"/team/invitations/{invitation_id}/cancel")  # one click only asks
+    assert asked.status_code == 200 and "Cancel this invitation?" in asked.text
+    assert 'href="/team"' in asked.text and 'name="confirmed" value="yes"' in asked.text
+    assert db.execute("select count(*) from private.invitations where id = %s", (invitation_id,)).fetchone()[
+        0
+    ]
+    confirmed(
+        post(portal, f"/team/invitations/{invitation_id}/cancel", confirmed="yes"),
+        "The invitation was cancelled.",
+    )
+    assert not db.execute(
+        "select count(*) from private.invitations where id = %s", (invitation_id,)
+    ).fetchone()[0]
