@@ -31,6 +31,8 @@ MESSAGES = {
     "invitation_sent": N_("The invitation was sent."),
     "invitation_cancelled": N_("The invitation was cancelled."),
     "access_changed": N_("The person's access was changed."),
+    "role_changed": N_("The person's role was changed."),
+    "sharing_saved": N_("Ticket sharing was saved."),
     "assignment_added": N_("The agent was assigned."),
     "assignment_removed": N_("The assignment was removed."),
     "sla_policy_saved": N_("The SLA targets were saved."),

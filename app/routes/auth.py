@@ -47,6 +47,12 @@ def _landing(request: Request, target: str | None) -> str:
     return navigation.page_for(request.app, path)
 
 
+def _with_next(path: str, target: str) -> str:
+    """A sign-in step's own address with its `next`: the form posts there and a refused attempt puts it in the
+    address bar (`form_page_url`, app/static/portal.js), so a reload of the refused page keeps `next`."""
+    return path if target == "/" else f"{path}?next={quote(target, safe='/')}"
+
+
 def _backend(request: Request) -> AuthBackend:
     return request.app.state.auth
 
@@ -87,7 +93,9 @@ def home(request: Request) -> Response:
 
 @router.get("/auth/sign-in")
 def sign_in_page(request: Request, next: Annotated[str | None, Query(max_length=2000)] = None) -> Response:
-    return render(request, "auth/sign_in.html", {"next": _safe_next(next), "email": ""})
+    target = _safe_next(next)
+    context = {"next": target, "email": "", "action": _with_next("/auth/sign-in", target)}
+    return render(request, "auth/sign_in.html", context)
 
 
 @router.post("/auth/sign-in")
@@ -99,7 +107,9 @@ def sign_in(
 ) -> Response:
     limits = request.app.state.sign_in_limits
     wait = limits.check(email, client_ip(request))
-    context: dict[str, Any] = {"next": _safe_next(next), "email": email}
+    target = _safe_next(next)
+    action = _with_next("/auth/sign-in", target)
+    context: dict[str, Any] = {"next": target, "email": email, "action": action, "form_page_url": action}
     if wait is not None:
         minutes = int(wait // 60) + 1
         context["error"] = ngettext(
@@ -139,7 +149,8 @@ def mfa_page(request: Request, next: Annotated[str | None, Query(max_length=2000
     if session.aal == "aal2":
         return RedirectResponse(_landing(request, next), status_code=303)
     backend = _backend(request)
-    context: dict[str, Any] = {"next": _safe_next(next)}
+    target = _safe_next(next)
+    context: dict[str, Any] = {"next": target, "action": _with_next("/auth/mfa", target)}
     if not backend.has_totp(session):
         context["enrolment"] = backend.enroll_totp(session)
     return render(request, "auth/mfa.html", context)
@@ -156,7 +167,9 @@ def mfa_verify(
         return RedirectResponse("/auth/sign-in", status_code=303)
     limits = request.app.state.sign_in_limits
     wait = limits.check(f"mfa:{session.user_id}", client_ip(request))
-    context: dict[str, Any] = {"next": _safe_next(next)}
+    target = _safe_next(next)
+    action = _with_next("/auth/mfa", target)
+    context: dict[str, Any] = {"next": target, "action": action, "form_page_url": action}
     if wait is not None:
         minutes = int(wait // 60) + 1
         context["error"] = ngettext(

@@ -22,6 +22,7 @@ from fastapi import HTTPException, Request
 
 from app import i18n
 from app.auth import AuthError
+from app.form_errors import FieldError
 from app.i18n import N_, _
 from app.queries import invitations
 
@@ -31,6 +32,20 @@ ALREADY_HAS_ACCOUNT = N_("{email} already has an account: find the person in the
 
 # admin_transaction or the client admin's company_transaction: (request, read_only=...) -> (conn, viewer).
 Transaction = Callable[..., AbstractContextManager[tuple[psycopg.Connection[Any], Any]]]
+
+
+def invitation_problems(form: dict[str, str]) -> list[FieldError]:
+    """What is wrong with an invitation form's e-mail address and names (empty when nothing), in the active
+    language: both invitation forms (NexK admins' and client admins') re-render with these (422)."""
+    errors = []
+    address = form["email"].strip()
+    if not EMAIL.fullmatch(address.lower()) or len(address) > 254:
+        errors.append(FieldError("email", _("E-mail address: write an address like name@example.be.")))
+    if not 1 <= len(form["first_name"].strip()) <= 100:
+        errors.append(FieldError("first_name", _("First name: write between 1 and 100 characters.")))
+    if not 1 <= len(form["surname"].strip()) <= 100:
+        errors.append(FieldError("surname", _("Surname: write between 1 and 100 characters.")))
+    return errors
 
 
 def send_invitation(

@@ -68,8 +68,8 @@ def download_export(request: Request) -> Response:
 @router.post("/my-data/requests")
 def file_request(
     request: Request,
-    type: Annotated[str, Form(max_length=20)],
-    details: Annotated[str, Form(max_length=4000)] = "",
+    type: Annotated[str, Form(max_length=100)] = "",
+    details: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     with viewer_transaction(request) as (conn, viewer):
         # Inside the transaction: the messages need the viewer's profile language.

@@ -4,10 +4,12 @@ test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 import test_e2e_browser as e2e
 from playwright.sync_api import Browser, Page, expect
-from portal_testkit import World
+from portal_testkit import PASSWORD, World
 from test_e2e_browser import shot, sign_in, sign_out
 
 from app.domain.ticket_refs import ticket_ref
@@ -94,9 +96,19 @@ def test_a_client_admin_manages_their_company(browser: Browser, world: World, se
     shots(page, "34-client-admin-company")
 
     page.get_by_label("E-mail address").fill("nina@example.test")
-    page.get_by_label("First name").fill("Nina")
+    page.get_by_label("First name").fill("  ")  # passes the browser's `required`, not the server
     page.get_by_label("Surname").fill("Newcomer")
     page.get_by_role("button", name="Send invitation").click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_contain_text("First name: write between 1 and 100 characters.")
+    expect(summary).to_be_focused()
+    expect(page.get_by_label("E-mail address")).to_have_value("nina@example.test")  # the form, kept
+    expect(page.get_by_label("Surname")).to_have_value("Newcomer")
+    assert page.url == f"{server_url}/team"  # a reload shows the page, never the POST-only URL
+    shots(page, "37-client-admin-invite-refused")
+    page.get_by_label("First name").fill("Nina")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_role("status")).to_contain_text("The invitation was sent.")
     expect(page.locator("tr", has_text="nina@example.test")).to_contain_text("not accepted yet")
 
     member.get_by_label("Role of Member Tester").select_option("client_admin")
@@ -114,6 +126,7 @@ def test_a_client_admin_manages_their_company(browser: Browser, world: World, se
     page.get_by_label("Members see all of the company's tickets").check()
     page.get_by_role("button", name="Save sharing").click()
     expect(page.get_by_label("Members see all of the company's tickets")).to_be_checked()
+    expect(page.get_by_role("status")).to_contain_text("Ticket sharing was saved.")
     shots(page, "36-client-admin-company-after")
 
 
@@ -134,3 +147,24 @@ def test_an_admin_chooses_the_caller_among_every_organizations_active_people(
     shots(page, "37-admin-new-ticket-on-behalf")
     page.get_by_role("button", name="Open ticket").click()  # nothing filled in: the browser asks first
     expect(page.get_by_role("heading", name="New ticket")).to_be_visible()
+
+
+def test_a_failed_sign_in_keeps_next_through_a_reload(
+    browser: Browser, world: World, server_url: str
+) -> None:
+    page = _page(browser)
+    ticket = world.tickets["a1"]
+    member = world.people["member_a"]
+    page.goto(f"{server_url}/tickets/{ticket}")  # signed out: sent to sign in with next
+    assert unquote(page.url) == f"{server_url}/auth/sign-in?next=/tickets/{ticket}"
+    page.get_by_label("E-mail address").fill(member.email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("[data-error-summary]")).to_be_visible()
+    assert unquote(page.url) == f"{server_url}/auth/sign-in?next=/tickets/{ticket}"  # not bare /auth/sign-in
+    page.reload()
+    page.get_by_label("E-mail address").fill(member.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Printer on fire")
+    assert page.url == f"{server_url}/tickets/{ticket}"

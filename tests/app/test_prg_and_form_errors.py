@@ -9,12 +9,14 @@ import re
 import uuid
 
 import psycopg
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from portal_testkit import PASSWORD, Person, World, csrf_of, sign_in
 from starlette.routing import Route
 
 from app import i18n, navigation
+from app.routes.invitation_flow import ALREADY_HAS_ACCOUNT
 
 RAW_MESSAGES = re.compile(
     r"violates|constraint|Input should|value is not|Field required|greater than|valid integer|"
@@ -276,6 +278,22 @@ def test_every_admin_form_refuses_bad_values_in_the_admins_language_and_keeps_th
         "E-mail address: write an address like name@example.be.",
         ["not-an-address", "Zoë", "Peeters"],
     )
+    # An address with an account: the message above the kept form (409), not an error page.
+    existing = world.people["member_a"].email
+    taken = portal.post(
+        "/admin/people/invite",
+        data={
+            "email": existing,
+            "first_name": "Zoë",
+            "surname": "Peeters",
+            "role": "client_member",
+            "organization_id": str(world.orgs["a"]),
+            "csrf_token": csrf,
+        },
+    )
+    assert taken.status_code == 409 and f'value="{existing}"' in taken.text and 'value="Zoë"' in taken.text
+    assert _expect(language, ALREADY_HAS_ACCOUNT, email=existing) in taken.text.replace("&#39;", "'")
+    assert not RAW_MESSAGES.search(taken.text)
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "nl"])
@@ -317,3 +335,228 @@ def test_every_client_form_refuses_bad_values_in_the_clients_language_and_keeps_
     assert tampered.status_code == 422
     assert _expect(language, "This number is too small.") in tampered.text
     assert not RAW_MESSAGES.search(tampered.text)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "nl"])
+def test_the_client_admins_invitation_form_refuses_bad_values_in_their_language_and_keeps_them(
+    portal: TestClient, world: World, db: psycopg.Connection, language: str
+) -> None:
+    admin = world.people["admin_a"]
+    db.execute("update public.profiles set language = %s where id = %s", (language, admin.id))
+    sign_in(portal, admin)
+    csrf = csrf_of(portal)
+    invite = {"email": "zoe@example.test", "first_name": "Zoë", "surname": "Peeters", "csrf_token": csrf}
+    _assert_refused(
+        portal.post("/team/invite", data=invite | {"email": "not-an-address"}),
+        language,
+        "E-mail address: write an address like name@example.be.",
+        ["not-an-address", "Zoë", "Peeters"],
+    )
+    _assert_refused(
+        portal.post("/team/invite", data=invite | {"first_name": "  "}),
+        language,
+        "First name: write between 1 and 100 characters.",
+        ["zoe@example.test", "Peeters"],
+    )
+    too_long = "P" * 150
+    _assert_refused(
+        portal.post("/team/invite", data=invite | {"surname": too_long}),
+        language,
+        "Surname: write between 1 and 100 characters.",
+        ["zoe@example.test", too_long],
+    )
+    # An address with an account: the message above the kept form (409), not an error page.
+    taken = portal.post("/team/invite", data=invite | {"email": world.people["member_a"].email})
+    assert taken.status_code == 409
+    assert 'id="invite-email"' in taken.text and f'value="{world.people["member_a"].email}"' in taken.text
+    assert _expect(language, ALREADY_HAS_ACCOUNT, email=world.people["member_a"].email) in taken.text.replace(
+        "&#39;", "'"
+    )
+    assert not RAW_MESSAGES.search(taken.text)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "nl"])
+def test_the_dsr_forms_refuse_bad_values_in_the_admins_language_and_keep_them(
+    portal: TestClient, world: World, db: psycopg.Connection, language: str
+) -> None:
+    admin = world.person("boss", "admin", totp=True)
+    db.execute("update public.profiles set language = %s where id = %s", (language, admin.id))
+    member = world.people["member_a"]
+    rectification = db.execute("select private.dsr_open(%s, 'rectification')", (member.id,)).fetchone()[0]
+    objection = db.execute("select private.dsr_open(%s, 'objection')", (member.id,)).fetchone()[0]
+    sign_in(portal, admin)
+    csrf = csrf_of(portal)
+    recorded = portal.post(
+        "/admin/dsr",
+        data={
+            "subject_email": "nobody-at-example",
+            "type": "erasure",
+            "notes": "Phoned on Monday",
+            "csrf_token": csrf,
+        },
+    )
+    _assert_refused(
+        recorded, language, "E-mail address: write an address like name@example.be.", ["nobody-at-example"]
+    )
+    assert ">Phoned on Monday</textarea>" in recorded.text and 'value="erasure" selected' in recorded.text
+    assert '<meta name="nexk-page-url" content="/admin/dsr">' in recorded.text
+    _assert_refused(
+        portal.post(
+            "/admin/dsr",
+            data={
+                "subject_email": "zoe@example.test",
+                "type": "access",
+                "notes": "x" * 10001,
+                "csrf_token": csrf,
+            },
+        ),
+        language,
+        "Notes: at most 10,000 characters.",
+        ["zoe@example.test"],
+    )
+    _assert_refused(
+        portal.post(f"/admin/dsr/{rectification}/rectify", data={"csrf_token": csrf}),
+        language,
+        "Rectification: fill in at least one corrected field.",
+        [],
+    )
+    _assert_refused(
+        portal.post(
+            f"/admin/dsr/{rectification}/rectify",
+            data={"surname": "Peeters", "phone": "call me", "csrf_token": csrf},
+        ),
+        language,
+        "Phone: digits, spaces and + . / ( ) - only, 6 to 25 characters (e.g. +32 2 123 45 67).",
+        ["Peeters", "call me"],
+    )
+    _assert_refused(
+        portal.post(
+            f"/admin/dsr/{rectification}/rectify",
+            data={"surname": "P" * 101, "email": "not-an-address", "csrf_token": csrf},
+        ),
+        language,
+        "Surname: write between 1 and 100 characters.",
+        ["P" * 101, "not-an-address"],
+    )
+    assert db.execute("select surname from public.profiles where id = %s", (member.id,)).fetchone()[0] == (
+        "Tester"
+    )  # nothing half-written
+    _assert_refused(
+        portal.post(
+            f"/admin/dsr/{objection}/object",
+            data={"purpose": "direct_marketing", "reason": "r" * 2001, "csrf_token": csrf},
+        ),
+        language,
+        "Reason: at most 2,000 characters.",
+        ["r" * 2001],
+    )
+    _assert_refused(
+        portal.post(f"/admin/dsr/{objection}/object", data={"purpose": "astrology", "csrf_token": csrf}),
+        language,
+        "Purpose: choose the use the person objects to from the list.",
+        [],
+    )
+    fixed = portal.post(
+        f"/admin/dsr/{rectification}/rectify", data={"phone": "+32 2 123 45 67", "csrf_token": csrf}
+    )
+    assert fixed.status_code == 200 and _expect(
+        language, "The person's data was rectified."
+    ) in fixed.text.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "nl"])
+def test_the_my_data_request_form_refuses_bad_values_in_the_clients_language_and_keeps_them(
+    portal: TestClient, world: World, db: psycopg.Connection, language: str
+) -> None:
+    member = world.people["member_a"]
+    db.execute("update public.profiles set language = %s where id = %s", (language, member.id))
+    sign_in(portal, member)
+    csrf = csrf_of(portal)
+    long_details = "d" * 2001
+    _assert_refused(
+        portal.post(
+            "/my-data/requests", data={"type": "erasure", "details": long_details, "csrf_token": csrf}
+        ),
+        language,
+        "Details: at most 2,000 characters.",
+        [long_details],
+    )
+    _assert_refused(
+        portal.post("/my-data/requests", data={"type": "astrology", "details": "Please", "csrf_token": csrf}),
+        language,
+        "Request: choose what you are asking for from the list.",
+        ["Please"],
+    )
+    assert (
+        portal.post(
+            "/my-data/requests", data={"type": "erasure", "details": "Please", "csrf_token": csrf}
+        ).status_code
+        == 200
+    )
+    _assert_refused(
+        portal.post("/my-data/requests", data={"type": "erasure", "details": "Again", "csrf_token": csrf}),
+        language,
+        "You already have an open request of this kind: we will answer it before its due date.",
+        ["Again"],
+    )
+
+
+def test_a_refused_sign_in_and_a_refused_code_keep_next_in_the_address_and_the_form(
+    portal: TestClient, world: World
+) -> None:
+    ticket = world.tickets["a1"]
+    target = f"/tickets/{ticket}"
+    member = world.people["member_a"]
+    csrf = csrf_of(portal)
+    page = portal.get(f"/auth/sign-in?next={target}")
+    assert f'action="/auth/sign-in?next={target}"' in page.text
+    refused = portal.post(
+        f"/auth/sign-in?next={target}",
+        data={"email": member.email, "password": "wrong", "next": target, "csrf_token": csrf},
+    )
+    assert refused.status_code == 401
+    # The address bar gets the sign-in page with its next (portal.js), the form posts there and keeps it.
+    assert f'<meta name="nexk-page-url" content="/auth/sign-in?next={target}">' in refused.text
+    assert f'action="/auth/sign-in?next={target}"' in refused.text
+    assert f'name="next" value="{target}"' in refused.text
+    reloaded = portal.get(f"/auth/sign-in?next={target}")  # a reload of that address
+    assert reloaded.status_code == 200 and f'name="next" value="{target}"' in reloaded.text
+    signed_in = portal.post(
+        f"/auth/sign-in?next={target}",
+        data={"email": member.email, "password": PASSWORD, "next": target, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == target
+
+
+def test_a_refused_two_step_code_keeps_next(portal: TestClient, world: World) -> None:
+    admin = world.person("boss", "admin", totp=True)
+    csrf = csrf_of(portal)
+    first = portal.post(
+        "/auth/sign-in",
+        data={
+            "email": admin.email,
+            "password": PASSWORD,
+            "next": "/admin/dsr?closed=true",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    step = first.headers["location"]
+    assert step == "/auth/mfa?next=/admin/dsr%3Fclosed%3Dtrue"
+    assert f'action="{step}"' in portal.get(step).text
+    refused = portal.post(step, data={"code": "000000", "next": "/admin/dsr?closed=true", "csrf_token": csrf})
+    assert refused.status_code == 401
+    assert f'<meta name="nexk-page-url" content="{step}">' in refused.text
+    reloaded = portal.get(step)
+    assert reloaded.status_code == 200 and 'name="next" value="/admin/dsr?closed=true"' in reloaded.text
+    done = portal.post(
+        step,
+        data={
+            "code": pyotp.TOTP(admin.totp_secret).now(),
+            "next": "/admin/dsr?closed=true",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/admin/dsr?closed=true"

@@ -46,8 +46,9 @@ def test_a_client_admin_invites_a_colleague_through_the_shared_invitation_flow(
     assert "Nina New" in portal.get("/team").text
     again = post(portal, "/team/invite", email="nina@example.test", first_name="Nina", surname="New")
     assert again.status_code == 409 and "already has an account" in again.text
+    assert 'value="nina@example.test"' in again.text and 'id="form-errors"' in again.text  # the form, kept
     bad = post(portal, "/team/invite", email="not an address", first_name="N", surname="N")
-    assert bad.status_code == 422
+    assert bad.status_code == 422 and 'value="not an address"' in bad.text
 
 
 def test_a_client_admin_changes_a_colleagues_role_but_not_their_own(
@@ -143,3 +144,49 @@ def test_another_companys_admin_cannot_touch_this_companys_people(
     assert db.execute(
         "select role, deactivated_at from public.profiles where id = %s", (member.id,)
     ).fetchone() == ("client_member", None)
+
+
+def test_every_team_action_confirms_once(portal: TestClient, world: World, db: psycopg.Connection) -> None:
+    member = world.people["member_a"]
+    sign_in(portal, world.people["admin_a"])
+
+    def confirmed(response, message: str) -> None:
+        assert response.status_code == 303 and response.headers["location"] == "/team"
+        page = portal.get("/team").text.replace("&#39;", "'")
+        assert 'role="status"' in page and message in page
+        assert message not in portal.get("/team").text  # once
+
+    confirmed(
+        post(portal, "/team/invite", email="ida@example.test", first_name="Ida", surname="New"),
+        "The invitation was sent.",
+    )
+    confirmed(
+        post(portal, f"/team/people/{member.id}/role", role="client_admin"), "The person's role was changed."
+    )
+    confirmed(
+        post(portal, f"/team/people/{member.id}/access", confirm="true"), "The person's access was changed."
+    )
+    confirmed(
+        post(portal, f"/team/people/{member.id}/access", active="true"), "The person's access was changed."
+    )
+    confirmed(post(portal, "/team/sharing", shared="true"), "Ticket sharing was saved.")
+    invitation_id = db.execute(
+        """insert into private.invitations (email, organization_id, role, first_name, surname, nonce_hash)
+           values ('joe@example.test', %s, 'client_member', 'Joe', 'Pending', repeat('a', 64))
+           returning id""",
+        (world.orgs["a"],),
+    ).fetchone()[0]
+    assert "Joe Pending" in portal.get("/team").text  # the shared pending-invitations table
+    asked = post(portal, f"/team/invitations/{invitation_id}/cancel")  # one click only asks
+    assert asked.status_code == 200 and "Cancel this invitation?" in asked.text
+    assert 'href="/team"' in asked.text and 'name="confirmed" value="yes"' in asked.text
+    assert db.execute("select count(*) from private.invitations where id = %s", (invitation_id,)).fetchone()[
+        0
+    ]
+    confirmed(
+        post(portal, f"/team/invitations/{invitation_id}/cancel", confirmed="yes"),
+        "The invitation was cancelled.",
+    )
+    assert not db.execute(
+        "select count(*) from private.invitations where id = %s", (invitation_id,)
+    ).fetchone()[0]

@@ -18,7 +18,7 @@ from app.i18n import N_, _
 from app.queries import admin as q
 from app.queries import invitations
 from app.routes.admin.common import admin_transaction, back_to, parse_date, parse_uuid
-from app.routes.invitation_flow import EMAIL, send_invitation
+from app.routes.invitation_flow import invitation_problems, send_invitation
 from app.web import render
 
 router = APIRouter()
@@ -231,15 +231,22 @@ def invite(
     refused = _invitation_problems(request, org_id, kept)
     if refused is not None:
         return refused
-    send_invitation(
-        request,
-        admin_transaction,
-        email=email,
-        organization_id=org_id,
-        role=role,
-        first_name=first_name,
-        surname=surname,
-    )
+    try:
+        send_invitation(
+            request,
+            admin_transaction,
+            email=email,
+            organization_id=org_id,
+            role=role,
+            first_name=first_name,
+            surname=surname,
+        )
+    except HTTPException as exc:
+        if exc.status_code != 409:  # already invited or has an account: said above the kept form
+            raise
+        with admin_transaction(request, read_only=True) as (conn, viewer):
+            errors = [FieldError("email", str(exc.detail))]
+            return _invitation_form_again(request, conn, viewer, org_id, kept, errors, 409)
     response = RedirectResponse(back, status_code=303)
     flash.confirm(request, response, "invitation_sent")
     return response
@@ -248,34 +255,41 @@ def invite(
 def _invitation_problems(request: Request, org_id: uuid.UUID | None, kept: dict[str, str]) -> Response | None:
     """The invitation form again (422, values kept, messages in the admin's language) when a field is wrong."""
     with admin_transaction(request, read_only=True) as (conn, viewer):
-        errors = []
-        if not EMAIL.fullmatch(kept["email"].strip().lower()) or len(kept["email"].strip()) > 254:
-            errors.append(FieldError("email", _("E-mail address: write an address like name@example.be.")))
-        if not 1 <= len(kept["first_name"].strip()) <= 100:
-            errors.append(FieldError("first_name", _("First name: write between 1 and 100 characters.")))
-        if not 1 <= len(kept["surname"].strip()) <= 100:
-            errors.append(FieldError("surname", _("Surname: write between 1 and 100 characters.")))
+        errors = invitation_problems(kept)
         if not errors:
             return None
-        context: dict[str, Any] = {
-            "viewer": viewer,
-            "invite_form": kept,
-            "invite_errors": errors,
-            **_people(conn, org_id, ""),
-        }
-        if org_id is None:
-            context |= {"org": None, "roles": ("agent", "admin"), "form_page_url": "/admin/staff"}
-            return render(request, "admin/staff.html", context, status_code=422)
-        org = q.organization(conn, org_id)
-        if org is None:
-            raise HTTPException(404, NOT_FOUND)
-        context |= {
-            "org": org,
-            "plans": q.sla_plans(conn),
-            "roles": CLIENT_ROLES,
-            "form_page_url": f"/admin/organizations/{org_id}",
-        }
-        return render(request, "admin/organization.html", context, status_code=422)
+        return _invitation_form_again(request, conn, viewer, org_id, kept, errors, 422)
+
+
+def _invitation_form_again(
+    request: Request,
+    conn: psycopg.Connection[Any],
+    viewer: Any,
+    org_id: uuid.UUID | None,
+    kept: dict[str, str],
+    errors: list[FieldError],
+    status_code: int,
+) -> Response:
+    """The page of the invitation form with the values kept and the messages above the form."""
+    context: dict[str, Any] = {
+        "viewer": viewer,
+        "invite_form": kept,
+        "invite_errors": errors,
+        **_people(conn, org_id, ""),
+    }
+    if org_id is None:
+        context |= {"org": None, "roles": ("agent", "admin"), "form_page_url": "/admin/staff"}
+        return render(request, "admin/staff.html", context, status_code=status_code)
+    org = q.organization(conn, org_id)
+    if org is None:
+        raise HTTPException(404, NOT_FOUND)
+    context |= {
+        "org": org,
+        "plans": q.sla_plans(conn),
+        "roles": CLIENT_ROLES,
+        "form_page_url": f"/admin/organizations/{org_id}",
+    }
+    return render(request, "admin/organization.html", context, status_code=status_code)
 
 
 @router.post("/admin/invitations/{invitation_id}/cancel")
