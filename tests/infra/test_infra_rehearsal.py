@@ -143,13 +143,22 @@ def test_the_dev_rehearsal_runs_the_migrations_on_the_stand_in_database(rehearsa
         assert "not carried out: no database" in migrations[0].detail
 
 
-def test_nexk_infra_rehearse_prints_each_phase() -> None:
+def test_the_rehearsal_prints_each_phase_and_its_steps(rehearsal) -> None:
+    _result, printed, _calls = rehearsal
+    text = "\n".join(printed)
+    for number in range(1, 8):
+        assert f"\n== {number}. " in "\n" + text
+    assert f"supabase.jwtExpirySeconds -> {CHANGED_JWT_EXPIRY}" in text
+    assert "create   supabase:Project project" in text
+
+
+def test_nexk_infra_rehearse_runs_the_scenario_and_refuses_a_stack_that_is_no_environment() -> None:
+    # The CLI hands the scenario its output (`echo`); a full run per stack is the fixture above. A stack with no
+    # vendor (the merge gate) is refused with what to use instead, and a non-zero exit.
     from nexk.cli import app
 
-    outcome = CliRunner().invoke(app, ["infra", "rehearse", "--stack", "staging"])
+    outcome = CliRunner().invoke(app, ["infra", "rehearse", "--stack", "repo"])
 
-    assert outcome.exit_code == 0, outcome.output
-    for number in range(1, 8):
-        assert f"\n== {number}. " in outcome.output
-    assert f"supabase.jwtExpirySeconds -> {CHANGED_JWT_EXPIRY}" in outcome.output
-    assert "create   supabase:Project project" in outcome.output
+    assert outcome.exit_code == 1
+    assert "not an environment" in outcome.output
+    assert "nexk infra inventory --stack repo" in outcome.output
