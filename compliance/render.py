@@ -303,8 +303,60 @@ def _pdf_text(value: object) -> str:
     return text
 
 
-class _RecordPdf(FPDF):
-    """A4 portrait; every page ends with the generated-from note and `Page n of N`."""
+class DocumentPdf(FPDF):
+    """An A4 document of headings, paragraphs and tables, shared by the Art. 30 record and the evidence pack
+    (compliance/pack/pdf.py). Subclasses say how a value becomes printable text, and their footer."""
+
+    heading_size = 12.0
+    heading_fill = (225, 225, 225)
+    paragraph_align = "L"
+    paragraph_gap = 0.0
+
+    def printable(self, value: object) -> str:
+        raise NotImplementedError
+
+    def heading(self, text: str, size: float | None = None) -> None:
+        size = size or self.heading_size
+        if self.y + 30 > self.page_break_trigger:  # never a heading alone at the foot of a page
+            self.add_page()
+        else:
+            self.ln(3)
+        self.set_font(PDF_FONT, "B", size)
+        self.multi_cell(0, size * 0.5, self.printable(text), new_x="LMARGIN", new_y="NEXT")
+        self.ln(1.5)
+
+    def paragraph(self, text: str) -> None:
+        self.set_font(PDF_FONT, size=9)
+        self.multi_cell(
+            0, 4.5, self.printable(text), align=self.paragraph_align, new_x="LMARGIN", new_y="NEXT"
+        )
+        if self.paragraph_gap:
+            self.ln(self.paragraph_gap)
+
+    def grid(self, headings: list[str], rows: list[list[str]], widths: tuple[float, ...]) -> None:
+        """A table with a heading row, repeated on every page it spans."""
+        self.set_font(PDF_FONT, size=7.5)
+        style = FontFace(emphasis="BOLD", fill_color=self.heading_fill)
+        with self.table(
+            col_widths=widths,
+            headings_style=style,
+            text_align="LEFT",
+            line_height=self.font_size * 1.3,
+            padding=1,
+        ) as t:
+            for cells in [headings, *rows]:
+                row = t.row()
+                for text in cells:
+                    row.cell(self.printable(text))
+        self.ln(2)
+
+
+class _RecordPdf(DocumentPdf):
+    """A4 portrait; every page ends with the generated-from note and `Page n of N`. Text the core font cannot
+    show stops the render (the record must say exactly what the register says)."""
+
+    def printable(self, value: object) -> str:
+        return _pdf_text(value)
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -312,19 +364,6 @@ class _RecordPdf(FPDF):
         self.set_text_color(90)
         self.cell(self.epw - 25, 4, PDF_GENERATED_FROM)
         self.cell(25, 4, f"Page {self.page_no()} of {{nb}}", align="R")
-
-    def heading(self, text: str, size: float = 12) -> None:
-        if self.y + 30 > self.page_break_trigger:  # never a heading alone at the foot of a page
-            self.add_page()
-        else:
-            self.ln(3)
-        self.set_font(PDF_FONT, "B", size)
-        self.multi_cell(0, size * 0.5, _pdf_text(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(1.5)
-
-    def paragraph(self, text: str) -> None:
-        self.set_font(PDF_FONT, size=9)
-        self.multi_cell(0, 4.5, _pdf_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
 
     def fields(self, pairs: list[tuple[str, str]]) -> None:
         """A two-column table: field name (bold), value."""
@@ -341,23 +380,6 @@ class _RecordPdf(FPDF):
                 row = t.row()
                 row.cell(_pdf_text(name), style=bold)
                 row.cell(_pdf_text(value))
-        self.ln(2)
-
-    def grid(self, headings: list[str], rows: list[list[str]], widths: tuple[float, ...]) -> None:
-        """A table with a heading row, repeated on every page it spans."""
-        self.set_font(PDF_FONT, size=7.5)
-        style = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
-        with self.table(
-            col_widths=widths,
-            headings_style=style,
-            text_align="LEFT",
-            line_height=self.font_size * 1.3,
-            padding=1,
-        ) as t:
-            for cells in [headings, *rows]:
-                row = t.row()
-                for text in cells:
-                    row.cell(_pdf_text(text))
         self.ln(2)
 
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 import io
 from itertools import groupby
 
-from fpdf import FPDF, FontFace
-
 from compliance.pack.evidence import HISTORY_LIMIT, Evidence
 from compliance.pack.flowmap import flow_map
 from compliance.pack.html import claim_totals, declarations, first_upper
 from compliance.pack.words import RESULTS, SETTINGS, word
-from compliance.render import PDF_ENCODING, PDF_FONT, label, period_words
+from compliance.render import PDF_ENCODING, PDF_FONT, DocumentPdf, label, period_words
 
 # Characters of commit subjects and README rules that Helvetica's windows-1252 lacks, in readable ASCII.
 REPLACEMENTS = {
@@ -38,8 +36,17 @@ def pdf_text(value: object) -> str:
     return text.encode(PDF_ENCODING, errors="replace").decode(PDF_ENCODING)
 
 
-class _PackPdf(FPDF):
+class _PackPdf(DocumentPdf):
+    """The evidence pack: commit subjects and README text are made printable, never refused."""
+
     footer_text = ""
+    heading_size = 13.0
+    heading_fill = (226, 232, 240)
+    paragraph_align = "J"
+    paragraph_gap = 1.0
+
+    def printable(self, value: object) -> str:
+        return pdf_text(value)
 
     def footer(self) -> None:
         self.set_y(-10)
@@ -48,36 +55,6 @@ class _PackPdf(FPDF):
         self.cell(self.epw - 25, 4, pdf_text(self.footer_text))
         self.cell(25, 4, f"{self.page_no()} / {{nb}}", align="R")
         self.set_text_color(0)
-
-    def heading(self, text: str, size: float = 13) -> None:
-        if self.y + 30 > self.page_break_trigger:
-            self.add_page()
-        else:
-            self.ln(3)
-        self.set_font(PDF_FONT, "B", size)
-        self.multi_cell(0, size * 0.5, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(1.5)
-
-    def paragraph(self, text: str) -> None:
-        self.set_font(PDF_FONT, size=9)
-        self.multi_cell(0, 4.5, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(1)
-
-    def grid(self, headings: list[str], rows: list[list[str]], widths: tuple[float, ...]) -> None:
-        self.set_font(PDF_FONT, size=7.5)
-        style = FontFace(emphasis="BOLD", fill_color=(226, 232, 240))
-        with self.table(
-            col_widths=widths,
-            headings_style=style,
-            text_align="LEFT",
-            line_height=self.font_size * 1.3,
-            padding=1,
-        ) as table:
-            for cells in [headings, *rows]:
-                row = table.row()
-                for text in cells:
-                    row.cell(pdf_text(text))
-        self.ln(2)
 
 
 def render_pdf(evidence: Evidence, lang: str) -> bytes:

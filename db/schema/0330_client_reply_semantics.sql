@@ -91,7 +91,10 @@ alter table private.notifications add constraint notifications_template_key_chec
 
 -- A public client message: reopen a waiting ticket and tell the people who work on it. Definer: the client
 -- may not set status `open` from `pending` (private.guard_ticket_update lets only the owner and staff do it)
--- and reads neither assignments nor the agents' profiles.
+-- and reads neither assignments nor the agents' profiles. Only a message the client writes themselves counts
+-- (author_id = auth.uid(), which the insert policy requires of every API and portal write): messages the owner
+-- writes without a caller, as the seed and data imports do to record history, reopen nothing (the retention
+-- job must still archive old resolved tickets) and e-mail nobody.
 create or replace function private.apply_client_reply() returns trigger
 language plpgsql
 security definer
@@ -104,7 +107,7 @@ declare
     v_params jsonb;
     v_agent uuid;
 begin
-    if new.internal then
+    if new.internal or new.author_id is distinct from (select auth.uid()) then
         return null;
     end if;
     select p.* into v_author from public.profiles as p where p.id = new.author_id;

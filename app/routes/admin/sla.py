@@ -149,24 +149,44 @@ CLOCKS_CHANGE = N_(
 )
 
 
-@router.post("/admin/sla/hours/{hours_id}/delete")
-def delete_hours(
-    request: Request, hours_id: uuid.UUID, confirmed: Annotated[str, Form(max_length=3)] = ""
+def _remove_after_confirmation(
+    request: Request,
+    confirmed: str,
+    *,
+    question: str,
+    button: str,
+    remove: Callable[[Connection[Any]], None],
+    done: str,
 ) -> Response:
+    """Remove a calendar entry on the second, confirmed step (it changes running SLA clocks); flash `done`."""
     with admin_transaction(request) as (conn, viewer):
         if not is_confirmed(confirmed):
             return ask_first(
                 request,
                 viewer,
-                question=_("Remove these opening hours?"),
+                question=question,
                 consequence=_(CLOCKS_CHANGE),
-                button=_("Remove the opening hours"),
+                button=button,
                 back="/admin/sla",
             )
-        q.delete_hours(conn, hours_id)
+        remove(conn)
     response = RedirectResponse("/admin/sla", status_code=303)
-    flash.confirm(request, response, "hours_removed")
+    flash.confirm(request, response, done)
     return response
+
+
+@router.post("/admin/sla/hours/{hours_id}/delete")
+def delete_hours(
+    request: Request, hours_id: uuid.UUID, confirmed: Annotated[str, Form(max_length=3)] = ""
+) -> Response:
+    return _remove_after_confirmation(
+        request,
+        confirmed,
+        question=_("Remove these opening hours?"),
+        button=_("Remove the opening hours"),
+        remove=lambda conn: q.delete_hours(conn, hours_id),
+        done="hours_removed",
+    )
 
 
 @router.post("/admin/sla/holidays")
@@ -200,17 +220,11 @@ def add_holiday(
 def delete_holiday(
     request: Request, holiday_id: uuid.UUID, confirmed: Annotated[str, Form(max_length=3)] = ""
 ) -> Response:
-    with admin_transaction(request) as (conn, viewer):
-        if not is_confirmed(confirmed):
-            return ask_first(
-                request,
-                viewer,
-                question=_("Remove this closing day?"),
-                consequence=_(CLOCKS_CHANGE),
-                button=_("Remove the closing day"),
-                back="/admin/sla",
-            )
-        q.delete_holiday(conn, holiday_id)
-    response = RedirectResponse("/admin/sla", status_code=303)
-    flash.confirm(request, response, "holiday_removed")
-    return response
+    return _remove_after_confirmation(
+        request,
+        confirmed,
+        question=_("Remove this closing day?"),
+        button=_("Remove the closing day"),
+        remove=lambda conn: q.delete_holiday(conn, holiday_id),
+        done="holiday_removed",
+    )
