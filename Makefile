@@ -13,6 +13,10 @@ UV := $(BIN)/uv
 # installed project-locally: ops use it on this repository, db/tests/test_supabase_cli.py proves it works.
 SUPABASE_CLI := .tools/supabase-cli/node_modules/.bin/supabase
 
+# The suites run in parallel worker processes, a module (or a group of modules sharing one record, see
+# conftest.py) at a time; `make test PYTEST_PARALLEL=` runs them in one process.
+PYTEST_PARALLEL ?= -n auto --maxprocesses=4 --dist loadgroup
+
 .PHONY: dev test lint fmt bench mutate browser supabase-cli lock clean
 
 # uv installs .venv from uv.lock: every package (base set and all extras) at its locked version, each file
@@ -47,7 +51,7 @@ test: $(STAMP) browser $(SUPABASE_CLI)
 	$(BIN)/sqlfluff lint db
 	$(BIN)/zizmor --offline --quiet .github/workflows
 	$(BIN)/nexk rls lint
-	HYPOTHESIS_PROFILE=ci $(BIN)/pytest --junitxml=test-artifacts/junit.xml
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest $(PYTEST_PARALLEL) --junitxml=test-artifacts/junit.xml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -33,6 +33,8 @@ class Settings(BaseModel):
     # Signs the local access tokens (dev) and the CSRF tokens (both).
     session_secret: str = Field(min_length=32, repr=False)
     uploads_dir: Path = Path(".nexk/uploads")
+    # Dev only: where `nexk notifications worker` writes e-mails without a Brevo key, read by /dev/mail.
+    mail_sink_dir: Path = Path(".nexk/mail-sink")  # app.notifications.sink.DEFAULT_SINK_DIR
     pool_min_size: int = 2
     pool_max_size: int = 10
     access_token_seconds: int = 900

@@ -22,4 +22,8 @@ def mail_sink(request: Request) -> Response:
     with viewer_transaction(request, read_only=True) as (_, viewer):
         if viewer.role != "admin":
             raise HTTPException(403, "The local mail sink is for NexK administrators.")
-    return render(request, "dev/mail.html", {"viewer": viewer, "emails": list_sent()})
+    return render(
+        request,
+        "dev/mail.html",
+        {"viewer": viewer, "emails": list_sent(request.app.state.settings.mail_sink_dir)},
+    )

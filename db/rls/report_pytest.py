@@ -37,7 +37,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     write_summary(markdown)
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
+def pytest_sessionstart(session: pytest.Session) -> None:
     """Stamp the JUnit report with the commit it tested, for the evidence pack's traceability matrix."""
     from _pytest.junitxml import xml_key
 

@@ -45,6 +45,7 @@ def portal_settings(database: str, pg_server: Any, tmp_path: Path) -> Settings:
         auth_database_url=database,
         session_secret=SECRET,
         uploads_dir=tmp_path / "uploads",
+        mail_sink_dir=tmp_path / "mail-sink",
         pool_min_size=1,
         pool_max_size=4,
         secure_cookies=False,
