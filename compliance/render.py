@@ -172,6 +172,8 @@ def policy_context(register: Register, lang: str) -> dict[str, Any]:
         "controller": register.controller,
         "authority": register.organization(register.rights.complaint.authority),
         "complaint": register.rights.complaint,
+        "complaint_authority": label("complaint_authority", register.rights.complaint.authority, lang),
+        "complaint_website": label("complaint_website", register.rights.complaint.authority, lang),
         "contact": register.rights.contact,
         "data_groups": data_groups(register, lang),
         "purposes": [

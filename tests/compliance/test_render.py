@@ -11,7 +11,7 @@ from register_edits import edit
 
 from compliance.crosscheck import SEED_POLICY, check_generated_up_to_date, normalise
 from compliance.register import Register, load
-from compliance.render import ROPA_COLUMNS, RenderError, render_all, render_policy, render_ropa_csv
+from compliance.render import ROPA_COLUMNS, RenderError, label, render_all, render_policy, render_ropa_csv
 
 
 def test_the_rendered_english_policy_states_every_fact_of_the_published_policy(register: Register) -> None:
@@ -45,6 +45,39 @@ def test_the_policy_renders_in_english_french_and_dutch(
         "Supabase Inc.",
     ):
         assert constant in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "website"),
+    [
+        ("en", "www.dataprotectionauthority.be"),
+        ("fr", "www.autoriteprotectiondonnees.be"),
+        ("nl", "www.gegevensbeschermingsautoriteit.be"),
+    ],
+)
+def test_each_language_names_the_authority_and_its_website_in_that_language(
+    register: Register, lang: str, website: str
+) -> None:
+    text = render_policy(register, lang)
+    assert website in text
+    sites = (
+        "www.dataprotectionauthority.be",
+        "www.autoriteprotectiondonnees.be",
+        "www.gegevensbeschermingsautoriteit.be",
+    )
+    assert [site for site in sites if site != website and site in text] == []
+
+
+def test_the_english_wording_of_the_authority_is_the_register_s() -> None:
+    """labels.yaml words the authority for French and Dutch readers; its English must not drift from the
+    register's (organization.yml and rights.yaml), which the published policy states."""
+    register = load()
+    authority = register.organization(register.rights.complaint.authority)
+    key = register.rights.complaint.authority
+    assert label("complaint_website", key, "en") == register.rights.complaint.website
+    assert label("complaint_authority", key, "en") == (
+        f"{authority['controller']['name']} — {authority['controller']['address']}"
+    )
 
 
 def test_the_committed_generated_documents_are_up_to_date(register: Register) -> None:
