@@ -7,7 +7,8 @@ Files (paths relative to `compliance/`):
 - `fides/organization.yml`, `fides/system.yml`, `fides/dataset.yml`: fideslang 3.x manifests, validated with
   fideslang's own models, and every taxonomy key checked against its default taxonomy (compliance.taxonomy);
 - `subprocessors.yaml`: owned by the infrastructure program, read through `compliance.subprocessors`;
-- `retention.yaml`, `rights.yaml`, `security_measures.yaml`, `claims.yaml`: validated by the models below.
+- `retention.yaml`, `rights.yaml`, `security_measures.yaml`, `claims.yaml`, `cookies.yaml`: validated by the models
+  below.
 """
 
 from __future__ import annotations
@@ -176,6 +177,17 @@ class SecurityMeasures(_Strict):
     measures: tuple[SecurityMeasure, ...] = Field(min_length=1)
 
 
+class Cookie(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    purpose: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    max_age_seconds: int | None = Field(ge=1)  # None: deleted when the browser session ends
+
+
+class Cookies(_Strict):
+    register_version: int = Field(ge=1)
+    cookies: tuple[Cookie, ...] = Field(min_length=1)
+
+
 class Claim(_Strict):
     """One promise of the published privacy policy, the code that keeps it and the tests that prove it."""
 
@@ -209,6 +221,7 @@ class Register:
     rights: Rights
     security: SecurityMeasures
     claims: Claims
+    cookies: Cookies
     sources: dict[str, Source]
 
     @property
@@ -233,6 +246,7 @@ MODEL_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "rights": ("rights.yaml", Rights),
     "security": ("security_measures.yaml", SecurityMeasures),
     "claims": ("claims.yaml", Claims),
+    "cookies": ("cookies.yaml", Cookies),
 }
 
 

@@ -112,6 +112,28 @@ def period_words(duration: Duration, lang: str) -> str:
     return " ".join(parts)
 
 
+def lifetime_words(max_age_seconds: int | None, lang: str) -> str:
+    """A cookie's lifetime as the policy states it: `7 days`, `2 minutes`, or the browser session."""
+    if max_age_seconds is None:
+        return label("cookie_lifetimes", "browser_session", lang)
+    unit, size = ("days", 86400) if max_age_seconds % 86400 == 0 else ("minutes", 60)
+    n = max(1, max_age_seconds // size)
+    singular, plural = labels()["units"][lang][unit]
+    period = f"{n} {singular if n == 1 else plural}"
+    return label("cookie_lifetimes", "for_a_period", lang).format(period=period)
+
+
+def cookie_lines(register: Register, lang: str) -> list[dict[str, str]]:
+    return [
+        {
+            "name": c.name,
+            "purpose": label("cookie_purposes", c.purpose, lang),
+            "lifetime": lifetime_words(c.max_age_seconds, lang),
+        }
+        for c in register.cookies.cookies
+    ]
+
+
 def format_date(day: date, lang: str) -> str:
     month = MONTHS[lang][day.month - 1]
     return f"{month.capitalize()} {day.day}, {day.year}" if lang == "en" else f"{day.day} {month} {day.year}"
@@ -172,6 +194,7 @@ def policy_context(register: Register, lang: str) -> dict[str, Any]:
         "controller": register.controller,
         "authority": register.organization(register.rights.complaint.authority),
         "complaint": register.rights.complaint,
+        "cookies": cookie_lines(register, lang),
         "complaint_authority": label("complaint_authority", register.rights.complaint.authority, lang),
         "complaint_website": label("complaint_website", register.rights.complaint.authority, lang),
         "contact": register.rights.contact,
