@@ -2,9 +2,11 @@
 
 - Headers: a CSP with no 'unsafe-inline' (scripts and styles are files under /static, htmx is vendored),
   `frame-ancestors 'none'`, HSTS, nosniff, a strict referrer policy, and no caching of personal pages.
-- CSRF: signed double-submit. The `nexk_csrf` cookie holds `nonce.hmac(nonce)`; every state-changing request
-  must echo it in the `csrf_token` form field or the `X-CSRF-Token` header (htmx sends the header). The JSON
-  API takes only bearer tokens (no ambient cookie credentials), so it needs no CSRF token.
+- CSRF: signed double-submit bound to the session. The `nexk_csrf` cookie holds
+  `nonce.hmac(session_id, nonce)` (an empty session id before sign-in, a new token at every sign-in); every
+  state-changing request must echo it in the `csrf_token` form field or the `X-CSRF-Token` header (htmx sends
+  the header), and must not come from another site (`Sec-Fetch-Site`, `Origin`, `Referer`). The JSON API
+  takes only bearer tokens (no ambient cookie credentials), so it needs no CSRF token.
 - Rate limiting: a sliding window per account (every attempt) and per client IP (failures only) for sign-in
   and MFA attempts.
 """
@@ -17,10 +19,13 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
+
+from app.i18n import N_
 
 CSP = "; ".join(
     [
@@ -85,27 +90,74 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
+FORM_EXPIRED = N_(
+    "This form belongs to an earlier visit (you signed in or out since it was shown): reload the page, "
+    "then send it again."
+)
+CROSS_SITE_REFUSED = N_(
+    "This request came from another website, so the portal refused it to protect your account. If you meant "
+    "to do this, open the portal yourself and do it there."
+)
 
-def _sign(secret: str, nonce: str) -> str:
-    return hmac.new(secret.encode(), f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+def csrf_binding(claims: Mapping[str, Any] | None) -> str:
+    """What a CSRF token is bound to: the sign-in session (the JWT's `session_id`), or "" before sign-in.
+
+    A token minted for one binding is refused under any other, so the token an anonymous visitor (or an
+    attacker) obtained is worthless once someone is signed in, and every sign-in starts with a new token."""
+    return str(claims.get("session_id") or "") if claims else ""
 
 
-def new_csrf_token(secret: str) -> str:
+def _sign(secret: str, binding: str, nonce: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{binding}:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_csrf_token(secret: str, binding: str) -> str:
     nonce = secrets.token_urlsafe(18)
-    return f"{nonce}.{_sign(secret, nonce)}"
+    return f"{nonce}.{_sign(secret, binding, nonce)}"
 
 
-def csrf_token_is_valid(secret: str, cookie: str | None, submitted: str | None) -> bool:
+def csrf_token_is_valid(secret: str, cookie: str | None, submitted: str | None, binding: str) -> bool:
+    """Double submit, signed and bound: the form echoes the cookie, and the cookie was minted for this
+    session (or for "no session") with the portal's secret."""
     if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
         return False
     nonce, _, signature = cookie.partition(".")
-    return bool(nonce) and hmac.compare_digest(signature, _sign(secret, nonce))
+    return bool(nonce) and hmac.compare_digest(signature, _sign(secret, binding, nonce))
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else "null"
+
+
+def is_cross_site(request: Request) -> bool:
+    """Whether a state-changing request was sent by another site (OWASP CSRF cheat sheet: Fetch Metadata,
+    then the standard Origin headers). `Sec-Fetch-Site: cross-site` is refused outright; otherwise `Origin`
+    (or, when a browser leaves it out, the origin of `Referer`) must be the portal's own: the host the browser
+    addressed (`Host`, which a page on another site cannot set), over https or the scheme of this request.
+    A request with neither header (no browser sends a form that way) relies on the token alone."""
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = request.headers.get("referer")
+        if not referer:
+            return False
+        origin = _origin_of(referer)
+    host = request.headers.get("host", "").lower()
+    own = {f"https://{host}", f"{request.url.scheme}://{host}"}
+    return origin.strip().lower() not in own
 
 
 async def require_csrf(request: Request) -> None:
-    """Dependency on every browser route: an unsafe method must carry the cookie's token back."""
+    """Dependency on every browser route: an unsafe method must come from the portal's own pages and carry
+    the token of the current session. The JSON API (/api/) takes only bearer tokens, no ambient cookie
+    credentials, so forged cross-site requests carry nothing it would honour."""
     if request.method not in UNSAFE_METHODS or request.url.path.startswith("/api/"):
         return
+    if is_cross_site(request):
+        raise HTTPException(status_code=403, detail=CROSS_SITE_REFUSED)
     submitted = request.headers.get(CSRF_HEADER)
     if submitted is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -114,11 +166,9 @@ async def require_csrf(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         submitted = value if isinstance(value, str) else None
     secret = request.app.state.settings.session_secret
-    if not csrf_token_is_valid(secret, request.cookies.get(CSRF_COOKIE), submitted):
-        raise HTTPException(
-            status_code=403,
-            detail="This form expired or came from another site: reload the page and try again.",
-        )
+    binding = csrf_binding(getattr(request.state, "claims", None))
+    if not csrf_token_is_valid(secret, request.cookies.get(CSRF_COOKIE), submitted, binding):
+        raise HTTPException(status_code=403, detail=FORM_EXPIRED)
 
 
 # -- Rate limiting ------------------------------------------------------------------------------------------

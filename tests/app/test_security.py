@@ -49,11 +49,16 @@ def test_session_cookies_are_httponly_samesite_and_secure(portal_settings: Setti
             },
             follow_redirects=False,
         )
-        cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
-        assert len(cookies) == 2
-        for cookie in cookies:
-            lowered = cookie.lower()
-            assert "httponly" in lowered and "secure" in lowered and "samesite=lax" in lowered
+        cookies = {
+            v.split("=", 1)[0]: v.lower() for k, v in response.headers.multi_items() if k == "set-cookie"
+        }
+        assert sorted(cookies) == ["nexk_access", "nexk_csrf", "nexk_refresh"]  # a new CSRF token per sign-in
+        for name in ("nexk_access", "nexk_refresh"):
+            assert (
+                "httponly" in cookies[name] and "secure" in cookies[name] and "samesite=lax" in cookies[name]
+            )
+        assert "httponly" in cookies["nexk_csrf"] and "secure" in cookies["nexk_csrf"]
+        assert "samesite=strict" in cookies["nexk_csrf"]
 
 
 def _replace_cookie(client: TestClient, name: str, value: str) -> None:
@@ -79,11 +84,16 @@ def test_a_replayed_refresh_token_ends_the_session(portal: TestClient, world: Wo
     assert portal.get("/tickets", follow_redirects=False).status_code == 303
 
 
-def test_csrf_token_from_another_secret_is_rejected() -> None:
-    token = new_csrf_token("a" * 40)
-    assert csrf_token_is_valid("a" * 40, token, token)
-    assert not csrf_token_is_valid("b" * 40, token, token)
-    assert not csrf_token_is_valid("a" * 40, token, new_csrf_token("a" * 40))
+def test_csrf_token_from_another_secret_or_session_is_rejected() -> None:
+    token = new_csrf_token("a" * 40, "session-1")
+    assert csrf_token_is_valid("a" * 40, token, token, "session-1")
+    assert not csrf_token_is_valid("b" * 40, token, token, "session-1")
+    assert not csrf_token_is_valid("a" * 40, token, new_csrf_token("a" * 40, "session-1"), "session-1")
+    assert not csrf_token_is_valid("a" * 40, token, token, "session-2")
+    assert not csrf_token_is_valid("a" * 40, token, token, "")  # nor before sign-in
+    anonymous = new_csrf_token("a" * 40, "")
+    assert csrf_token_is_valid("a" * 40, anonymous, anonymous, "")
+    assert not csrf_token_is_valid("a" * 40, anonymous, anonymous, "session-1")
 
 
 def test_rate_limiter_allows_again_after_the_window() -> None:
