@@ -1,7 +1,8 @@
 """Web security: response headers, CSRF tokens, and the sign-in rate limiter.
 
 - Headers: a CSP with no 'unsafe-inline' (scripts and styles are files under /static, htmx is vendored),
-  `frame-ancestors 'none'`, HSTS, nosniff, a strict referrer policy, and no caching of personal pages.
+  `frame-ancestors 'none'`, HSTS, nosniff, a strict referrer policy, and no caching of personal pages. This
+  module is their one source: vercel.json's header block is generated from it.
 - CSRF: signed double-submit bound to the session. The `nexk_csrf` cookie holds
   `nonce.hmac(session_id, nonce)` (an empty session id before sign-in, a new token at every sign-in); every
   state-changing request must echo it in the `csrf_token` form field or the `X-CSRF-Token` header (htmx sends
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,23 +37,64 @@ CSP = "; ".join(
         "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self'",
+        # The browser talks to the portal only: Supabase (Auth, Storage) is reached by the server, never by
+        # page scripts, so no *.supabase.co here.
         "connect-src 'self'",
         "form-action 'self'",
-        "base-uri 'none'",
+        "base-uri 'none'",  # the templates use no <base>: nobody may add one
         "object-src 'none'",
         "frame-ancestors 'none'",
+        # No upgrade-insecure-requests: every URL is relative ('self'), HSTS already keeps browsers on https,
+        # and the directive would break the http://127.0.0.1 dev server and browser tests.
     ]
 )
 
+# Two years, this host and its subdomains, and deliberately NOT `preload`. The preload list is a promise
+# about a whole registrable domain: hstspreload.org accepts only the apex (nexk-it.com), served with
+# `preload`, and the listing then forces HTTPS on every subdomain of NexK IT Solutions, in browsers' source
+# code, for months after any removal request. The portal lives on subdomains (my.nexk-it.com,
+# my-staging..., my-dev...: Pulumi.<stack>.yaml) and cannot make that promise for the company's other hosts;
+# sent from a subdomain the token has no effect but to claim a consent nobody gave. Preloading is the apex
+# owner's decision, taken at the apex. Browsers still pin the portal to HTTPS after the first visit (and
+# Vercel serves nothing over plain HTTP but a redirect).
+HSTS = "max-age=63072000; includeSubDomains"
+
+# The one source of the portal's security headers: the middleware sends them on every response of the app,
+# and vercel.json's "headers" block is generated from them (`python -m app.security`; a test fails when the
+# two differ), so the responses Vercel answers without the app carry the same policy: its own error pages,
+# and StaticFiles mounts that Vercel may promote to its CDN at build time and serve without invoking the
+# function (https://vercel.com/changelog/fastapi-frontends-and-static-files-served-from-the-cdn). Where both
+# apply, the function's headers win ("headers defined in Function responses override those defined for the
+# same route in vercel.json": https://vercel.com/docs/concepts/functions/serverless-functions/edge-caching),
+# which is harmless since they are equal.
+HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CSP,
+    "Strict-Transport-Security": HSTS,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-security-policy", CSP.encode()),
-    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-    (b"x-frame-options", b"DENY"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
-    (b"cross-origin-opener-policy", b"same-origin"),
+    (name.lower().encode(), value.encode()) for name, value in HEADERS.items()
 ]
+
+VERCEL_JSON = Path(__file__).resolve().parents[1] / "vercel.json"
+
+
+def vercel_header_rules() -> list[dict[str, Any]]:
+    """vercel.json's "headers" block: HEADERS on every path."""
+    return [{"source": "/(.*)", "headers": [{"key": k, "value": v} for k, v in HEADERS.items()]}]
+
+
+def write_vercel_headers(path: Path = VERCEL_JSON) -> None:
+    """Rewrite the "headers" block of vercel.json from HEADERS, keeping every other setting."""
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["headers"] = vercel_header_rules()
+    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -232,3 +276,8 @@ class SignInLimits:
 
     def succeeded(self, account: str) -> None:
         self.account.reset(f"account:{account.strip().lower()}")
+
+
+if __name__ == "__main__":  # python -m app.security: regenerate vercel.json's headers from HEADERS
+    write_vercel_headers()
+    print(f"wrote the headers of {VERCEL_JSON}")

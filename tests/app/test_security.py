@@ -11,7 +11,14 @@ from fastapi.testclient import TestClient
 from portal_testkit import World, csrf_of, sign_in
 
 from app.database import Database
-from app.security import RateLimiter, csrf_token_is_valid, new_csrf_token
+from app.security import (
+    HEADERS,
+    VERCEL_JSON,
+    RateLimiter,
+    csrf_token_is_valid,
+    new_csrf_token,
+    vercel_header_rules,
+)
 from app.settings import Settings
 
 
@@ -25,6 +32,23 @@ def test_every_response_carries_the_security_headers(portal: TestClient, path: s
     assert headers["strict-transport-security"].startswith("max-age=")
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+def test_vercel_json_sends_exactly_the_headers_the_portal_sends() -> None:
+    """One policy: vercel.json's header block is generated from app/security.py's HEADERS; any hand edit of
+    either side (a directive, a token like preload, a header added or dropped) fails here."""
+    config = json.loads(VERCEL_JSON.read_text(encoding="utf-8"))
+    assert config["headers"] == vercel_header_rules(), (
+        "vercel.json's headers differ from app/security.py's HEADERS: change HEADERS, then run "
+        "`python -m app.security` to regenerate vercel.json"
+    )
+
+
+@pytest.mark.parametrize("path", ["/auth/sign-in", "/static/portal.css", "/nowhere", "/api/tickets"])
+def test_the_portal_sends_each_header_with_the_single_policys_value(portal: TestClient, path: str) -> None:
+    headers = portal.get(path, follow_redirects=False).headers
+    assert {name: headers.get(name) for name in HEADERS} == HEADERS
+    assert "preload" not in headers["strict-transport-security"]  # deliberate: app/security.py says why
 
 
 def test_templates_contain_no_inline_script_or_style(portal: TestClient) -> None:
