@@ -50,13 +50,16 @@ CSP = "; ".join(
 )
 
 # Two years, this host and its subdomains, and deliberately NOT `preload`. The preload list is a promise
-# about a whole registrable domain: hstspreload.org accepts only the apex (nexk-it.com), served with
-# `preload`, and the listing then forces HTTPS on every subdomain of NexK IT Solutions, in browsers' source
-# code, for months after any removal request. The portal lives on subdomains (my.nexk-it.com,
-# my-staging..., my-dev...: Pulumi.<stack>.yaml) and cannot make that promise for the company's other hosts;
-# sent from a subdomain the token has no effect but to claim a consent nobody gave. Preloading is the apex
-# owner's decision, taken at the apex. Browsers still pin the portal to HTTPS after the first visit (and
-# Vercel serves nothing over plain HTTP but a redirect).
+# about a whole registrable domain: hstspreload.org's submission requirements ask for the header with
+# `preload` "on the base domain" (nexk-it.com), the listing "applies to all subdomains, including internal
+# subdomains that are not publicly accessible", it is "hardcoded into the Chrome source code" (months to add,
+# months to remove), and "if a site sends the preload directive ... it is considered to be requesting
+# inclusion" (https://hstspreload.org, "Submission Requirements"). The portal lives on subdomains
+# (my.nexk-it.com, my-staging..., my-dev...: Pulumi.<stack>.yaml) and cannot make that request for NexK IT
+# Solutions' other hosts (mail, marketing, internal ones); from a subdomain the token adds no protection, only
+# a claim of consent nobody gave. Preloading is the apex owner's decision, taken at the apex. Browsers still
+# keep the portal on HTTPS for two years after a first visit, and Vercel answers plain HTTP only with a
+# redirect.
 HSTS = "max-age=63072000; includeSubDomains"
 
 # The one source of the portal's security headers: the middleware sends them on every response of the app,

@@ -2,7 +2,9 @@
 
 The claims are the ones Supabase Auth issues and policies read: sub, role, aal, amr, session_id, email,
 plus iss, aud, iat, exp and is_anonymous. Verification checks signature, expiry (30 s leeway, as
-PostgREST) and audience; a token that fails any check is no token at all.
+PostgREST) and audience; a token that fails any check is no token at all. The portal's verifier also asks
+whether the token's session is still alive (app/auth/live_sessions.py): a signed-out session's tokens are
+refused before their `exp`.
 """
 
 from __future__ import annotations
