@@ -15,12 +15,13 @@ import jwt
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from portal_testkit import PASSWORD, Person, World, bearer, csrf_of, sign_in
+from portal_testkit import PASSWORD, SECRET, Person, World, bearer, csrf_of, sign_in
 
 from app.auth import AuthSession
 from app.auth.live_sessions import LIVE_SECONDS
 from app.auth.local import LocalAuth
 from app.auth.supabase import SupabaseAuth
+from app.auth.tokens import mint_access_token
 from app.main import create_app
 from app.security import CROSS_SITE_REFUSED, FORM_EXPIRED
 from app.settings import Settings
@@ -109,6 +110,18 @@ def test_a_bearer_token_whose_session_ended_or_never_existed_is_refused(
     _advance_clock(portal, LIVE_SECONDS + 0.01)
     response = portal.get("/api/tickets", headers=headers)
     assert response.status_code == 401 and response.json()["detail"]
+    # A correctly signed token naming a session that was never recorded (or no session at all) opens nothing.
+    for session_id in (str(uuid.uuid4()), ""):
+        token, _ = mint_access_token(
+            SECRET,
+            user_id=str(member.id),
+            email=member.email,
+            session_id=session_id,
+            aal="aal1",
+            amr=[],
+            lifetime=600,
+        )
+        assert portal.get("/api/tickets", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 def _local_auth(portal_settings: Settings) -> LocalAuth:
