@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.auth import AuthBackend
+from app.auth.live_sessions import LiveSessions
 from app.auth.tokens import TokenVerifier
 from app.database import Database
 from app.head import HeadAsGetMiddleware
@@ -58,11 +59,13 @@ def auth_backend_for(settings: Settings) -> AuthBackend:
     )
 
 
-def verifier_for(settings: Settings) -> TokenVerifier:
+def verifier_for(settings: Settings, sessions: LiveSessions | None = None) -> TokenVerifier:
+    """The token check; with `sessions`, tokens of a signed-out session are refused too (the portal's)."""
+    check = sessions.is_live if sessions is not None else None
     if settings.is_prod:
         base = f"{settings.supabase_url}/auth/v1"
-        return TokenVerifier(jwks_url=f"{base}/.well-known/jwks.json", issuer=base)
-    return TokenVerifier(secret=settings.session_secret)
+        return TokenVerifier(jwks_url=f"{base}/.well-known/jwks.json", issuer=base, session_is_live=check)
+    return TokenVerifier(secret=settings.session_secret, session_is_live=check)
 
 
 def storage_for(settings: Settings, database: Database) -> AttachmentStorage:
@@ -82,7 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = config
         app.state.database = database
         app.state.auth = backend
-        app.state.verifier = verifier_for(config)
+        app.state.live_sessions = LiveSessions(database)
+        app.state.verifier = verifier_for(config, app.state.live_sessions)
         app.state.storage = storage_for(config, database)
         app.state.sign_in_limits = SignInLimits()
         try:

@@ -1,10 +1,13 @@
 """Web security: response headers, CSRF tokens, and the sign-in rate limiter.
 
 - Headers: a CSP with no 'unsafe-inline' (scripts and styles are files under /static, htmx is vendored),
-  `frame-ancestors 'none'`, HSTS, nosniff, a strict referrer policy, and no caching of personal pages.
-- CSRF: signed double-submit. The `nexk_csrf` cookie holds `nonce.hmac(nonce)`; every state-changing request
-  must echo it in the `csrf_token` form field or the `X-CSRF-Token` header (htmx sends the header). The JSON
-  API takes only bearer tokens (no ambient cookie credentials), so it needs no CSRF token.
+  `frame-ancestors 'none'`, HSTS, nosniff, a strict referrer policy, and no caching of personal pages. This
+  module is their one source: vercel.json's header block is generated from it.
+- CSRF: signed double-submit bound to the session. The `nexk_csrf` cookie holds
+  `nonce.hmac(session_id, nonce)` (an empty session id before sign-in, a new token at every sign-in); every
+  state-changing request must echo it in the `csrf_token` form field or the `X-CSRF-Token` header (htmx sends
+  the header), and must not come from another site (`Sec-Fetch-Site`, `Origin`, `Referer`). The JSON API
+  takes only bearer tokens (no ambient cookie credentials), so it needs no CSRF token.
 - Rate limiting: a sliding window per account (every attempt) and per client IP (failures only) for sign-in
   and MFA attempts.
 """
@@ -13,14 +16,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
+
+from app.i18n import N_
 
 CSP = "; ".join(
     [
@@ -29,23 +37,67 @@ CSP = "; ".join(
         "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self'",
+        # The browser talks to the portal only: Supabase (Auth, Storage) is reached by the server, never by
+        # page scripts, so no *.supabase.co here.
         "connect-src 'self'",
         "form-action 'self'",
-        "base-uri 'none'",
+        "base-uri 'none'",  # the templates use no <base>: nobody may add one
         "object-src 'none'",
         "frame-ancestors 'none'",
+        # No upgrade-insecure-requests: every URL is relative ('self'), HSTS already keeps browsers on https,
+        # and the directive would break the http://127.0.0.1 dev server and browser tests.
     ]
 )
 
+# Two years, this host and its subdomains, and deliberately NOT `preload`. The preload list is a promise
+# about a whole registrable domain: hstspreload.org's submission requirements ask for the header with
+# `preload` "on the base domain" (nexk-it.com), the listing "applies to all subdomains, including internal
+# subdomains that are not publicly accessible", it is "hardcoded into the Chrome source code" (months to add,
+# months to remove), and "if a site sends the preload directive ... it is considered to be requesting
+# inclusion" (https://hstspreload.org, "Submission Requirements"). The portal lives on subdomains
+# (my.nexk-it.com, my-staging..., my-dev...: Pulumi.<stack>.yaml) and cannot make that request for NexK IT
+# Solutions' other hosts (mail, marketing, internal ones); from a subdomain the token adds no protection, only
+# a claim of consent nobody gave. Preloading is the apex owner's decision, taken at the apex. Browsers still
+# keep the portal on HTTPS for two years after a first visit, and Vercel answers plain HTTP only with a
+# redirect.
+HSTS = "max-age=63072000; includeSubDomains"
+
+# The one source of the portal's security headers: the middleware sends them on every response of the app,
+# and vercel.json's "headers" block is generated from them (`python -m app.security`; a test fails when the
+# two differ), so the responses Vercel answers without the app carry the same policy: its own error pages,
+# and StaticFiles mounts that Vercel may promote to its CDN at build time and serve without invoking the
+# function (https://vercel.com/changelog/fastapi-frontends-and-static-files-served-from-the-cdn). Where both
+# apply, the function's headers win ("headers defined in Function responses override those defined for the
+# same route in vercel.json": https://vercel.com/docs/concepts/functions/serverless-functions/edge-caching),
+# which is harmless since they are equal.
+HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CSP,
+    "Strict-Transport-Security": HSTS,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-security-policy", CSP.encode()),
-    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-    (b"x-frame-options", b"DENY"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
-    (b"cross-origin-opener-policy", b"same-origin"),
+    (name.lower().encode(), value.encode()) for name, value in HEADERS.items()
 ]
+
+VERCEL_JSON = Path(__file__).resolve().parents[1] / "vercel.json"
+
+
+def vercel_header_rules() -> list[dict[str, Any]]:
+    """vercel.json's "headers" block: HEADERS on every path."""
+    return [{"source": "/(.*)", "headers": [{"key": k, "value": v} for k, v in HEADERS.items()]}]
+
+
+def write_vercel_headers(path: Path = VERCEL_JSON) -> None:
+    """Rewrite the "headers" block of vercel.json from HEADERS, keeping every other setting."""
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["headers"] = vercel_header_rules()
+    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -85,27 +137,74 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
+FORM_EXPIRED = N_(
+    "This form belongs to an earlier visit (you signed in or out since it was shown): reload the page, "
+    "then send it again."
+)
+CROSS_SITE_REFUSED = N_(
+    "This request came from another website, so the portal refused it to protect your account. If you meant "
+    "to do this, open the portal yourself and do it there."
+)
 
-def _sign(secret: str, nonce: str) -> str:
-    return hmac.new(secret.encode(), f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+def csrf_binding(claims: Mapping[str, Any] | None) -> str:
+    """What a CSRF token is bound to: the sign-in session (the JWT's `session_id`), or "" before sign-in.
+
+    A token minted for one binding is refused under any other, so the token an anonymous visitor (or an
+    attacker) obtained is worthless once someone is signed in, and every sign-in starts with a new token."""
+    return str(claims.get("session_id") or "") if claims else ""
 
 
-def new_csrf_token(secret: str) -> str:
+def _sign(secret: str, binding: str, nonce: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{binding}:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_csrf_token(secret: str, binding: str) -> str:
     nonce = secrets.token_urlsafe(18)
-    return f"{nonce}.{_sign(secret, nonce)}"
+    return f"{nonce}.{_sign(secret, binding, nonce)}"
 
 
-def csrf_token_is_valid(secret: str, cookie: str | None, submitted: str | None) -> bool:
+def csrf_token_is_valid(secret: str, cookie: str | None, submitted: str | None, binding: str) -> bool:
+    """Double submit, signed and bound: the form echoes the cookie, and the cookie was minted for this
+    session (or for "no session") with the portal's secret."""
     if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
         return False
     nonce, _, signature = cookie.partition(".")
-    return bool(nonce) and hmac.compare_digest(signature, _sign(secret, nonce))
+    return bool(nonce) and hmac.compare_digest(signature, _sign(secret, binding, nonce))
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else "null"
+
+
+def is_cross_site(request: Request) -> bool:
+    """Whether a state-changing request was sent by another site (OWASP CSRF cheat sheet: Fetch Metadata,
+    then the standard Origin headers). `Sec-Fetch-Site: cross-site` is refused outright; otherwise `Origin`
+    (or, when a browser leaves it out, the origin of `Referer`) must be the portal's own: the host the browser
+    addressed (`Host`, which a page on another site cannot set), over https or the scheme of this request.
+    A request with neither header (no browser sends a form that way) relies on the token alone."""
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = request.headers.get("referer")
+        if not referer:
+            return False
+        origin = _origin_of(referer)
+    host = request.headers.get("host", "").lower()
+    own = {f"https://{host}", f"{request.url.scheme}://{host}"}
+    return origin.strip().lower() not in own
 
 
 async def require_csrf(request: Request) -> None:
-    """Dependency on every browser route: an unsafe method must carry the cookie's token back."""
+    """Dependency on every browser route: an unsafe method must come from the portal's own pages and carry
+    the token of the current session. The JSON API (/api/) takes only bearer tokens, no ambient cookie
+    credentials, so forged cross-site requests carry nothing it would honour."""
     if request.method not in UNSAFE_METHODS or request.url.path.startswith("/api/"):
         return
+    if is_cross_site(request):
+        raise HTTPException(status_code=403, detail=CROSS_SITE_REFUSED)
     submitted = request.headers.get(CSRF_HEADER)
     if submitted is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -114,11 +213,9 @@ async def require_csrf(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         submitted = value if isinstance(value, str) else None
     secret = request.app.state.settings.session_secret
-    if not csrf_token_is_valid(secret, request.cookies.get(CSRF_COOKIE), submitted):
-        raise HTTPException(
-            status_code=403,
-            detail="This form expired or came from another site: reload the page and try again.",
-        )
+    binding = csrf_binding(getattr(request.state, "claims", None))
+    if not csrf_token_is_valid(secret, request.cookies.get(CSRF_COOKIE), submitted, binding):
+        raise HTTPException(status_code=403, detail=FORM_EXPIRED)
 
 
 # -- Rate limiting ------------------------------------------------------------------------------------------
@@ -182,3 +279,8 @@ class SignInLimits:
 
     def succeeded(self, account: str) -> None:
         self.account.reset(f"account:{account.strip().lower()}")
+
+
+if __name__ == "__main__":  # python -m app.security: regenerate vercel.json's headers from HEADERS
+    write_vercel_headers()
+    print(f"wrote the headers of {VERCEL_JSON}")

@@ -76,6 +76,17 @@ def sample_users(owner_url: str, count: int, seed: int) -> list[tuple[str, str]]
     return random.Random(seed).sample(rows, min(count, len(rows)))
 
 
+def live_session(owner_url: str, user_id: str) -> str:
+    """A session row for a minted token: the portal refuses tokens whose session does not exist
+    (app/auth/live_sessions.py), as GoTrue does."""
+    session_id = str(uuid.uuid4())
+    with psycopg.connect(owner_url) as conn:
+        conn.execute(
+            "insert into auth.sessions (id, user_id, aal) values (%s, %s, 'aal1')", (session_id, user_id)
+        )
+    return session_id
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -190,7 +201,7 @@ def main() -> None:
                 secret,
                 user_id=uid,
                 email=email,
-                session_id=str(uuid.uuid4()),
+                session_id=live_session(owner_url, uid),
                 aal="aal1",
                 amr=[],
                 lifetime=3600,

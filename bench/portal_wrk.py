@@ -46,7 +46,7 @@ from psycopg.conninfo import conninfo_to_dict
 from app.auth.tokens import mint_access_token
 from app.database import Database
 from app.queries import tickets as q
-from bench.portal_load import free_port, owner_and_authenticator_urls, sample_users
+from bench.portal_load import free_port, live_session, owner_and_authenticator_urls, sample_users
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -314,7 +314,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     tokens = [
-        mint_access_token(secret, user_id=uid, email=email, session_id=str(uuid.uuid4()), aal="aal1", amr=[],
+        mint_access_token(secret, user_id=uid, email=email, session_id=live_session(owner_url, uid), aal="aal1", amr=[],
                           lifetime=3600)[0]
         for uid, email in users
     ]  # fmt: skip

@@ -7,7 +7,7 @@ access token (verified by `app.auth.tokens`) and an opaque refresh token.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from app.i18n import N_
 
@@ -25,6 +25,10 @@ RESEND_REFUSED = N_(
     "The sign-in service did not send the link. Try again in a minute; if it fails again, check the e-mail "
     "settings of Supabase Auth (docs/ops.md)."
 )
+
+
+# GoTrue's logout scopes (supabase/auth internal/api/logout.go: LogoutLocal, LogoutOthers, LogoutGlobal).
+SignOutScope = Literal["local", "others", "global"]
 
 
 class AuthError(Exception):
@@ -77,8 +81,11 @@ class AuthBackend(Protocol):
     def refresh(self, refresh_token: str) -> AuthSession:
         """A fresh access token for a live session (rotates the refresh token)."""
 
-    def sign_out(self, session: AuthSession) -> None:
-        """End the session everywhere: its refresh token stops working."""
+    def sign_out(self, session: AuthSession, scope: SignOutScope = "local") -> None:
+        """End sessions as GoTrue's POST /logout?scope=... does (supabase/auth internal/api/logout.go): `local`
+        this session only (the portal's "Sign out"), `others` every other session of the user, `global` all
+        of them. An ended session's refresh token stops working at once, and its access tokens are refused
+        by the portal within app.auth.live_sessions.LIVE_SECONDS (everywhere, cookie or bearer)."""
 
     def invite(self, email: str, nonce: str) -> None:
         """Have the auth service create the account of an invited person and e-mail them their link.

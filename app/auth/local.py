@@ -38,6 +38,7 @@ from app.auth import (
     AuthError,
     AuthRateLimited,
     AuthSession,
+    SignOutScope,
     TotpEnrolment,
 )
 from app.auth.tokens import mint_access_token
@@ -266,7 +267,11 @@ class LocalAuth:
             user = conn.execute("select id, email from auth.users where id = %s", (claims["sub"],)).fetchone()
             return self._session(conn, user, row)
 
-    def sign_out(self, session: AuthSession) -> None:
+    def sign_out(self, session: AuthSession, scope: SignOutScope = "local") -> None:
+        """GoTrue's logout (supabase/auth internal/models/sessions.go): `local` deletes this session
+        (LogoutSession), `others` every other session of the user (LogoutAllExceptMe), `global` every session
+        of the user (Logout). The refresh tokens die with their session rows (ON DELETE CASCADE on GoTrue's
+        refresh_tokens; here a refresh token names its session)."""
         try:
             claims = jwt.decode(
                 session.access_token,
@@ -277,8 +282,16 @@ class LocalAuth:
             )
         except jwt.PyJWTError:
             return
+        session_id, user_id = claims.get("session_id"), claims.get("sub")
+        statements = {
+            "local": ("delete from auth.sessions where id = %s and user_id = %s", (session_id, user_id)),
+            "others": ("delete from auth.sessions where id <> %s and user_id = %s", (session_id, user_id)),
+            "global": ("delete from auth.sessions where user_id = %s", (user_id,)),
+        }
+        if scope not in statements:
+            raise ValueError(f"unsupported sign-out scope {scope!r}: use local, others or global")
         with self._pool.connection() as conn:
-            conn.execute("delete from auth.sessions where id = %s", (claims.get("session_id"),))
+            conn.execute(*statements[scope])
 
     def invite(self, email: str, nonce: str) -> None:
         """What GoTrue's POST /otp with create_user does (app/auth/supabase.py): a new address gets an account

@@ -20,6 +20,7 @@ from app.auth import (
     AuthError,
     AuthRateLimited,
     AuthSession,
+    SignOutScope,
     TotpEnrolment,
 )
 from app.i18n import N_
@@ -143,9 +144,12 @@ class SupabaseAuth:
         )
         return self._session(body)
 
-    def sign_out(self, session: AuthSession) -> None:
+    def sign_out(self, session: AuthSession, scope: SignOutScope = "local") -> None:
+        # GoTrue's default scope is global (every session of the user: supabase/auth internal/api/logout.go);
+        # the portal's "Sign out" ends this browser's session only, as the local emulation does, so the scope
+        # is always explicit. GoTrue deletes the auth.sessions rows, which private.session_is_live() reads.
         with contextlib.suppress(AuthError):  # already gone: the cookies are cleared anyway
-            self._call("POST", "/logout", token=session.access_token, message="")
+            self._call("POST", "/logout", token=session.access_token, params={"scope": scope}, message="")
 
     def _verify_link(self, kind: str, token: str, password: str, message: str) -> AuthSession:
         body = self._call("POST", "/verify", json={"type": kind, "token_hash": token}, message=message)

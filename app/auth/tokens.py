@@ -2,7 +2,9 @@
 
 The claims are the ones Supabase Auth issues and policies read: sub, role, aal, amr, session_id, email,
 plus iss, aud, iat, exp and is_anonymous. Verification checks signature, expiry (30 s leeway, as
-PostgREST) and audience; a token that fails any check is no token at all.
+PostgREST) and audience; a token that fails any check is no token at all. The portal's verifier also asks
+whether the token's session is still alive (app/auth/live_sessions.py): a signed-out session's tokens are
+refused before their `exp`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jwt
@@ -34,7 +37,14 @@ class InvalidToken(Exception):
 class TokenVerifier:
     """Checks access tokens; `jwks_url` set means production (asymmetric keys published by Supabase)."""
 
-    def __init__(self, *, secret: str | None = None, jwks_url: str | None = None, issuer: str | None = None):
+    def __init__(
+        self,
+        *,
+        secret: str | None = None,
+        jwks_url: str | None = None,
+        issuer: str | None = None,
+        session_is_live: Callable[[Mapping[str, Any]], bool] | None = None,
+    ):
         if (secret is None) == (jwks_url is None):
             raise ValueError("give exactly one of secret (local HS256) or jwks_url (Supabase signing keys)")
         self._secret = secret
@@ -45,6 +55,10 @@ class TokenVerifier:
             else None
         )
         self._issuer = issuer
+        # Whether the token's session still exists (app/auth/live_sessions.py): a signed-out session's tokens
+        # are refused although their signature and `exp` are fine. Asked on every call (it has its own,
+        # much shorter, memory), never remembered with the signature verdict below.
+        self._session_is_live = session_is_live
         # token -> (claims, remembered until): bounded LRU, shared by the worker threads.
         self._verified: OrderedDict[str, tuple[dict[str, Any], float]] = OrderedDict()
         self._lock = threading.Lock()
@@ -52,7 +66,14 @@ class TokenVerifier:
     def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or InvalidToken. A token verified before is answered from memory until it
         expires (exp + the same leeway) or CACHE_SECONDS pass, whichever comes first; only successes are
-        remembered, so a forged or expired token is checked (and refused) every time."""
+        remembered, so a forged or expired token is checked (and refused) every time. With a session check,
+        a token whose session has ended (signed out) is refused too."""
+        claims = self._verify_signature(token)
+        if self._session_is_live is not None and not self._session_is_live(claims):
+            raise InvalidToken("the session of this token has ended (signed out or expired): sign in again")
+        return claims
+
+    def _verify_signature(self, token: str) -> dict[str, Any]:
         now = time.time()
         with self._lock:
             hit = self._verified.get(token)

@@ -61,7 +61,11 @@ def _signed_in_response(request: Request, session: AuthSession, target: str) -> 
     settings = request.app.state.settings
     response = RedirectResponse(target, status_code=303)
     set_session_cookies(
-        response, session, secure=settings.secure_cookies, refresh_seconds=settings.refresh_token_seconds
+        response,
+        session,
+        secure=settings.secure_cookies,
+        refresh_seconds=settings.refresh_token_seconds,
+        secret=settings.session_secret,
     )
     return response
 
@@ -193,7 +197,9 @@ def mfa_verify(
 async def sign_out(request: Request) -> Response:
     session = _current_session(request)
     if session is not None:
-        await run_in_threadpool(_backend(request).sign_out, session)
+        await run_in_threadpool(_backend(request).sign_out, session, "local")
+        # Refused in this process at once; other processes stop honouring it within LIVE_SECONDS.
+        request.app.state.live_sessions.ended(request.state.claims)
     response = RedirectResponse("/auth/sign-in", status_code=303)
     clear_session_cookies(response, secure=request.app.state.settings.secure_cookies)
     return response

@@ -108,6 +108,13 @@ SPEC: dict[str, Spec] = {
         nothing=AUTHENTICATED,
         why="answers the sweeper account only",
     ),
+    "private.session_is_live()": Spec(
+        # small_world's tokens name sessions that auth.sessions does not hold: false for every one of them
+        # (tests/app/test_sessions.py proves the true answer and the sign-out)
+        "select private.session_is_live()",
+        nothing=AUTHENTICATED,
+        why="§6 (0370): whether the caller's own session (JWT session_id) is still live; about no one else",
+    ),
     # -- functions that act for the caller (§6) --------------------------------------------------------------
     "private.record_read(text,uuid)": Spec(
         "select private.record_read('tickets', %(ticket)s)",

@@ -33,6 +33,8 @@ class Person:
     role: str
     organization_id: uuid.UUID | None
     totp_secret: str | None = None
+    # The world's owner connection: bearer() records the session its token names, as a sign-in would.
+    db: psycopg.Connection | None = field(default=None, repr=False, compare=False)
 
     def claims(self, aal: str = "aal1") -> dict[str, Any]:
         return {"sub": str(self.id), "role": "authenticated", "aal": aal, "email": self.email}
@@ -87,7 +89,7 @@ class World:
                    values (%s, %s, 'app', 'totp', 'verified', %s)""",
                 (uuid.uuid4(), user_id, secret),
             )
-        person = Person(user_id, email, role, organization_id, secret)
+        person = Person(user_id, email, role, organization_id, secret, self.db)
         self.people[key] = person
         return person
 
@@ -118,10 +120,9 @@ class World:
 
 def sign_in(client: TestClient, person: Person) -> None:
     """Password (and TOTP for staff) through the real forms."""
-    csrf = csrf_of(client)
     response = client.post(
         "/auth/sign-in",
-        data={"email": person.email, "password": PASSWORD, "csrf_token": csrf},
+        data={"email": person.email, "password": PASSWORD, "csrf_token": csrf_of(client)},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
@@ -129,7 +130,8 @@ def sign_in(client: TestClient, person: Person) -> None:
         assert response.headers["location"].startswith("/auth/mfa")
         response = client.post(
             "/auth/mfa",
-            data={"code": pyotp.TOTP(person.totp_secret).now(), "csrf_token": csrf},
+            # the sign-in replaced the anonymous CSRF token with one bound to the new session
+            data={"code": pyotp.TOTP(person.totp_secret).now(), "csrf_token": csrf_of(client)},
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text
@@ -142,11 +144,17 @@ def csrf_of(client: TestClient) -> str:
 
 
 def bearer(person: Person, aal: str = "aal1") -> dict[str, str]:
+    """An access token of a live session (the portal refuses tokens whose session has ended)."""
+    session_id = uuid.uuid4()
+    assert person.db is not None, "bearer() needs a person of a World"
+    person.db.execute(
+        "insert into auth.sessions (id, user_id, aal) values (%s, %s, %s)", (session_id, person.id, aal)
+    )
     token, _ = mint_access_token(
         SECRET,
         user_id=str(person.id),
         email=person.email,
-        session_id=str(uuid.uuid4()),
+        session_id=str(session_id),
         aal=aal,
         amr=[],
         lifetime=600,

@@ -24,12 +24,15 @@ def test_staff_without_a_factor_enrol_an_authenticator_app_before_any_page(
 ) -> None:
     newcomer = world.person("newagent", "agent")
     world.assign("newagent", "a")
-    csrf = csrf_of(portal)
-    portal.post("/auth/sign-in", data={"email": newcomer.email, "password": PASSWORD, "csrf_token": csrf})
+    portal.post(
+        "/auth/sign-in", data={"email": newcomer.email, "password": PASSWORD, "csrf_token": csrf_of(portal)}
+    )
     page = portal.get("/auth/mfa").text
     secret = page.split('id="totp-secret">')[1].split("<")[0]
-    response = portal.post(
-        "/auth/mfa", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf}, follow_redirects=False
+    response = portal.post(  # the sign-in brought a new CSRF token, bound to the new session
+        "/auth/mfa",
+        data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_of(portal)},
+        follow_redirects=False,
     )
     assert response.status_code == 303
     assert portal.get("/agent/queue").status_code == 200

@@ -164,9 +164,10 @@ def test_staff_after_password_only_reach_the_totp_step(portal: TestClient, world
 
 def test_wrong_totp_code_keeps_the_agent_out(portal: TestClient, world: World) -> None:
     agent = world.people["agent"]
-    csrf = csrf_of(portal)
-    portal.post("/auth/sign-in", data={"email": agent.email, "password": PASSWORD, "csrf_token": csrf})
-    response = portal.post("/auth/mfa", data={"code": "000000", "csrf_token": csrf})
+    portal.post(
+        "/auth/sign-in", data={"email": agent.email, "password": PASSWORD, "csrf_token": csrf_of(portal)}
+    )
+    response = portal.post("/auth/mfa", data={"code": "000000", "csrf_token": csrf_of(portal)})
     assert response.status_code == 401
     assert portal.get("/agent/queue", follow_redirects=False).status_code == 303
 
@@ -174,12 +175,16 @@ def test_wrong_totp_code_keeps_the_agent_out(portal: TestClient, world: World) -
 def test_a_totp_code_cannot_be_replayed(portal: TestClient, world: World) -> None:
     agent = world.people["agent"]
     code = pyotp.TOTP(agent.totp_secret).now()
-    csrf = csrf_of(portal)
     for expected in (303, 401):
-        portal.post("/auth/sign-in", data={"email": agent.email, "password": PASSWORD, "csrf_token": csrf})
-        response = portal.post("/auth/mfa", data={"code": code, "csrf_token": csrf}, follow_redirects=False)
+        # each sign-in (and sign-out) brings a new CSRF token: csrf_of reads the current one
+        portal.post(
+            "/auth/sign-in", data={"email": agent.email, "password": PASSWORD, "csrf_token": csrf_of(portal)}
+        )
+        response = portal.post(
+            "/auth/mfa", data={"code": code, "csrf_token": csrf_of(portal)}, follow_redirects=False
+        )
         assert response.status_code == expected
-        portal.post("/auth/sign-out", data={"csrf_token": csrf})
+        portal.post("/auth/sign-out", data={"csrf_token": csrf_of(portal)})
     assert "already used" in response.text
 
 

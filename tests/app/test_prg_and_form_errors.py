@@ -545,6 +545,7 @@ def test_a_refused_two_step_code_keeps_next(portal: TestClient, world: World) ->
     step = first.headers["location"]
     assert step == "/auth/mfa?next=/admin/dsr%3Fclosed%3Dtrue"
     assert f'action="{step}"' in portal.get(step).text
+    csrf = csrf_of(portal)  # the sign-in brought a new CSRF token, bound to the new session
     refused = portal.post(step, data={"code": "000000", "next": "/admin/dsr?closed=true", "csrf_token": csrf})
     assert refused.status_code == 401
     assert f'<meta name="nexk-page-url" content="{step}">' in refused.text

@@ -11,7 +11,14 @@ from fastapi.testclient import TestClient
 from portal_testkit import World, csrf_of, sign_in
 
 from app.database import Database
-from app.security import RateLimiter, csrf_token_is_valid, new_csrf_token
+from app.security import (
+    HEADERS,
+    VERCEL_JSON,
+    RateLimiter,
+    csrf_token_is_valid,
+    new_csrf_token,
+    vercel_header_rules,
+)
 from app.settings import Settings
 
 
@@ -25,6 +32,23 @@ def test_every_response_carries_the_security_headers(portal: TestClient, path: s
     assert headers["strict-transport-security"].startswith("max-age=")
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+def test_vercel_json_sends_exactly_the_headers_the_portal_sends() -> None:
+    """One policy: vercel.json's header block is generated from app/security.py's HEADERS; any hand edit of
+    either side (a directive, a token like preload, a header added or dropped) fails here."""
+    config = json.loads(VERCEL_JSON.read_text(encoding="utf-8"))
+    assert config["headers"] == vercel_header_rules(), (
+        "vercel.json's headers differ from app/security.py's HEADERS: change HEADERS, then run "
+        "`python -m app.security` to regenerate vercel.json"
+    )
+
+
+@pytest.mark.parametrize("path", ["/auth/sign-in", "/static/portal.css", "/nowhere", "/api/tickets"])
+def test_the_portal_sends_each_header_with_the_single_policys_value(portal: TestClient, path: str) -> None:
+    headers = portal.get(path, follow_redirects=False).headers
+    assert {name: headers.get(name) for name in HEADERS} == HEADERS
+    assert "preload" not in headers["strict-transport-security"]  # deliberate: app/security.py says why
 
 
 def test_templates_contain_no_inline_script_or_style(portal: TestClient) -> None:
@@ -49,11 +73,16 @@ def test_session_cookies_are_httponly_samesite_and_secure(portal_settings: Setti
             },
             follow_redirects=False,
         )
-        cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
-        assert len(cookies) == 2
-        for cookie in cookies:
-            lowered = cookie.lower()
-            assert "httponly" in lowered and "secure" in lowered and "samesite=lax" in lowered
+        cookies = {
+            v.split("=", 1)[0]: v.lower() for k, v in response.headers.multi_items() if k == "set-cookie"
+        }
+        assert sorted(cookies) == ["nexk_access", "nexk_csrf", "nexk_refresh"]  # a new CSRF token per sign-in
+        for name in ("nexk_access", "nexk_refresh"):
+            assert (
+                "httponly" in cookies[name] and "secure" in cookies[name] and "samesite=lax" in cookies[name]
+            )
+        assert "httponly" in cookies["nexk_csrf"] and "secure" in cookies["nexk_csrf"]
+        assert "samesite=strict" in cookies["nexk_csrf"]
 
 
 def _replace_cookie(client: TestClient, name: str, value: str) -> None:
@@ -79,11 +108,16 @@ def test_a_replayed_refresh_token_ends_the_session(portal: TestClient, world: Wo
     assert portal.get("/tickets", follow_redirects=False).status_code == 303
 
 
-def test_csrf_token_from_another_secret_is_rejected() -> None:
-    token = new_csrf_token("a" * 40)
-    assert csrf_token_is_valid("a" * 40, token, token)
-    assert not csrf_token_is_valid("b" * 40, token, token)
-    assert not csrf_token_is_valid("a" * 40, token, new_csrf_token("a" * 40))
+def test_csrf_token_from_another_secret_or_session_is_rejected() -> None:
+    token = new_csrf_token("a" * 40, "session-1")
+    assert csrf_token_is_valid("a" * 40, token, token, "session-1")
+    assert not csrf_token_is_valid("b" * 40, token, token, "session-1")
+    assert not csrf_token_is_valid("a" * 40, token, new_csrf_token("a" * 40, "session-1"), "session-1")
+    assert not csrf_token_is_valid("a" * 40, token, token, "session-2")
+    assert not csrf_token_is_valid("a" * 40, token, token, "")  # nor before sign-in
+    anonymous = new_csrf_token("a" * 40, "")
+    assert csrf_token_is_valid("a" * 40, anonymous, anonymous, "")
+    assert not csrf_token_is_valid("a" * 40, anonymous, anonymous, "session-1")
 
 
 def test_rate_limiter_allows_again_after_the_window() -> None:
