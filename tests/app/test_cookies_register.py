@@ -42,14 +42,16 @@ def visit(portal: TestClient, world: World) -> list[SetCookie]:
         seen.extend(SetCookie.parse(h) for h in response.headers.get_list("set-cookie"))
 
     portal.event_hooks["response"].append(record)
-    csrf = csrf_of(portal)
+    csrf_of(portal)
     sign_in(portal, world.people["member_a"])
+    csrf = portal.cookies["nexk_csrf"]  # a new token, bound to the session, at sign-in
     page = portal.post(
         "/tickets",
         data={"subject": "Cookie walk", "description": "Which cookies?", "csrf_token": csrf},
     )
     assert page.status_code == 200, page.text
-    portal.post("/auth/sign-out", data={"csrf_token": csrf})
+    signed_out = portal.post("/auth/sign-out", data={"csrf_token": csrf})
+    assert signed_out.status_code == 200, signed_out.text
     return seen
 
 
