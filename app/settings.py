@@ -1,8 +1,8 @@
 """The portal's settings: one typed model, read once from the environment.
 
 `NEXK_ENV=dev` (the default) runs against the local cluster with the built-in auth adapter; `prod` expects
-Supabase: `DATABASE_URL` (the transaction pooler, logged in as `authenticator`; TLS 1.3 is required on it,
-app/tls.py), `SUPABASE_URL` (https), `SUPABASE_PUBLISHABLE_KEY` and `NEXK_SESSION_SECRET`.
+Supabase: `DATABASE_URL` (the transaction pooler, logged in as `authenticator`; TLS 1.3 and a certificate
+from Supabase's root are required on it, app/tls.py), `SUPABASE_URL` (https), `SUPABASE_PUBLISHABLE_KEY` and `NEXK_SESSION_SECRET`.
 """
 
 from __future__ import annotations

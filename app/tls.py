@@ -6,9 +6,12 @@ the portal and its jobs open is built here, so the promise is kept by code rathe
 defaults:
 - HTTPS to Supabase (Auth, Storage, the signing keys) and to Brevo: `https_client()` and `tls_context()`,
   whose context refuses any protocol below TLS 1.3 and verifies the certificate chain and the host name;
-- PostgreSQL (the portal's pool, the notifier's connection): `require_tls_dsn()` adds `sslmode=require` and
-  `ssl_min_protocol_version=TLSv1.3` to the DSN and refuses a setting that would allow less. Supabase also
-  refuses unencrypted database connections on its side (the SslEnforcement resource, infra/supabase_platform.py).
+- PostgreSQL (the portal's pool, the notifier's connection): `require_tls_dsn()` adds `sslmode=verify-full`,
+  Supabase's root certificate as `sslrootcert` and `ssl_min_protocol_version=TLSv1.3` to the DSN and refuses a
+  setting that would allow less: the server must prove it is Supabase's, for the host name dialled, so a
+  machine in the middle cannot pose as the database and read the traffic (sslmode=require encrypts but trusts
+  any certificate). Supabase also refuses unencrypted database connections on its side (the SslEnforcement
+  resource, infra/supabase_platform.py).
 
 Development talks to the local cluster over its Unix socket or loopback without TLS: `is_local_dsn()` says
 which DSNs never leave the machine.
@@ -31,8 +34,15 @@ from nexk.errors import NexkError
 MINIMUM_VERSION = ssl.TLSVersion.TLSv1_3
 # libpq's spelling of the same floor (ssl_min_protocol_version, libpq 13 and later).
 PG_MINIMUM_VERSION = "TLSv1.3"
-# sslmode values that never fall back to plain text; verify-ca and verify-full also check the certificate.
-ENCRYPTED_SSLMODES = ("require", "verify-ca", "verify-full")
+# The only sslmode the platform accepts off this machine: TLS, a certificate chain ending at a trusted root,
+# and the host name dialled in that certificate (libpq's verify-ca checks the chain but not the name).
+PG_SSLMODE = "verify-full"
+# "Supabase Root 2021 CA" (Supabase Inc), which signs every Supabase database and pooler certificate: the file
+# the dashboard's "Download certificate" gives (prod-ca-2021.crt), with which Supabase's guide connects psql
+# with sslmode=verify-full. It is public (a CA certificate), valid until 2031-04-26; tests/app/test_tls.py
+# pins its SHA-256 fingerprint and says when it is about to expire. A DSN that names its own sslrootcert
+# (another CA, or libpq's `system`) keeps it.
+SUPABASE_ROOT_CA = Path(__file__).resolve().parent / "certs" / "supabase-root-2021-ca.pem"
 
 
 class InsecureTransportError(NexkError):
@@ -92,20 +102,26 @@ def _parse(dsn: str, name: str) -> dict[str, str]:
 
 
 def require_tls_dsn(dsn: str, *, name: str = "the database URL") -> str:
-    """`dsn` (URL or key=value) with `sslmode=require`, `ssl_min_protocol_version=TLSv1.3` and no GSSAPI
-    encryption; a stricter sslmode (verify-ca, verify-full) is kept, anything weaker is refused.
+    """`dsn` (URL or key=value) with `sslmode=verify-full`, `sslrootcert` (Supabase's root unless the DSN names
+    one), `ssl_min_protocol_version=TLSv1.3` and no GSSAPI encryption; anything weaker is refused.
 
     `name` is the variable the DSN came from, so the refusal says which one to fix. The result is in
     key=value form; explicit values override libpq's PGSSLMODE-style environment variables.
     """
     params = _parse(dsn, name)
-    sslmode = params.setdefault("sslmode", "require")
-    if sslmode not in ENCRYPTED_SSLMODES:
-        raise InsecureTransportError(
-            f"{name} sets sslmode={sslmode}, which allows a connection without TLS, but the privacy policy "
-            "promises TLS 1.3 in transit: set sslmode=require (or verify-ca / verify-full), or remove "
-            "sslmode and the platform requires TLS itself"
+    sslmode = params.setdefault("sslmode", PG_SSLMODE)
+    if sslmode != PG_SSLMODE:
+        weakness = (
+            "which allows a connection without TLS"
+            if sslmode in ("disable", "allow", "prefer")
+            else "which does not check that the server is the one dialled"
         )
+        raise InsecureTransportError(
+            f"{name} sets sslmode={sslmode}, {weakness}, but the privacy policy promises TLS 1.3 in transit to "
+            f"the database itself: set sslmode={PG_SSLMODE}, or remove sslmode and the platform sets it (with "
+            "Supabase's root certificate)"
+        )
+    params.setdefault("sslrootcert", str(SUPABASE_ROOT_CA))
     minimum = params.setdefault("ssl_min_protocol_version", PG_MINIMUM_VERSION)
     if minimum.lower() != PG_MINIMUM_VERSION.lower():
         raise InsecureTransportError(

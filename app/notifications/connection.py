@@ -7,7 +7,8 @@ Brevo webhook route open this connection. Locally, without the variable, the loc
 
 This module has no notion of production, so the TLS rule follows the host: a DSN whose hosts are all this
 machine (Unix socket, loopback, `localhost`) is used as given, as the local cluster has no TLS; any other host
-gets `sslmode=require` and `ssl_min_protocol_version=TLSv1.3`, and a weaker explicit setting is refused
+gets `sslmode=verify-full` (Supabase's root certificate) and `ssl_min_protocol_version=TLSv1.3`, and a weaker
+explicit setting is refused
 (app/tls.py, the privacy policy's "TLS 1.3 encryption in transit").
 """
 

@@ -12,12 +12,15 @@ import socket
 import ssl
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import jwt
 import psycopg
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from pytest_httpserver import HTTPServer
 
 from app.auth.supabase import SupabaseAuth
@@ -28,6 +31,7 @@ from app.settings import load_settings
 from app.storage import SupabaseStorage
 from app.storage_sweep import sign_in
 from app.tls import (
+    SUPABASE_ROOT_CA,
     InsecureTransportError,
     https_client,
     is_local_dsn,
@@ -218,7 +222,7 @@ def test_every_production_https_client_reaches_a_tls_1_3_server(
 # ------------------------------------------------------------------------------- PostgreSQL connections
 
 
-def test_the_dsn_helper_adds_sslmode_require_and_tls_1_3_to_a_url() -> None:
+def test_the_dsn_helper_adds_verify_full_supabase_s_root_and_tls_1_3_to_a_url() -> None:
     params = psycopg.conninfo.conninfo_to_dict(require_tls_dsn(POOLER))
     assert params == {
         "user": "nexk_notifier.ref",
@@ -226,7 +230,8 @@ def test_the_dsn_helper_adds_sslmode_require_and_tls_1_3_to_a_url() -> None:
         "host": "aws-0-eu-central-1.pooler.supabase.com",
         "port": "6543",
         "dbname": "postgres",
-        "sslmode": "require",
+        "sslmode": "verify-full",
+        "sslrootcert": str(SUPABASE_ROOT_CA),
         "ssl_min_protocol_version": "TLSv1.3",
         "gssencmode": "disable",
     }
@@ -239,13 +244,27 @@ def test_the_dsn_helper_adds_them_to_a_key_value_dsn() -> None:
     )
     params = psycopg.conninfo.conninfo_to_dict(dsn)
     assert params["password"] == "a b"
-    assert (params["sslmode"], params["ssl_min_protocol_version"]) == ("require", "TLSv1.3")
+    assert (params["sslmode"], params["ssl_min_protocol_version"]) == ("verify-full", "TLSv1.3")
 
 
-@pytest.mark.parametrize("mode", ["require", "verify-ca", "verify-full"])
-def test_the_dsn_helper_keeps_an_sslmode_that_already_requires_tls(mode: str) -> None:
-    params = psycopg.conninfo.conninfo_to_dict(require_tls_dsn(f"{POOLER}?sslmode={mode}"))
-    assert (params["sslmode"], params["ssl_min_protocol_version"]) == (mode, "TLSv1.3")
+def test_the_dsn_helper_keeps_verify_full_and_a_root_certificate_the_dsn_names(tmp_path: Path) -> None:
+    own_ca = tmp_path / "private-ca.pem"
+    params = psycopg.conninfo.conninfo_to_dict(
+        require_tls_dsn(f"{POOLER}?sslmode=verify-full&sslrootcert={own_ca}")
+    )
+    assert (params["sslmode"], params["sslrootcert"]) == ("verify-full", str(own_ca))
+
+
+@pytest.mark.parametrize("mode", ["require", "verify-ca"])
+def test_the_dsn_helper_refuses_an_sslmode_that_does_not_check_the_host_name(mode: str) -> None:
+    with pytest.raises(InsecureTransportError) as refused:
+        require_tls_dsn(f"{POOLER}?sslmode={mode}", name="DATABASE_URL")
+    message = str(refused.value)
+    assert (
+        f"DATABASE_URL sets sslmode={mode}, which does not check that the server is the one dialled"
+        in message
+    )
+    assert "set sslmode=verify-full" in message
 
 
 @pytest.mark.parametrize("mode", ["disable", "allow", "prefer"])
@@ -254,7 +273,7 @@ def test_the_dsn_helper_refuses_an_sslmode_that_allows_plain_text_and_says_what_
         require_tls_dsn(f"{POOLER}?sslmode={mode}", name="DATABASE_URL")
     message = str(refused.value)
     assert f"DATABASE_URL sets sslmode={mode}" in message
-    assert "set sslmode=require" in message
+    assert "set sslmode=verify-full" in message
     assert "s3cret" not in message
 
 
@@ -302,10 +321,11 @@ def test_only_unix_sockets_and_loopback_count_as_local(
     assert (require_tls_unless_local(dsn) == dsn) is local
 
 
-def _pg_dsn(server: TlsServer, authority: Authority) -> str:
-    # sslrootcert: the server's certificate is valid, so only the protocol decides (sslmode=require then
-    # verifies the chain as verify-ca does).
-    return f"host=127.0.0.1 port={server.port} user=u dbname=d connect_timeout=10 sslrootcert={authority.ca_file}"
+def _pg_dsn(server: TlsServer, authority: Authority | None) -> str:
+    # sslrootcert: the test authority signed the server's certificate for 127.0.0.1, so with it only the
+    # protocol decides; without one, the policy's default (Supabase's root) is what the server must satisfy.
+    dsn = f"host=127.0.0.1 port={server.port} user=u dbname=d connect_timeout=10"
+    return f"{dsn} sslrootcert={authority.ca_file}" if authority else dsn
 
 
 def test_libpq_with_the_policy_refuses_a_postgres_server_that_only_offers_tls_1_2(
@@ -331,6 +351,32 @@ def test_libpq_with_the_policy_connects_to_a_postgres_server_over_tls_1_3(author
     assert (outcome.version, outcome.request) == ("TLSv1.3", "startup")
 
 
+def test_libpq_with_the_policy_trusts_only_supabase_s_root_by_default(authority: Authority) -> None:
+    """A server whose certificate another authority signed (a machine in the middle) gets no startup packet."""
+    with TlsServer(authority, protocol="postgres") as server:
+        with pytest.raises(psycopg.OperationalError, match="certificate verify failed"):
+            psycopg.connect(require_tls_dsn(_pg_dsn(server, None)))
+        assert server.outcome().request is None
+
+
+def test_libpq_with_the_policy_refuses_a_certificate_for_another_host_name(tmp_path: Path) -> None:
+    elsewhere = make_authority(tmp_path, "elsewhere", hosts=("db.elsewhere.test",))
+    with TlsServer(elsewhere, protocol="postgres") as server:
+        with pytest.raises(psycopg.OperationalError, match="does not match host name"):
+            psycopg.connect(require_tls_dsn(_pg_dsn(server, elsewhere)))
+        assert server.outcome().request is None
+
+
+def test_the_bundled_root_is_supabase_s_and_has_over_a_year_to_run() -> None:
+    """The fingerprint published with Supabase's prod-ca-2021.crt; a year before it expires this fails, so
+    the new root is bundled in time."""
+    certificate = x509.load_pem_x509_certificate(SUPABASE_ROOT_CA.read_bytes())
+    fingerprint = certificate.fingerprint(hashes.SHA256()).hex()
+    assert fingerprint == "807025ad50d4ed219d2c9c7d299c004f824eb00cf7f65afef607d07b72e6cafa"
+    assert certificate.subject.rfc4514_string().startswith("CN=Supabase Root 2021 CA,O=Supabase Inc")
+    assert certificate.not_valid_after_utc - datetime.now(UTC) > timedelta(days=365)
+
+
 def test_libpq_with_the_policy_refuses_a_postgres_server_without_tls(authority: Authority) -> None:
     with TlsServer(authority, protocol="postgres", offer_tls=False) as server:
         with pytest.raises(psycopg.OperationalError, match="SSL was required"):
@@ -352,7 +398,7 @@ def test_production_settings_require_tls_1_3_on_the_portal_database(monkeypatch:
     for name, value in {**PROD_ENV, "DATABASE_URL": POOLER}.items():
         monkeypatch.setenv(name, value)
     params = psycopg.conninfo.conninfo_to_dict(load_settings().database_url)
-    assert (params["sslmode"], params["ssl_min_protocol_version"]) == ("require", "TLSv1.3")
+    assert (params["sslmode"], params["ssl_min_protocol_version"]) == ("verify-full", "TLSv1.3")
     monkeypatch.setenv("DATABASE_URL", f"{POOLER}?sslmode=prefer")
     with pytest.raises(InsecureTransportError, match="DATABASE_URL sets sslmode=prefer"):
         load_settings()
@@ -376,7 +422,7 @@ def test_dev_settings_leave_the_local_cluster_dsn_as_it_is(monkeypatch: pytest.M
 
 def test_the_notifier_connection_requires_tls_1_3_off_this_machine_and_not_on_loopback() -> None:
     params = psycopg.conninfo.conninfo_to_dict(notifier_dsn({"NEXK_WORKER_DATABASE_URL": POOLER}))
-    assert (params["sslmode"], params["ssl_min_protocol_version"]) == ("require", "TLSv1.3")
+    assert (params["sslmode"], params["ssl_min_protocol_version"]) == ("verify-full", "TLSv1.3")
     local = "postgresql://postgres@127.0.0.1:54322/postgres"
     assert notifier_dsn({"NEXK_WORKER_DATABASE_URL": local}) == local
     with pytest.raises(InsecureTransportError, match="NEXK_WORKER_DATABASE_URL sets sslmode=disable"):

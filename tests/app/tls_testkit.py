@@ -194,7 +194,10 @@ class TlsServer:
             request = "startup" if self._protocol == "postgres" else None
             try:
                 if self._protocol == "postgres":
-                    tls.recv(4096)  # the startup packet, carried by TLS: answered with a recognisable refusal
+                    # The startup packet, carried by TLS: answered with a recognisable refusal. A client that
+                    # rejects the certificate after the handshake (a host name check) hangs up instead.
+                    if not tls.recv(4096):
+                        return Outcome(version, None, "the client closed the connection after the handshake")
                     tls.sendall(PG_HANDSHAKE_DONE)
                 else:
                     request = _read_request_line(tls)
