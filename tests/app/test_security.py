@@ -1,4 +1,4 @@
-"""Security plumbing: headers on every response, cookies, CSRF, refresh, rate limits, friendly errors, and the
+"""Security plumbing: headers on every response, cookies, CSRF, refresh, friendly errors, and the
 request model (authenticator login, transaction-local claims that never leak across pooled connections)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from portal_testkit import World, csrf_of, sign_in
 
 from app.database import Database
-from app.security import RateLimiter, csrf_token_is_valid, new_csrf_token
+from app.security import csrf_token_is_valid, new_csrf_token
 from app.settings import Settings
 
 
@@ -84,15 +84,6 @@ def test_csrf_token_from_another_secret_is_rejected() -> None:
     assert csrf_token_is_valid("a" * 40, token, token)
     assert not csrf_token_is_valid("b" * 40, token, token)
     assert not csrf_token_is_valid("a" * 40, token, new_csrf_token("a" * 40))
-
-
-def test_rate_limiter_allows_again_after_the_window() -> None:
-    now = [0.0]
-    limiter = RateLimiter(2, 60, clock=lambda: now[0])
-    assert limiter.hit("k") is None and limiter.hit("k") is None
-    assert limiter.hit("k") == pytest.approx(60)
-    now[0] = 61
-    assert limiter.hit("k") is None
 
 
 def test_server_errors_render_a_friendly_page_without_a_traceback(
