@@ -58,7 +58,7 @@ class Attempt:
     @property
     def minutes_to_wait(self) -> int:
         """What the person is told: whole minutes, rounded up (a refused attempt always waits at least one)."""
-        return (self.retry_after or 0) // 60 + 1
+        return max(1, -(-(self.retry_after or 0) // 60))
 
 
 class RateLimits:
