@@ -61,6 +61,12 @@ class Attempt:
         return max(1, -(-(self.retry_after or 0) // 60))
 
 
+# The transaction the limits run in: `authenticated` without a `sub`. The counting is the portal's own
+# bookkeeping, for no user (most attempts come before any session), and `anon` executes no function of
+# `private` (db/policies/README.md §6); the HMAC bucket names are what no other caller can produce.
+_BOOKKEEPING: dict[str, str] = {"role": "authenticated"}
+
+
 class RateLimits:
     """Ask before each attempt (`attempt`), and report a success (`succeeded`); a failure needs no call: the
     attempt's slot on the client address simply stays taken until its window ends."""
@@ -82,7 +88,7 @@ class RateLimits:
         address like any other."""
         account_key = None if account is None else self.key(scope, account)
         ip_key = None if client_ip is None else self.key("client_ip", client_ip)
-        with self._database.rls_transaction(None) as conn:
+        with self._database.rls_transaction(_BOOKKEEPING) as conn:
             row = conn.execute(
                 "select admitted, retry_after_seconds, attempt_at from private.rate_limit_attempt(%s, %s, %s)",
                 (str(scope), account_key, ip_key),
@@ -101,7 +107,7 @@ class RateLimits:
         account starts afresh."""
         if not attempt.admitted:
             return
-        with self._database.rls_transaction(None) as conn:
+        with self._database.rls_transaction(_BOOKKEEPING) as conn:
             conn.execute(
                 "select private.rate_limit_succeeded(%s, %s, %s, %s)",
                 (str(attempt.scope), attempt.account_key, attempt.client_ip_key, attempt.at),

@@ -179,16 +179,16 @@ SPEC: dict[str, Spec] = {
     "private.admin_resend_invitation(uuid)": Spec(
         "select private.admin_resend_invitation(%(person)s)", allowed=frozenset({ADMIN}), why="§6"
     ),
-    # -- attempt limits (0373): before anyone has a session; only the portal's HMAC key names a bucket -------
+    # -- attempt limits (0373, 0374): the portal's bookkeeping; only its HMAC key names a bucket ---------------
     "private.rate_limit_attempt(text,bytea,bytea)": Spec(
         "select * from private.rate_limit_attempt('sign_in', %(key)s, %(key)s)",
-        allowed=AUTHENTICATED | {ANON},
-        why="§6 (0373): sign-in, reset and invitation links are tried as anon; the keys are the caller's check",
+        allowed=AUTHENTICATED,
+        why="§6 (0373): any authenticated caller, even without sub (attempts come before any session)",
     ),
     "private.rate_limit_succeeded(text,bytea,bytea,timestamp with time zone)": Spec(
         "select private.rate_limit_succeeded('sign_in', %(key)s, %(key)s, now())",
-        allowed=AUTHENTICATED | {ANON},
-        why="§6 (0373): a valid invitation link proves itself as anon; the keys are the caller's check",
+        allowed=AUTHENTICATED,
+        why="§6 (0373): as rate_limit_attempt; the bucket names (keyed HMAC) are the caller check",
     ),
     # -- not for the API roles at all: owner, service_role, nexk_notifier or supabase_auth_admin only --------
     "private.write_audit_entry(text,text,uuid,text[])": owner_only(
@@ -243,15 +243,6 @@ SPEC: dict[str, Spec] = {
         )
     },
 }
-
-
-# The only definers anon may call (§6, "Attempt limits"): they count attempts made before any session exists.
-ANON_MAY_CALL = frozenset(
-    {
-        "private.rate_limit_attempt(text,bytea,bytea)",
-        "private.rate_limit_succeeded(text,bytea,bytea,timestamp with time zone)",
-    }
-)
 
 
 def definer_functions(conn: psycopg.Connection) -> dict[str, str]:
@@ -327,8 +318,7 @@ def test_the_specification_names_every_definer_function_and_nothing_else(db):
     )
     assert sorted(set(SPEC) - set(found)) == [], "SPEC names functions that no longer exist"
     for name, spec in SPEC.items():
-        if name not in ANON_MAY_CALL:
-            assert ANON not in spec.allowed | spec.nothing, f"{name}: anon may call no definer function"
+        assert ANON not in spec.allowed | spec.nothing, f"{name}: anon may call no definer function"
         assert not spec.allowed & spec.nothing, name
         assert spec.why, f"{name}: say why"
 

@@ -183,6 +183,17 @@ def test_the_api_roles_reach_the_tables_only_through_the_definer_functions(
             db.execute(statement)
 
 
+def test_anon_executes_no_limit_function(db: psycopg.Connection) -> None:
+    """The portal never counts as anon: anon executes nothing in `private` (README §6, 0374)."""
+    for call in (
+        "select * from private.rate_limit_attempt('sign_in', sha256('x'), null)",
+        "select private.rate_limit_succeeded('sign_in', sha256('x'), null, null)",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), db.transaction():
+            db.execute("set local role anon")
+            db.execute(call)
+
+
 def test_an_unknown_scope_or_an_attempt_without_keys_is_refused_with_a_clear_error(
     db: psycopg.Connection,
 ) -> None:
@@ -193,19 +204,20 @@ def test_an_unknown_scope_or_an_attempt_without_keys_is_refused_with_a_clear_err
         ("select * from private.rate_limit_attempt('sign_in', 'short'::bytea, null)", "key_hash_check"),
     ):
         with pytest.raises(psycopg.Error, match=message), db.transaction():
-            db.execute("set local role anon")
+            db.execute("set local role authenticated")  # as the portal calls it: no sub
             db.execute(call)
 
 
 def _hammer(url: str, threads: int, account: bytes | None, client_ip: bytes | None) -> list[bool]:
-    """`threads` attempts at once, each on its own connection as anon, released together by a barrier."""
+    """`threads` attempts at once, each on its own connection as the portal makes them (authenticated, no
+    sub), released together by a barrier."""
     barrier = threading.Barrier(threads)
     admitted: list[bool] = []
     lock = threading.Lock()
 
     def one() -> None:
         with psycopg.connect(url) as conn:
-            conn.execute("set role anon")
+            conn.execute("set role authenticated")
             barrier.wait()
             row = conn.execute(
                 "select admitted from private.rate_limit_attempt('sign_in', %s, %s)", (account, client_ip)
