@@ -78,6 +78,8 @@ class RateLimits:
 
     def key(self, scope: str, value: str) -> bytes:
         """The bucket name of `value` (an e-mail address, user id, token or client IP) in `scope`."""
+        # Case-folded because e-mail addresses are case-insensitive; for a token it can only merge two buckets
+        # (stricter), never split one.
         normalised = value.strip().lower()
         return hmac.new(self._key, f"{scope}\x00{normalised}".encode(), hashlib.sha256).digest()
 
@@ -93,7 +95,8 @@ class RateLimits:
                 "select admitted, retry_after_seconds, attempt_at from private.rate_limit_attempt(%s, %s, %s)",
                 (str(scope), account_key, ip_key),
             ).fetchone()
-        assert row is not None  # the function always answers one row
+        if row is None:  # the function always answers one row: anything else is a broken database
+            raise RuntimeError("private.rate_limit_attempt answered no row (db/schema/0373 not applied?)")
         return Attempt(
             scope=scope,
             account_key=account_key,
