@@ -251,7 +251,9 @@ def test_concurrent_failures_from_one_address_admit_exactly_the_limit(
 
 
 def _bucket_count(db: psycopg.Connection) -> int:
-    return db.execute("select count(*) from private.rate_limit_buckets").fetchone()[0]
+    row = db.execute("select count(*) from private.rate_limit_buckets").fetchone()
+    assert row is not None
+    return row[0]
 
 
 def test_later_attempts_purge_expired_buckets(limits: RateLimits, db: psycopg.Connection) -> None:
