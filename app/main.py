@@ -17,6 +17,7 @@ from app.auth.tokens import TokenVerifier
 from app.database import Database
 from app.head import HeadAsGetMiddleware
 from app.i18n import LanguageMiddleware
+from app.rate_limits import RateLimits
 from app.routes import (
     admin,
     agent,
@@ -33,7 +34,7 @@ from app.routes import (
     tickets,
     webhooks,
 )
-from app.security import SecurityHeadersMiddleware, SignInLimits, require_csrf
+from app.security import SecurityHeadersMiddleware, require_csrf
 from app.sessions import SessionMiddleware
 from app.settings import Settings, get_settings
 from app.storage import AttachmentStorage, LocalStorage, SupabaseStorage
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.live_sessions = LiveSessions(database)
         app.state.verifier = verifier_for(config, app.state.live_sessions)
         app.state.storage = storage_for(config, database)
-        app.state.sign_in_limits = SignInLimits()
+        app.state.rate_limits = RateLimits(database, config.session_secret)
         try:
             yield
         finally:

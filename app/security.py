@@ -1,4 +1,4 @@
-"""Web security: response headers, CSRF tokens, and the sign-in rate limiter.
+"""Web security: response headers and CSRF tokens (attempt limits: app/rate_limits.py).
 
 - Headers: a CSP with no 'unsafe-inline' (scripts and styles are files under /static, htmx is vendored),
   `frame-ancestors 'none'`, HSTS, nosniff, a strict referrer policy, and no caching of personal pages. This
@@ -8,8 +8,6 @@
   state-changing request must echo it in the `csrf_token` form field or the `X-CSRF-Token` header (htmx sends
   the header), and must not come from another site (`Sec-Fetch-Site`, `Origin`, `Referer`). The JSON API
   takes only bearer tokens (no ambient cookie credentials), so it needs no CSRF token.
-- Rate limiting: a sliding window per account (every attempt) and per client IP (failures only) for sign-in
-  and MFA attempts.
 """
 
 from __future__ import annotations
@@ -18,9 +16,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -216,69 +211,6 @@ async def require_csrf(request: Request) -> None:
     binding = csrf_binding(getattr(request.state, "claims", None))
     if not csrf_token_is_valid(secret, request.cookies.get(CSRF_COOKIE), submitted, binding):
         raise HTTPException(status_code=403, detail=FORM_EXPIRED)
-
-
-# -- Rate limiting ------------------------------------------------------------------------------------------
-class RateLimiter:
-    """Sliding-window counters in this process (GoTrue adds its own limits in production)."""
-
-    def __init__(
-        self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self._clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str) -> float | None:
-        """Record an attempt; returns None when allowed, else the seconds until the next one is."""
-        now = self._clock()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return max(1.0, hits[0] + self.window - now)
-            hits.append(now)
-            if len(self._hits) > 50_000:  # bound memory under a spray of distinct keys
-                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
-            return None
-
-    def wait(self, key: str) -> float | None:
-        """Like `hit` without recording anything: None when an attempt would be allowed now."""
-        now = self._clock()
-        with self._lock:
-            hits = [t for t in self._hits.get(key, ()) if t > now - self.window]
-            return max(1.0, hits[0] + self.window - now) if len(hits) >= self.limit else None
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._hits.pop(key, None)
-
-
-class SignInLimits:
-    """Per account: 5 attempts per 5 minutes (every attempt counts; a success starts afresh). Per IP: 20
-    failures per 5 minutes. Successes do not count against the IP: a whole company signs in from one office
-    address at 9:00, while password guessing across many accounts from one address is made of failures."""
-
-    def __init__(self, per_account: int = 5, per_ip: int = 20, window_seconds: float = 300) -> None:
-        self.account = RateLimiter(per_account, window_seconds)
-        self.ip = RateLimiter(per_ip, window_seconds)
-
-    def check(self, account: str, ip: str) -> float | None:
-        """Before an attempt: the seconds to wait, or None (the attempt is counted against the account)."""
-        wait_ip = self.ip.wait(f"ip:{ip}")
-        if wait_ip is not None:
-            return wait_ip
-        return self.account.hit(f"account:{account.strip().lower()}")
-
-    def failed(self, ip: str) -> None:
-        """A wrong password or code (or a request that proves nothing, like a reset link) from this address."""
-        self.ip.hit(f"ip:{ip}")
-
-    def succeeded(self, account: str) -> None:
-        self.account.reset(f"account:{account.strip().lower()}")
 
 
 if __name__ == "__main__":  # python -m app.security: regenerate vercel.json's headers from HEADERS

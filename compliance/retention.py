@@ -1,9 +1,10 @@
 """Retention, run from Python: `private.run_retention()` (db/schema/0100_retention.sql) does the work.
 
 The database holds the periods (`private.retention_policy`) and the purge logic, and pg_cron runs it daily
-on Supabase (`private.run_retention()`, and `private.purge_expired_invitations()` for expired invitations,
-db/schema/0280). This module is the manual and local trigger behind `nexk retention run`, which runs both, with
-time travel (`now`) for demos and tests. A dry run changes nothing and reports the same counts.
+on Supabase (`private.run_retention()`, `private.purge_expired_invitations()` for expired invitations,
+db/schema/0280, and `private.purge_expired_rate_limits()` every quarter of an hour, db/schema/0373). This module
+is the manual and local trigger behind `nexk retention run`, which runs them all, with time travel (`now`) for
+demos and tests. A dry run changes nothing and reports the same counts.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class RetentionReport:
 EXTRA_PURGES = (
     # db/schema/0280: invitations nobody accepted, once expired for `expired_invitations_after_expiry`.
     ("invitations: expired invitations deleted", "private.purge_expired_invitations"),
+    # db/schema/0373: attempt counters of the sign-in, TOTP, reset and invitation limits, once their window ended.
+    ("technical_logs: private.rate_limit_buckets", "private.purge_expired_rate_limits"),
 )
 
 

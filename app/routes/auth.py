@@ -14,6 +14,7 @@ from app import navigation
 from app.auth import AuthBackend, AuthError, AuthSession
 from app.i18n import _, ngettext
 from app.queries import audit
+from app.rate_limits import Attempt, RateLimits, Scope
 from app.sessions import clear_session_cookies, session_from_cookies, set_session_cookies
 from app.web import STAFF_ROLES, audit_headers, client_ip, render
 
@@ -55,6 +56,25 @@ def _with_next(path: str, target: str) -> str:
 
 def _backend(request: Request) -> AuthBackend:
     return request.app.state.auth
+
+
+def _limits(request: Request) -> RateLimits:
+    return request.app.state.rate_limits
+
+
+def _refused(response: Response, attempt: Attempt) -> Response:
+    """A limited attempt's answer (429) says when to come back, for people and for clients alike."""
+    response.headers["Retry-After"] = str(attempt.retry_after)
+    return response
+
+
+def _too_many_attempts(attempt: Attempt) -> str:
+    minutes = attempt.minutes_to_wait
+    return ngettext(
+        "Too many attempts. Wait {minutes} minute and try again.",
+        "Too many attempts. Wait {minutes} minutes and try again.",
+        minutes,
+    ).format(minutes=minutes)
 
 
 def _signed_in_response(request: Request, session: AuthSession, target: str) -> Response:
@@ -109,30 +129,26 @@ def sign_in(
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    limits = request.app.state.sign_in_limits
-    wait = limits.check(email, client_ip(request))
+    attempt = _limits(request).attempt(Scope.SIGN_IN, account=email, client_ip=client_ip(request))
     target = _safe_next(next)
     action = _with_next("/auth/sign-in", target)
     context: dict[str, Any] = {"next": target, "email": email, "action": action, "form_page_url": action}
-    if wait is not None:
-        minutes = int(wait // 60) + 1
+    if not attempt.admitted:
+        minutes = attempt.minutes_to_wait
         context["error"] = ngettext(
             "Too many sign-in attempts. Wait {minutes} minute and try again.",
             "Too many sign-in attempts. Wait {minutes} minutes and try again.",
             minutes,
         ).format(minutes=minutes)
-        response = render(request, "auth/sign_in.html", context, status_code=429)
-        response.headers["Retry-After"] = str(int(wait))
-        return response
+        return _refused(render(request, "auth/sign_in.html", context, status_code=429), attempt)
     try:
         session = _backend(request).sign_in_password(
             email, password, ip=client_ip(request), user_agent=request.headers.get("user-agent")
         )
-    except AuthError as exc:
-        limits.failed(client_ip(request))
+    except AuthError as exc:  # a failure: the attempt keeps its slot on the address
         context["error"] = _(str(exc))
         return render(request, "auth/sign_in.html", context, status_code=401)
-    limits.succeeded(email)
+    _limits(request).succeeded(attempt)
     role = _record_sign_in(request, session, first_factor=True)
     if _needs_mfa_step(session, role):
         return _signed_in_response(
@@ -169,26 +185,24 @@ def mfa_verify(
     session = _current_session(request)
     if session is None:
         return RedirectResponse("/auth/sign-in", status_code=303)
-    limits = request.app.state.sign_in_limits
-    wait = limits.check(f"mfa:{session.user_id}", client_ip(request))
+    attempt = _limits(request).attempt(Scope.TOTP, account=str(session.user_id), client_ip=client_ip(request))
     target = _safe_next(next)
     action = _with_next("/auth/mfa", target)
     context: dict[str, Any] = {"next": target, "action": action, "form_page_url": action}
-    if wait is not None:
-        minutes = int(wait // 60) + 1
+    if not attempt.admitted:
+        minutes = attempt.minutes_to_wait
         context["error"] = ngettext(
             "Too many codes tried. Wait {minutes} minute and try again.",
             "Too many codes tried. Wait {minutes} minutes and try again.",
             minutes,
         ).format(minutes=minutes)
-        return render(request, "auth/mfa.html", context, status_code=429)
+        return _refused(render(request, "auth/mfa.html", context, status_code=429), attempt)
     try:
         upgraded = _backend(request).verify_totp(session, code)
-    except AuthError as exc:
-        limits.failed(client_ip(request))
+    except AuthError as exc:  # a failure: the attempt keeps its slot on the address
         context["error"] = _(str(exc))
         return render(request, "auth/mfa.html", context, status_code=401)
-    limits.succeeded(f"mfa:{session.user_id}")
+    _limits(request).succeeded(attempt)
     _record_sign_in(request, upgraded)
     return _signed_in_response(request, upgraded, _landing(request, next))
 
@@ -212,10 +226,9 @@ def forgot_page(request: Request) -> Response:
 
 @router.post("/auth/forgot")
 def forgot(request: Request, email: Annotated[str, Form(min_length=3, max_length=320)]) -> Response:
-    limits = request.app.state.sign_in_limits
-    wait = limits.check(f"reset:{email}", client_ip(request))
-    limits.failed(client_ip(request))  # a reset request proves nothing: it counts against the address
-    if wait is None:
+    # A reset request proves nothing, so it is never reported as a success: it counts against the address.
+    attempt = _limits(request).attempt(Scope.RESET_REQUEST, account=email, client_ip=client_ip(request))
+    if attempt.admitted:
         _backend(request).request_password_reset(email)
     # The same answer whether or not the address exists.
     return render(request, "auth/forgot.html", {"sent": True})
@@ -242,10 +255,17 @@ def reset(
     token: Annotated[str, Form(min_length=10, max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
+    attempt = _limits(request).attempt(Scope.RESET_LINK, account=token, client_ip=client_ip(request))
+    if not attempt.admitted:
+        page = _set_password_page(
+            request, token, invite=False, error=_too_many_attempts(attempt), status_code=429
+        )
+        return _refused(page, attempt)
     try:
         session = _backend(request).reset_password(token, password)
     except AuthError as exc:
         return _set_password_page(request, token, invite=False, error=_(str(exc)), status_code=400)
+    _limits(request).succeeded(attempt)
     role = _record_sign_in(request, session, first_factor=True)
     return _signed_in_response(request, session, "/auth/mfa" if _needs_mfa_step(session, role) else "/")
 
@@ -255,10 +275,20 @@ def invite_page(request: Request, token: Annotated[str, Query(min_length=10, max
     """The link is checked before the password form is shown: a used, replaced or expired link says so and
     what to do, rather than letting the person choose a password first (where the auth service can tell
     without spending the link, see AuthBackend.invitation_link_usable)."""
-    if _backend(request).invitation_link_usable(token) is False:
-        request.app.state.sign_in_limits.failed(client_ip(request))
+    # Checking a link is an attempt of the address (guessing links is made of unusable ones); the token
+    # itself is not counted here: opening one's own link again is no attack.
+    attempt = _limits(request).attempt(
+        Scope.INVITATION_ACCEPTANCE, account=None, client_ip=client_ip(request)
+    )
+    if not attempt.admitted:
+        page = _set_password_page(
+            request, token, invite=True, error=_too_many_attempts(attempt), status_code=429
+        )
+        return _refused(page, attempt)
+    if _backend(request).invitation_link_usable(token) is False:  # a failure: the slot stays taken
         context = {"token": "", "action": "/auth/invite", "invite": True, "link_unusable": True}
         return render(request, "auth/set_password.html", context, status_code=410)
+    _limits(request).succeeded(attempt)
     return _set_password_page(request, token, invite=True)
 
 
@@ -268,9 +298,18 @@ def accept_invite(
     token: Annotated[str, Form(min_length=10, max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
+    attempt = _limits(request).attempt(
+        Scope.INVITATION_ACCEPTANCE, account=token, client_ip=client_ip(request)
+    )
+    if not attempt.admitted:
+        page = _set_password_page(
+            request, token, invite=True, error=_too_many_attempts(attempt), status_code=429
+        )
+        return _refused(page, attempt)
     try:
         session = _backend(request).accept_invite(token, password)
     except AuthError as exc:
         return _set_password_page(request, token, invite=True, error=_(str(exc)), status_code=400)
+    _limits(request).succeeded(attempt)
     role = _record_sign_in(request, session, first_factor=True)
     return _signed_in_response(request, session, "/auth/mfa" if _needs_mfa_step(session, role) else "/")

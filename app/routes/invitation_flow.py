@@ -23,8 +23,9 @@ from fastapi import HTTPException, Request
 from app import i18n
 from app.auth import AuthError
 from app.form_errors import FieldError
-from app.i18n import N_, _
+from app.i18n import N_, _, ngettext
 from app.queries import invitations
+from app.rate_limits import Scope
 
 # The check constraint of private.invitations.email (and of profiles.email).
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -48,6 +49,23 @@ def invitation_problems(form: dict[str, str]) -> list[FieldError]:
     return errors
 
 
+def count_invitation_sent(request: Request) -> None:
+    """Count one invitation (sent or sent again) against the signed-in inviter; 429 with Retry-After past the
+    limit (db/schema/0373: 30 an hour), so that no one account, or a stolen session, spends the auth service's
+    hourly e-mail budget that everyone's sign-in and reset mails share, or mails strangers in bulk."""
+    attempt = request.app.state.rate_limits.attempt(
+        Scope.INVITATION_SENDING, account=str(request.state.claims["sub"]), client_ip=None
+    )
+    if not attempt.admitted:
+        minutes = attempt.minutes_to_wait
+        message = ngettext(
+            "Too many invitations sent. Wait {minutes} minute and try again.",
+            "Too many invitations sent. Wait {minutes} minutes and try again.",
+            minutes,
+        ).format(minutes=minutes)
+        raise HTTPException(429, message, headers={"Retry-After": str(attempt.retry_after)})
+
+
 def send_invitation(
     request: Request,
     transaction: Transaction,
@@ -59,10 +77,12 @@ def send_invitation(
     surname: str,
 ) -> None:
     """Invite one person; returns once the link is on its way. 422 for a malformed address, 409 when the
-    address has an account or a pending invitation, 502 when the auth service failed (nothing saved)."""
+    address has an account or a pending invitation, 429 past the inviter's limit, 502 when the auth service
+    failed (nothing saved)."""
     address = email.strip().lower()
     if not EMAIL.fullmatch(address):
         raise HTTPException(422, _("E-mail address: write an address like name@example.be."))
+    count_invitation_sent(request)
     nonce = secrets.token_urlsafe(32)
     try:
         with transaction(request) as (conn, _viewer):

@@ -64,6 +64,9 @@ SCOPED_LOOKUPS = {
 }
 # Argument-free self-service (0210): each acts on the caller only (proved below).
 SELF_SERVICE = {"private.record_sign_in", "private.my_dsr_export", "private.request_my_dsr"}
+# Attempt limits (0373, README §6): the portal's bookkeeping; they read and write only rate-limit buckets, named
+# by a keyed HMAC that only the portal can make (proved in tests/app/test_rate_limits.py).
+ATTEMPT_LIMITS = {"private.rate_limit_attempt", "private.rate_limit_succeeded"}
 # Admin DSR wrappers (0220) and invitation wrappers (0320): each refuses (42501) anyone but an admin at aal2
 # (proved below).
 ADMIN_GUARDED = {
@@ -211,7 +214,8 @@ def test_security_definer_functions_are_closed_to_anon_and_open_to_authenticated
         sig
         for sig, name, _, auth, result in rows
         if auth
-        and name not in SELF_DESCRIBING_HELPERS | SELF_SERVICE | ADMIN_GUARDED | set(SCOPED_LOOKUPS)
+        and name
+        not in SELF_DESCRIBING_HELPERS | SELF_SERVICE | ADMIN_GUARDED | ATTEMPT_LIMITS | set(SCOPED_LOOKUPS)
         and result != "trigger"
     ]
     assert not extra, (

@@ -186,6 +186,17 @@ SPEC: dict[str, Spec] = {
     "private.admin_resend_invitation(uuid)": Spec(
         "select private.admin_resend_invitation(%(person)s)", allowed=frozenset({ADMIN}), why="§6"
     ),
+    # -- attempt limits (0373, 0374): the portal's bookkeeping; only its HMAC key names a bucket ---------------
+    "private.rate_limit_attempt(text,bytea,bytea)": Spec(
+        "select * from private.rate_limit_attempt('sign_in', %(key)s, %(key)s)",
+        allowed=AUTHENTICATED,
+        why="§6 (0373): any authenticated caller, even without sub (attempts come before any session)",
+    ),
+    "private.rate_limit_succeeded(text,bytea,bytea,timestamp with time zone)": Spec(
+        "select private.rate_limit_succeeded('sign_in', %(key)s, %(key)s, now())",
+        allowed=AUTHENTICATED,
+        why="§6 (0373): as rate_limit_attempt; the bucket names (keyed HMAC) are the caller check",
+    ),
     # -- not for the API roles at all: owner, service_role, nexk_notifier or supabase_auth_admin only --------
     "private.write_audit_entry(text,text,uuid,text[])": owner_only(
         "select private.write_audit_entry('read', 'tickets', %(ticket)s, null)", "inside definers only"
@@ -337,6 +348,7 @@ def test_every_definer_function_answers_every_identity_as_the_specification_says
         "person": _user(w, "m1").id,
         "people": [u.id for u in w.users],
         "object_name": next(o.name for o in w.objects),
+        "key": bytes(32),  # a bucket name as app/rate_limits.py makes them (an HMAC-SHA256)
     }
     types = definer_functions(conn)
     mismatches = []

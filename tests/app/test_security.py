@@ -1,4 +1,4 @@
-"""Security plumbing: headers on every response, cookies, CSRF, refresh, rate limits, friendly errors, and the
+"""Security plumbing: headers on every response, cookies, CSRF, refresh, friendly errors, and the
 request model (authenticator login, transaction-local claims that never leak across pooled connections)."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from app.database import Database
 from app.security import (
     HEADERS,
     VERCEL_JSON,
-    RateLimiter,
     csrf_token_is_valid,
     new_csrf_token,
     vercel_header_rules,
@@ -118,15 +117,6 @@ def test_csrf_token_from_another_secret_or_session_is_rejected() -> None:
     anonymous = new_csrf_token("a" * 40, "")
     assert csrf_token_is_valid("a" * 40, anonymous, anonymous, "")
     assert not csrf_token_is_valid("a" * 40, anonymous, anonymous, "session-1")
-
-
-def test_rate_limiter_allows_again_after_the_window() -> None:
-    now = [0.0]
-    limiter = RateLimiter(2, 60, clock=lambda: now[0])
-    assert limiter.hit("k") is None and limiter.hit("k") is None
-    assert limiter.hit("k") == pytest.approx(60)
-    now[0] = 61
-    assert limiter.hit("k") is None
 
 
 def test_server_errors_render_a_friendly_page_without_a_traceback(

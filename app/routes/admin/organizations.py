@@ -18,7 +18,7 @@ from app.i18n import N_, _
 from app.queries import admin as q
 from app.queries import invitations
 from app.routes.admin.common import admin_transaction, back_to, parse_date, parse_uuid
-from app.routes.invitation_flow import invitation_problems, send_invitation
+from app.routes.invitation_flow import count_invitation_sent, invitation_problems, send_invitation
 from app.web import render
 
 router = APIRouter()
@@ -328,6 +328,7 @@ def resend_invitation(
     transaction, which commits only once the auth service accepted; the auth service is asked from inside it."""
     target = back_to(back)
     with admin_transaction(request) as (conn, _viewer):
+        count_invitation_sent(request)  # once the caller is known to be an admin
         person = invitations.invitee(conn, person_id)
         if person is None:
             raise HTTPException(404, PERSON_NOT_FOUND)
