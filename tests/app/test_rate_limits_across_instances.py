@@ -154,19 +154,19 @@ def test_concurrent_failures_from_one_address_over_two_instances_admit_exactly_t
     assert Counter(_at_once(calls)) == {401: 20, 429: 16}
 
 
-def _staff_session(url: str, csrf: str, person: Person) -> httpx.Cookies:
+def _staff_session(url: str, csrf: str, person: Person) -> tuple[httpx.Cookies, str]:
+    """The cookies of a staff member past the password step, and the CSRF token bound to that session."""
     response = _sign_in(url, csrf, person.email, PASSWORD)
     assert response.status_code == 303 and response.headers["location"].startswith("/auth/mfa")
     cookies = httpx.Cookies(response.cookies)
-    cookies.set("nexk_csrf", csrf)
-    return cookies
+    return cookies, cookies["nexk_csrf"]  # sign-in sets a new token, bound to the new session
 
 
 def test_totp_codes_spread_over_two_instances_are_counted_together(
     instances: list[str], csrf: str, world: World
 ) -> None:
     agent = world.people["agent"]
-    cookies = _staff_session(instances[0], csrf, agent)
+    cookies, csrf = _staff_session(instances[0], csrf, agent)
     right = pyotp.TOTP(agent.totp_secret or "").now()
     wrong = "000000" if right != "000000" else "111111"
 
