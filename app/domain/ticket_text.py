@@ -3,9 +3,10 @@ is stored.
 
 One rule for the portal's forms and the JSON API: text is stored without its surrounding whitespace, must not
 be blank, and holds at most the column's number of characters (the database checks the same lengths:
-db/schema/0007_tickets.sql, 0008_ticket_messages.sql). The API states the rule in its OpenAPI document on what the
-client sends (`maxLength`, and the patterns below as refusals), so the patterns are written out character by
-character: they mean the same to Python's `re`, to ECMA-262 (JSON Schema's dialect) and to Rust's `regex`.
+db/schema/0007_tickets.sql, 0008_ticket_messages.sql). The API states the rule in its OpenAPI document on
+what the client sends (`maxLength`, and the patterns below as refusals), so the patterns are written out
+character by character: they mean the same to Python's `re`, to ECMA-262 (JSON Schema's dialect) and to
+Rust's `regex`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The rules for ticket text: one rule for the portal's forms and the API, stated as patterns the API documents."""
+"""The rules for ticket text: one rule for the portal's forms and the API, stated as the API documents it."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ def test_whitespace_is_exactly_what_str_strip_removes() -> None:
 
 @given(st.text(max_size=300))
 def test_stored_text_is_accepted_exactly_when_the_documented_rule_allows_it(value: str) -> None:
-    """Invariant: accepted iff at most the limit, no pattern of the document's refusals matches (read by Python's
-    `re` here, as the documents' readers would), and no lone surrogate; what is stored is the trimmed value,
-    never longer than the limit."""
+    """Invariant: accepted iff at most the limit, no pattern of the document's refusals matches (read by
+    Python's `re` here), and no lone surrogate; what is stored is the trimmed value, never longer than the
+    limit."""
     documented = len(value) <= 200 and not any(re.search(p, value) for p in (NUL_PATTERN, BLANK_PATTERN))
     try:
         stored = stored_text(value, max_length=200)
