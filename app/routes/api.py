@@ -203,6 +203,9 @@ ASSIGNEE_CONFLICT: dict[int | str, dict[str, Any]] = {
         " assigned to the ticket's organization"
     )
 }
+WITH_BODY: dict[int | str, dict[str, Any]] = {
+    415: _problem("The body is not sent as JSON (Content-Type: application/json)")
+}
 BUSY: dict[int | str, dict[str, Any]] = {503: _problem("The search took too long: narrow the filters")}
 NOT_FOUND = "This ticket does not exist, or you do not have access to it."
 ASSIGNEE_REFUSED = (
@@ -242,10 +245,18 @@ def _claims(request: Request, credentials: HTTPAuthorizationCredentials | None) 
         raise SignInRequired from None
 
 
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
 class TokenFirstRoute(APIRoute):
     """An API route that checks the bearer token before anything else: FastAPI reads and parses the body
     before it solves dependencies, so without this an anonymous caller learns whether a body is well formed
-    (400/422) before being told to sign in. Every operation answers 401 to a missing or invalid token."""
+    (400/422) before being told to sign in. Every operation answers 401 to a missing or invalid token; then
+    an operation with a body refuses any but JSON (415)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -253,6 +264,9 @@ class TokenFirstRoute(APIRoute):
         async def token_first(request: Request) -> Response:
             credentials = await bearer(request)
             request.state.api_token = await run_in_threadpool(_claims, request, credentials)
+            if self.body_field is not None and not _is_json(request.headers.get("content-type", "")):
+                # Not 422 "not an object": the body was never read as JSON (RFC 9110 §15.5.16).
+                raise HTTPException(415, "Send the body as JSON, with Content-Type: application/json.")
             return await handler(request)
 
         return token_first
@@ -302,7 +316,13 @@ def list_tickets(
     return TicketPage(items=[TicketSummary.model_validate(r) for r in rows], page=page, has_next=has_next)
 
 
-@router.post("/tickets", response_model=TicketOut, status_code=201, responses=ERRORS, summary="Open a ticket")
+@router.post(
+    "/tickets",
+    response_model=TicketOut,
+    status_code=201,
+    responses=ERRORS | WITH_BODY,
+    summary="Open a ticket",
+)
 def create_ticket(who: CallerDep, payload: TicketCreate) -> TicketOut:
     with who.transaction() as (conn, viewer):
         if viewer.organization_id is None:
@@ -331,7 +351,7 @@ def get_ticket(who: CallerDep, ticket_id: uuid.UUID) -> TicketOut:
 @router.patch(
     "/tickets/{ticket_id}",
     response_model=TicketOut,
-    responses=ERRORS | ASSIGNEE_CONFLICT,
+    responses=ERRORS | ASSIGNEE_CONFLICT | WITH_BODY,
     summary="Change status, priority or assignee",
 )
 def update_ticket(who: CallerDep, ticket_id: uuid.UUID, payload: TicketUpdate) -> TicketOut:
@@ -397,7 +417,7 @@ def list_messages(
     "/tickets/{ticket_id}/messages",
     response_model=MessageOut,
     status_code=201,
-    responses=ERRORS | CONFLICT,
+    responses=ERRORS | CONFLICT | WITH_BODY,
     summary="Reply",
     description="A client's public reply on a pending or resolved ticket reopens it (status open).",
 )

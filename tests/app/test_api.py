@@ -327,6 +327,9 @@ def test_openapi_document_describes_the_error_body_of_every_error_an_operation_g
             for code in codes - {"200", "201"}:
                 schema = operation["responses"][code]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Problem"}, (method, path, code)
+    for path, method in (("/api/tickets", "post"), ("/api/tickets/{ticket_id}", "patch")):
+        assert "415" in document["paths"][path][method]["responses"]
+    assert "415" in document["paths"]["/api/tickets/{ticket_id}/messages"]["post"]["responses"]
     assert "409" in document["paths"]["/api/tickets/{ticket_id}"]["patch"]["responses"]
     assert "409" in document["paths"]["/api/tickets/{ticket_id}/messages"]["post"]["responses"]
 
@@ -356,3 +359,14 @@ def test_the_portal_form_and_the_api_accept_the_same_replies_and_store_them_alik
         (ticket, "y" * 19999),
     ).fetchall()
     assert sorted(len(row[0]) for row in stored) == [4, 4, 19999, 19999]
+
+
+def test_api_refuses_a_body_that_is_not_sent_as_json_with_415(portal: TestClient, world: World) -> None:
+    headers = bearer(world.people["member_a"])
+    body = b'{"subject": "Laptop", "description": "Will not boot"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = portal.post("/api/tickets", content=body, headers=headers | {"Content-Type": content_type})
+        assert response.status_code == 415
+        assert "Content-Type: application/json" in response.json()["detail"]
+    as_json = headers | {"Content-Type": "application/json; charset=utf-8"}
+    assert portal.post("/api/tickets", content=body, headers=as_json).status_code == 201
