@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from app import i18n, navigation
 from app.auth import AuthError
@@ -41,6 +42,11 @@ TITLES = {
     502: N_("Another service did not answer as expected"),
     503: N_("The portal is busy"),
 }
+
+
+UNREADABLE_BODY = (
+    "The body is not a JSON document in UTF-8: send a JSON object with Content-Type: application/json."
+)
 
 
 def _wants_json(request: Request) -> bool:
@@ -86,13 +92,30 @@ def _field_errors(exc: RequestValidationError, *, for_people: bool) -> list[dict
         return [{"field": e.field, "message": e.message} for e in map(validation_message, exc.errors())]
     out = []
     for error in exc.errors():
-        location = [
-            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")
-        ]
+        # The first element of `loc` says where (body, query, path, header); the rest names the field,
+        # whatever it is called (a message's field is itself called `body`). Nothing left: the whole body.
+        location = [str(part) for part in error.get("loc", ())[1:]]
         out.append(
             {"field": ".".join(location) or "request", "message": str(error.get("msg", "is not valid"))}
         )
     return out
+
+
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path: asks the router itself, method by method (routes
+    nest: FastAPI keeps each included router as one route). HEAD wherever GET: app.head answers it."""
+    routed = {
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    }
+    return sorted(routed | ({"HEAD"} if "GET" in routed else set()))
 
 
 def _use_viewer_language(request: Request) -> None:
@@ -122,8 +145,22 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         await run_in_threadpool(_use_viewer_language, request)
         message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, N_("Error"))
+        headers = getattr(exc, "headers", None)
+        allow = ", ".join(allowed_methods(request)) if exc.status_code == 405 else ""
+        if exc.status_code == 405:
+            # Starlette's `Allow` names the methods of the first route on the path only (FastAPI makes one
+            # route per method): RFC 9110 §15.5.6 wants every method the resource supports.
+            headers = (headers or {}) | {"Allow": allow}
         if exc.status_code == 404 and message == "Not Found":
             message = N_("There is nothing at this address, or you do not have access to it.")
+        elif (
+            exc.status_code == 400
+            and message == "There was an error parsing the body"
+            and _wants_json(request)
+        ):
+            message = UNREADABLE_BODY  # FastAPI's words for a body that is not UTF-8
+        elif exc.status_code == 405 and message == "Method Not Allowed" and _wants_json(request):
+            message = f"{request.method} is not available at this address; use {allow}."
         elif exc.status_code == 405 and message == "Method Not Allowed":
             if request.method in ("GET", "HEAD") and not _wants_json(request):
                 # A form's target opened as a page (reload, bookmark, stored `next`): go to the form's page.
@@ -132,10 +169,13 @@ def install(app: FastAPI) -> None:
                 "This address only receives forms, it is not a page. Go back to the previous page, or use the "
                 "menu above."
             )
-        return error_response(request, exc.status_code, message, headers=getattr(exc, "headers", None))
+        return error_response(request, exc.status_code, message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request) and any(e.get("type") == "json_invalid" for e in exc.errors()):
+            # Malformed syntax is 400, as the document says; 422 is for well-formed values that need fixing.
+            return error_response(request, 400, UNREADABLE_BODY)
         if _wants_json(request):
             errors = _field_errors(exc, for_people=False)
             summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)

@@ -6,39 +6,70 @@ transaction as that user. Cookies are ignored here, so the API needs no CSRF tok
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import psycopg
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import Connection
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
+from pydantic_core import PydanticCustomError
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from app.auth.tokens import InvalidToken
+from app.domain.ticket_text import (
+    BLANK_PATTERN,
+    NUL_PATTERN,
+    SUBJECT_MAX,
+    TEXT_MAX,
+    TextRefused,
+    stored_text,
+)
 from app.queries import audit
 from app.queries import tickets as q
 from app.web import SignInRequired, Viewer, claims_transaction
 
-router = APIRouter(prefix="/api", tags=["tickets"])
 bearer = HTTPBearer(auto_error=False, description="A Supabase access token (staff: from an aal2 session).")
 
-_BAD_TEXT = re.compile(r"[\x00\ud800-\udfff]")
+
+def _text_rule(max_length: int) -> AfterValidator:
+    """The rule of app.domain.ticket_text, with a message that says what to fix; the value kept is trimmed."""
+
+    def checked(value: str) -> str:
+        try:
+            return stored_text(value, max_length=max_length)
+        except TextRefused as exc:
+            raise PydanticCustomError("text_refused", str(exc)) from None
+
+    return AfterValidator(checked)
 
 
-def _clean_text(value: str) -> str:
-    if _BAD_TEXT.search(value):
-        raise ValueError("must not contain NUL characters or unpaired surrogates")
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip()
+def _text_field(max_length: int, description: str) -> Any:
+    """The same rule as the document states it, on what the client sends: `maxLength`, and what is refused."""
+    return Field(
+        description=f"{description} Not blank, no NUL character, at most {max_length} characters; stored "
+        "without surrounding whitespace.",
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": max_length,
+            "not": {"anyOf": [{"pattern": NUL_PATTERN}, {"pattern": BLANK_PATTERN}]},
+        },
+    )
 
 
-Text = Annotated[str, AfterValidator(_clean_text)]
+Subject = Annotated[str, _text_rule(SUBJECT_MAX), _text_field(SUBJECT_MAX, "A short summary.")]
+Description = Annotated[
+    str, _text_rule(TEXT_MAX), _text_field(TEXT_MAX, "What happened, and what is needed.")
+]
+Body = Annotated[str, _text_rule(TEXT_MAX), _text_field(TEXT_MAX, "The reply, or the internal note.")]
 Status = Literal["new", "open", "pending", "resolved", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
 
@@ -80,18 +111,31 @@ class TicketPage(BaseModel):
 
 class TicketCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    subject: Annotated[Text, Field(min_length=1, max_length=200)]
-    description: Annotated[Text, Field(min_length=1, max_length=20000)]
+    subject: Subject
+    description: Description
     priority: Priority = "normal"
+
+
+def _no_default(schema: JsonDict) -> None:
+    # No `default` in the document: an omitted field is left unchanged (it defaults to nothing).
+    schema.pop("default", None)
+
+
+def _omittable() -> Any:
+    """A field that may be left out but not sent as null (null is not one of its values)."""
+    return Field(None, json_schema_extra=_no_default)
 
 
 class TicketUpdate(BaseModel):
     """Clients may only resolve or reopen; staff may change status, priority and assignee."""
 
-    model_config = ConfigDict(extra="forbid")
-    status: Status | None = None
-    priority: Priority | None = None
-    assignee_id: uuid.UUID | None = None
+    # Omit a field to leave it as it is; only the assignee can be null (unassigned). At least one field.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    status: Status = _omittable()
+    priority: Priority = _omittable()
+    assignee_id: uuid.UUID | None = Field(
+        None, description="null unassigns the ticket.", json_schema_extra=_no_default
+    )
 
 
 class MessageOut(BaseModel):
@@ -113,27 +157,68 @@ class MessagePage(BaseModel):
 
 class MessageCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    body: Annotated[Text, Field(min_length=1, max_length=20000)]
+    body: Body
     internal: bool = Field(False, description="An internal note (staff only; clients never see it).")
 
 
+class FieldError(BaseModel):
+    field: str = Field(
+        description="The field to fix (`a.b` inside objects), or `request` for the whole body."
+    )
+    message: str
+
+
 class Problem(BaseModel):
-    detail: str
+    """Every error of the API has this shape (app/errors.py writes it, also for undocumented paths and
+    methods)."""
+
+    detail: str = Field(description="What was wrong and what to do, in a sentence.")
+    errors: list[FieldError] | None = Field(
+        None, max_length=100, description="On 422 from validation: one entry per field to fix."
+    )
 
 
+def _problem(description: str, **extra: Any) -> dict[str, Any]:
+    return {"model": Problem, "description": description, **extra}
+
+
+# The answers every operation can give besides its own: the token is checked before anything else (so an
+# anonymous call gets 401 whatever it sends), then the body and parameters, then the access rules.
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "Malformed input"},
-    401: {"model": Problem, "description": "Missing or invalid bearer token"},
-    403: {"model": Problem, "description": "Refused by the access rules"},
-    404: {"model": Problem, "description": "Not found, or not visible to the caller"},
-    422: {"model": Problem, "description": "A field needs fixing"},
+    400: _problem("Malformed input: a body that is not JSON in UTF-8, or a value the database cannot read"),
+    401: _problem(
+        "Missing or invalid bearer token",
+        headers={"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
+    ),
+    403: _problem("Refused by the access rules, or a staff token without MFA (aal2)"),
+    404: _problem("Not found, or not visible to the caller"),
+    422: _problem("A field needs fixing: `errors` says which"),
 }
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: _problem("The ticket's state does not allow it (a client cannot reply to a closed ticket)")
+}
+ASSIGNEE_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: _problem(
+        "The ticket's state does not allow it, or `assignee_id` is neither a NexK admin nor an agent"
+        " assigned to the ticket's organization"
+    )
+}
+WITH_BODY: dict[int | str, dict[str, Any]] = {
+    415: _problem("The body is not sent as JSON (Content-Type: application/json)")
+}
+BUSY: dict[int | str, dict[str, Any]] = {503: _problem("The search took too long: narrow the filters")}
 NOT_FOUND = "This ticket does not exist, or you do not have access to it."
+ASSIGNEE_REFUSED = (
+    "assignee_id: not a NexK admin, nor an agent assigned to this ticket's organization; "
+    "choose someone who is."
+)
+AFTER_NOT_FOUND = "after: no message of this conversation has this id; pass the next_after of a page."
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document plus a global `security` requirement: every operation needs the bearer token (the
-    per-operation entries already say so; the global one states it for tools that read only the top level)."""
+    per-operation entries already say so; the global one states it for tools that read only the top level),
+    and the error shape of answers no operation can document (unknown paths, methods)."""
     if app.openapi_schema is None:
         document = get_openapi(
             title=app.title,
@@ -142,6 +227,11 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
             routes=app.routes,
         )
         document["security"] = [{"HTTPBearer": []}]
+        document["info"]["description"] += (
+            " Every error answers with a `Problem` body (`detail`, plus `errors` on a 422 from validation),"
+            " also 404 for an unknown path and 405 for a method a path does not offer (its `Allow` header"
+            " lists those it does)."
+        )
         app.openapi_schema = document
     return app.openapi_schema
 
@@ -153,6 +243,36 @@ def _claims(request: Request, credentials: HTTPAuthorizationCredentials | None) 
         return request.app.state.verifier.verify(credentials.credentials), credentials.credentials
     except InvalidToken:
         raise SignInRequired from None
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+class TokenFirstRoute(APIRoute):
+    """An API route that checks the bearer token before anything else: FastAPI reads and parses the body
+    before it solves dependencies, so without this an anonymous caller learns whether a body is well formed
+    (400/422) before being told to sign in. Every operation answers 401 to a missing or invalid token; then
+    an operation with a body refuses any but JSON (415)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def token_first(request: Request) -> Response:
+            credentials = await bearer(request)
+            request.state.api_token = await run_in_threadpool(_claims, request, credentials)
+            if self.body_field is not None and not _is_json(request.headers.get("content-type", "")):
+                # Not 422 "not an object": the body was never read as JSON (RFC 9110 §15.5.16).
+                raise HTTPException(415, "Send the body as JSON, with Content-Type: application/json.")
+            return await handler(request)
+
+        return token_first
+
+
+router = APIRouter(prefix="/api", tags=["tickets"], route_class=TokenFirstRoute)
 
 
 class Caller:
@@ -170,14 +290,17 @@ class Caller:
 def caller(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Caller:
-    claims, token = _claims(request, credentials)
+    # TokenFirstRoute verified the token already; `bearer` stays a dependency so the document declares it.
+    claims, token = request.state.api_token
     return Caller(request, claims, token)
 
 
 CallerDep = Annotated[Caller, Depends(caller)]
 
 
-@router.get("/tickets", response_model=TicketPage, responses=ERRORS, summary="List the tickets you can see")
+@router.get(
+    "/tickets", response_model=TicketPage, responses=ERRORS | BUSY, summary="List the tickets you can see"
+)
 def list_tickets(
     who: CallerDep,
     # At most one of each value: bounded (maxItems) for clients and for checkov's CKV_OPENAPI_21.
@@ -193,7 +316,13 @@ def list_tickets(
     return TicketPage(items=[TicketSummary.model_validate(r) for r in rows], page=page, has_next=has_next)
 
 
-@router.post("/tickets", response_model=TicketOut, status_code=201, responses=ERRORS, summary="Open a ticket")
+@router.post(
+    "/tickets",
+    response_model=TicketOut,
+    status_code=201,
+    responses=ERRORS | WITH_BODY,
+    summary="Open a ticket",
+)
 def create_ticket(who: CallerDep, payload: TicketCreate) -> TicketOut:
     with who.transaction() as (conn, viewer):
         if viewer.organization_id is None:
@@ -222,19 +351,25 @@ def get_ticket(who: CallerDep, ticket_id: uuid.UUID) -> TicketOut:
 @router.patch(
     "/tickets/{ticket_id}",
     response_model=TicketOut,
-    responses=ERRORS,
+    responses=ERRORS | ASSIGNEE_CONFLICT | WITH_BODY,
     summary="Change status, priority or assignee",
 )
 def update_ticket(who: CallerDep, ticket_id: uuid.UUID, payload: TicketUpdate) -> TicketOut:
     changes = payload.model_dump(exclude_unset=True)
     if not changes:
         raise HTTPException(422, "Send at least one of status, priority, assignee_id.")
-    if any(changes.get(k) is None for k in ("status", "priority") if k in changes):
-        raise HTTPException(422, "status and priority cannot be null.")
     with who.transaction() as (conn, viewer):
         if not viewer.is_staff and set(changes) - {"status"}:
             raise HTTPException(403, "Clients may only change the status (resolve or reopen).")
-        row = q.update_ticket(conn, ticket_id, changes)
+        try:
+            row = q.update_ticket(conn, ticket_id, changes)
+        except psycopg.errors.IntegrityError as exc:
+            # The database's rule (db/schema/0007_tickets.sql): an admin, or an agent assigned to the ticket's
+            # organization. A well-formed id that names nobody suitable conflicts with the staffing, it is not
+            # a malformed field (422): the same answer whether the person exists or not.
+            if "assignee_id" not in changes:
+                raise
+            raise HTTPException(409, ASSIGNEE_REFUSED) from exc
         if row is None:
             raise HTTPException(404, NOT_FOUND)
     return TicketOut.model_validate(row)
@@ -243,7 +378,12 @@ def update_ticket(who: CallerDep, ticket_id: uuid.UUID, payload: TicketUpdate) -
 @router.get(
     "/tickets/{ticket_id}/messages",
     response_model=MessagePage,
-    responses=ERRORS,
+    responses=ERRORS
+    | {
+        404: _problem(
+            "The ticket, or the message named by `after`, does not exist or is not visible to the caller"
+        )
+    },
     summary="The conversation, one page at a time",
 )
 def list_messages(
@@ -263,7 +403,9 @@ def list_messages(
         audit.record_read(conn, "tickets", ticket_id)
         page = q.message_page(conn, ticket_id, limit, after)
     if page is None:
-        raise HTTPException(422, "after: not a message of this conversation; pass the next_after of a page.")
+        # Not found rather than 422: the request is well formed, the message it names is not there (or is an
+        # internal note a client does not see: the same answer, so it says nothing about the note).
+        raise HTTPException(404, AFTER_NOT_FOUND)
     rows, more = page
     return MessagePage(
         items=[MessageOut.model_validate(r | {"ticket_id": ticket_id}) for r in rows],
@@ -275,13 +417,7 @@ def list_messages(
     "/tickets/{ticket_id}/messages",
     response_model=MessageOut,
     status_code=201,
-    responses={
-        **ERRORS,
-        409: {
-            "model": Problem,
-            "description": "The ticket is closed: a client opens a follow-up ticket instead",
-        },
-    },
+    responses=ERRORS | CONFLICT | WITH_BODY,
     summary="Reply",
     description="A client's public reply on a pending or resolved ticket reopens it (status open).",
 )

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from app import flash, i18n, uploads
 from app.domain.calendar import CalendarError
 from app.domain.sla_repository import TicketSla, ticket_slas
+from app.domain.ticket_text import SUBJECT_MAX, TEXT_MAX, acceptable_text, stored_text
 from app.filetypes import ALLOWED_DESCRIPTION, RejectedFile
 from app.i18n import N_, lazy_gettext
 from app.queries import activity, audit, on_behalf
@@ -145,9 +146,10 @@ async def create_ticket(
         "assign_to_me": assign_to_me,
     }
     problems = []
-    if not 1 <= len(subject.strip()) <= 200:
+    # The API's rule (app.domain.ticket_text): the limit counts what was typed, as the fields' maxlength does.
+    if not acceptable_text(subject, max_length=SUBJECT_MAX):
         problems.append(lazy_gettext("Subject: write a short summary of 1 to 200 characters."))
-    if not 1 <= len(description.strip()) <= 20000:
+    if not acceptable_text(description, max_length=TEXT_MAX):
         problems.append(lazy_gettext("Description: describe the problem (1 to 20,000 characters)."))
     try:
         checked = await uploads.check_files(files, settings.max_attachment_bytes)
@@ -187,8 +189,8 @@ async def create_ticket(
                 organization_id=requester["organization_id"] if requester else viewer.organization_id,
                 requester_id=requester["id"] if requester else viewer.user_id,
                 assignee_id=viewer.user_id if requester and assign_to_me else None,
-                subject=subject.strip(),
-                description=description.strip(),
+                subject=stored_text(subject, max_length=SUBJECT_MAX),
+                description=stored_text(description, max_length=TEXT_MAX),
                 priority=priority,
                 follow_up_of=original["id"] if original else None,
             )
@@ -273,7 +275,7 @@ async def reply(
     chosen: Intent | None = intent if intent in ("public", "internal") else None  # type: ignore[assignment]
     if chosen is None:
         problems.append(lazy_gettext(INTENT_MISSING))
-    if not 1 <= len(body.strip()) <= 20000:
+    if not acceptable_text(body, max_length=TEXT_MAX):
         problems.append(lazy_gettext("Message: write a reply of 1 to 20,000 characters."))
     try:
         checked = await uploads.check_files(files, settings.max_attachment_bytes)
@@ -300,7 +302,7 @@ async def reply(
                 }
                 return render(request, "tickets/thread.html", context, status_code=422)
             is_internal = chosen == "internal"
-            message = q.add_message(conn, ticket_id, body.strip(), is_internal)
+            message = q.add_message(conn, ticket_id, stored_text(body, max_length=TEXT_MAX), is_internal)
             rows = uploads.insert_rows(
                 conn, checked, ticket=ticket, message_id=message["id"], internal=is_internal
             )

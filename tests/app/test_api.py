@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import psycopg
 from fastapi.testclient import TestClient
-from portal_testkit import World, bearer
+from portal_testkit import World, bearer, csrf_of, sign_in
 
 
 def test_api_without_a_token_answers_401(portal: TestClient) -> None:
@@ -121,7 +122,7 @@ def test_api_message_cursor_naming_an_internal_note_is_refused_to_a_client_like_
         portal.get(url, params={"after": str(cursor)}, headers=bearer(world.people["member_a"]))
         for cursor in (note, other_ticket_message, uuid.uuid4())
     ]
-    assert {r.status_code for r in answers} == {422}
+    assert {r.status_code for r in answers} == {404}
     assert len({r.json()["detail"] for r in answers}) == 1
     assert "after" in answers[0].json()["detail"]
     as_agent = portal.get(url, params={"after": str(note)}, headers=bearer(world.people["agent"], "aal2"))
@@ -206,8 +207,8 @@ def test_api_agent_cannot_assign_someone_outside_the_organization(portal: TestCl
         json={"assignee_id": str(world.people["agent_b"].id)},
         headers=bearer(world.people["agent"], "aal2"),
     )
-    assert response.status_code == 422
-    assert "assignee" in response.json()["detail"]
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("assignee_id: ")
 
 
 def test_openapi_document_describes_tickets_and_messages(portal: TestClient) -> None:
@@ -227,3 +228,145 @@ def test_openapi_document_bounds_every_list_in_a_response(portal: TestClient) ->
         if prop.get("type") == "array" and "maxItems" not in prop
     ]
     assert unbounded == []
+
+
+# What the contract says and what the API does agree (issue 13, finding 7, found by schemathesis).
+
+
+def test_api_errors_on_the_message_field_body_name_the_field_body(portal: TestClient, world: World) -> None:
+    response = portal.post(
+        f"/api/tickets/{world.tickets['a1']}/messages",
+        json={"body": "   "},
+        headers=bearer(world.people["member_a"]),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "body", "message": "must not be blank"}]
+
+
+def test_api_malformed_json_is_400_with_what_to_send(portal: TestClient, world: World) -> None:
+    response = portal.post(
+        "/api/tickets",
+        content=b'{"subject": ',
+        headers=bearer(world.people["member_a"]) | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "Content-Type: application/json" in response.json()["detail"]
+
+
+def test_api_refuses_null_status_and_priority_by_field_and_accepts_a_null_assignee(
+    portal: TestClient, world: World
+) -> None:
+    url, headers = f"/api/tickets/{world.tickets['a1']}", bearer(world.people["agent"], "aal2")
+    for field in ("status", "priority"):
+        response = portal.patch(url, json={field: None}, headers=headers)
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    unassigned = portal.patch(url, json={"assignee_id": None}, headers=headers)
+    assert unassigned.status_code == 200 and unassigned.json()["assignee_id"] is None
+
+
+def test_api_text_limits_count_what_is_sent_and_the_stored_text_is_trimmed(
+    portal: TestClient, world: World
+) -> None:
+    headers = bearer(world.people["member_a"])
+    too_long = portal.post(
+        "/api/tickets", json={"subject": " " + "s" * 200, "description": "d"}, headers=headers
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"] == [{"field": "subject", "message": "must be at most 200 characters"}]
+    created = portal.post(
+        "/api/tickets", json={"subject": " " + "s" * 199, "description": "\n d \n"}, headers=headers
+    )
+    assert created.status_code == 201
+    assert created.json()["subject"] == "s" * 199 and created.json()["description"] == "d"
+
+
+def test_api_refuses_nul_and_blank_text_as_its_document_says(portal: TestClient, world: World) -> None:
+    document = portal.get("/api/openapi.json").json()
+    body = document["components"]["schemas"]["MessageCreate"]["properties"]["body"]
+    refused = [re.compile(p["pattern"]) for p in body["not"]["anyOf"]]
+    url = f"/api/tickets/{world.tickets['a1']}/messages"
+    for text, reason in (("a\x00b", "NUL"), ("\u3000\t ", "blank"), ("", "blank")):
+        assert any(p.search(text) for p in refused)
+        response = portal.post(url, json={"body": text}, headers=bearer(world.people["member_a"]))
+        assert response.status_code == 422
+        assert reason in response.json()["errors"][0]["message"]
+    assert body["maxLength"] == 20000 and not any(p.search(" ok ") for p in refused)
+
+
+def test_api_405_lists_every_method_of_the_address(portal: TestClient, world: World) -> None:
+    headers = bearer(world.people["member_a"])
+    for url, allowed in (
+        ("/api/tickets", "GET, HEAD, POST"),
+        (f"/api/tickets/{world.tickets['a1']}", "GET, HEAD, PATCH"),
+        (f"/api/tickets/{world.tickets['a1']}/messages", "GET, HEAD, POST"),
+    ):
+        response = portal.delete(url, headers=headers)
+        assert response.status_code == 405
+        assert response.headers["allow"] == allowed
+        assert response.json()["detail"] == f"DELETE is not available at this address; use {allowed}."
+
+
+def test_api_checks_the_token_before_reading_the_body(portal: TestClient, world: World) -> None:
+    for content in (b"\xff\xfe not utf-8", b"{not json", b'{"subject": null}'):
+        response = portal.post("/api/tickets", content=content, headers={"Content-Type": "application/json"})
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Send a valid access token: Authorization: Bearer <token>."}
+
+
+def test_openapi_document_describes_the_error_body_of_every_error_an_operation_gives(
+    portal: TestClient,
+) -> None:
+    document = portal.get("/api/openapi.json").json()
+    problem = document["components"]["schemas"]["Problem"]
+    assert problem["required"] == ["detail"] and "errors" in problem["properties"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"400", "401", "403", "404", "422"} <= codes, (method, path)
+            for code in codes - {"200", "201"}:
+                schema = operation["responses"][code]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Problem"}, (method, path, code)
+    for path, method in (("/api/tickets", "post"), ("/api/tickets/{ticket_id}", "patch")):
+        assert "415" in document["paths"][path][method]["responses"]
+    assert "415" in document["paths"]["/api/tickets/{ticket_id}/messages"]["post"]["responses"]
+    assert "409" in document["paths"]["/api/tickets/{ticket_id}"]["patch"]["responses"]
+    assert "409" in document["paths"]["/api/tickets/{ticket_id}/messages"]["post"]["responses"]
+
+
+def test_the_portal_form_and_the_api_accept_the_same_replies_and_store_them_alike(
+    portal: TestClient, world: World, db: psycopg.Connection
+) -> None:
+    """One rule (app.domain.ticket_text) for both doors: the same texts refused, the same text stored."""
+    ticket, member = world.tickets["a1"], world.people["member_a"]
+    url = f"/api/tickets/{ticket}/messages"
+    texts = ["  kept  ", "", " \u3000 ", "nul\x00inside", " " + "x" * 20000, "\n" + "y" * 19999]
+    api = [portal.post(url, json={"body": text}, headers=bearer(member)).status_code for text in texts]
+    sign_in(portal, member)
+    csrf = csrf_of(portal)
+    form = [
+        portal.post(
+            f"/tickets/{ticket}/messages",
+            data={"body": text, "intent": "public", "csrf_token": csrf},
+            follow_redirects=False,
+        ).status_code
+        for text in texts
+    ]
+    assert api == [201, 422, 422, 422, 422, 201]
+    assert form == [303, 422, 422, 422, 422, 303]
+    stored = db.execute(
+        "select body from public.ticket_messages where ticket_id = %s and body in ('kept', %s)",
+        (ticket, "y" * 19999),
+    ).fetchall()
+    assert sorted(len(row[0]) for row in stored) == [4, 4, 19999, 19999]
+
+
+def test_api_refuses_a_body_that_is_not_sent_as_json_with_415(portal: TestClient, world: World) -> None:
+    headers = bearer(world.people["member_a"])
+    body = b'{"subject": "Laptop", "description": "Will not boot"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = portal.post("/api/tickets", content=body, headers=headers | {"Content-Type": content_type})
+        assert response.status_code == 415
+        assert "Content-Type: application/json" in response.json()["detail"]
+    as_json = headers | {"Content-Type": "application/json; charset=utf-8"}
+    assert portal.post("/api/tickets", content=body, headers=as_json).status_code == 201
