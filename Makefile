@@ -47,6 +47,7 @@ test: $(STAMP) browser $(SUPABASE_CLI)
 	$(BIN)/sqlfluff lint db
 	$(BIN)/zizmor --offline --quiet .github/workflows
 	$(BIN)/nexk rls lint
+	$(BIN)/mypy
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest --junitxml=test-artifacts/junit.xml
 
 lint: $(STAMP)
@@ -58,8 +59,10 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix db
 
+# Every benchmark under bench/ at the size of the README's figures (10 to 15 minutes on 2 cores; it seeds and then
+# drops a 1M-ticket database of about 2 GB); `make bench BENCH=isolation` runs one (`python -m bench --list`).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(BENCH),--only $(BENCH))
 
 # Mutation testing of the RLS policies (about 10 minutes on 2 cores; CI runs it nightly): every mutant must be
 # killed or documented as equivalent in db/rls/equivalent-mutants.yaml.
