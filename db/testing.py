@@ -11,10 +11,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -22,7 +25,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from db import migrate as runner
-from db.cluster import LocalCluster
+from db.cluster import LocalCluster, stop_server_in
 from db.connection import external_url
 
 _counter = itertools.count()
@@ -36,9 +39,12 @@ class Server:
     authenticator_password: str | None
 
     def part(self, key: str) -> str | None:
-        return conninfo_to_dict(self.url).get(key)
+        value = conninfo_to_dict(self.url).get(key)
+        return None if value is None else str(value)
 
-    def janitor(self, dbname: str, **kwargs: object) -> DatabaseJanitor:
+    def janitor(
+        self, dbname: str, *, template_dbname: str | None = None, as_template: bool = False
+    ) -> DatabaseJanitor:
         return DatabaseJanitor(
             user=self.part("user") or "postgres",
             password=self.part("password"),
@@ -46,7 +52,8 @@ class Server:
             port=self.part("port") or 5432,
             dbname=dbname,
             maintenance_dbname=self.part("dbname") or "postgres",
-            **kwargs,
+            template_dbname=template_dbname,
+            as_template=as_template,
         )
 
     def url_for(self, dbname: str) -> str:
@@ -56,6 +63,27 @@ class Server:
 def _worker_tag() -> str:
     # Unique per process so parallel sessions (xdist workers, two developers' runs) never collide.
     return f"{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+# The session stops the local cluster at its end, however it ends (Ctrl-C too: pytest calls sessionfinish after
+# a KeyboardInterrupt), when it was not running at the start: a test run leaves no server behind, and never
+# stops one the developer started. Under xdist only the controller decides (the workers share the cluster).
+_STARTED_STOPPED = pytest.StashKey[bool]()
+
+
+def _decides_for_the_cluster(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput") and external_url() is None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _decides_for_the_cluster(session.config):
+        session.config.stash[_STARTED_STOPPED] = not LocalCluster().is_running()
+
+
+@pytest.hookimpl(trylast=True)  # after the session fixtures' teardown, which drops the template database
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.config.stash.get(_STARTED_STOPPED, False):
+        LocalCluster().stop()
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +106,20 @@ def template_database(pg_server: Server) -> Iterator[str]:
     runner.migrate(pg_server.url_for(name), authenticator_password=pg_server.authenticator_password)
     yield name
     janitor.drop()
+
+
+@pytest.fixture
+def cluster_server_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private stand-in for /var/lib/nexk (NEXK_SERVER_ROOT) for tests that make clusters in tmp folders:
+    as root those move their server files there (pytest's tmp folders are root-only), so a test run never
+    adds to the real one. Anything still running in it is stopped, and it is deleted, at the end."""
+    root = Path(tempfile.mkdtemp(prefix="nexk-server-root-", dir="/tmp"))
+    root.chmod(0o755)  # the service user must reach it
+    monkeypatch.setenv("NEXK_SERVER_ROOT", str(root))
+    yield root
+    for data_dir in root.glob("*/pgdata"):
+        stop_server_in(data_dir)
+    shutil.rmtree(root)
 
 
 def copy_database_privileges(server_url: str, source: str, target: str) -> None:
