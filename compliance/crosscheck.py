@@ -69,6 +69,11 @@ def classified_columns(register: Register) -> dict[Column, list[str]]:
     found: dict[Column, list[str]] = {}
     for dataset in register.datasets:
         schema = ((dataset.get("fides_meta") or {}).get("namespace") or {}).get("schema")
+        if not schema:
+            raise ValueError(
+                f"dataset {dataset.get('fides_key')}: set fides_meta.namespace.schema to the database schema "
+                "its collections are tables of (compliance/fides/dataset.yml)"
+            )
         for collection in dataset.get("collections", []):
             for item in collection.get("fields", []):
                 found[(schema, collection["name"], item["name"])] = list(item.get("data_categories") or [])

@@ -224,5 +224,6 @@ def list_requests(url: str, include_closed: bool = False) -> list[dict[str, Any]
             " order by r.due_at, r.received_at, r.id",
             (include_closed,),
         )
+        assert cur.description is not None  # a SELECT always describes its columns
         names = [column.name for column in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -112,5 +112,5 @@ def invitee(conn: Connection[Any], person_id: uuid.UUID) -> dict[str, Any] | Non
 def record_resend(conn: Connection[Any], person_id: uuid.UUID) -> str:
     """Audit the resend of a pending person's invitation; the account's address. Raises 55000
     (ObjectNotInPrerequisiteState) when the person has already accepted, P0002 when there is no such person."""
-    row = conn.execute("select private.admin_resend_invitation(%s) as email", (person_id,)).fetchone()
+    row = one(conn.execute("select private.admin_resend_invitation(%s) as email", (person_id,)).fetchone())
     return str(row["email"])

@@ -207,7 +207,7 @@ def attachments(conn: Connection[Any], ticket_id: uuid.UUID) -> list[dict[str, A
 def create_ticket(
     conn: Connection[Any],
     *,
-    organization_id: uuid.UUID,
+    organization_id: uuid.UUID | None,  # None (a client without organization): the database refuses it
     requester_id: uuid.UUID,
     subject: str,
     description: str,

@@ -338,7 +338,7 @@ def _insert_world(conn: psycopg.Connection, logins: dict[str, DemoLogin]) -> Non
                 " on conflict do nothing",
                 rows,
             )
-    plans = dict(conn.execute("select code, id from public.sla_plans").fetchall())
+    plans: dict[str, uuid.UUID] = dict(conn.execute("select code, id from public.sla_plans").fetchall())
     for key, name, prefix, shared, plan in ORGANIZATIONS:
         conn.execute(
             "insert into public.organizations (id, name, enterprise_number, contract_start, sla_plan_id,"

@@ -360,8 +360,8 @@ def verify_integrity(conn: psycopg.Connection, tables: Iterable[str] = BIG_TABLE
             ),
         )
         violations[f"foreign key {name} ({child} -> {parent})"] = one(conn.execute(query).fetchone())[0]
-    for rule, query in TRIGGER_RULES.items():
-        violations[rule] = one(conn.execute(query, _RANGE).fetchone())[0]
+    for rule, rule_query in TRIGGER_RULES.items():
+        violations[rule] = one(conn.execute(rule_query, _RANGE).fetchone())[0]
     broken = {rule: n for rule, n in violations.items() if n}
     if broken:
         details = "; ".join(f"{rule}: {n} row(s)" for rule, n in broken.items())
@@ -384,7 +384,7 @@ def _insert_reference(conn: psycopg.Connection, world: World) -> dict[str, str]:
         )
         with conn.cursor() as cur:
             cur.executemany(statement, rows)
-    found = dict(conn.execute("select code, id::text from public.sla_plans").fetchall())
+    found: dict[str, str] = dict(conn.execute("select code, id::text from public.sla_plans").fetchall())
     return {reference_id("plan", code): found[code] for code in SLA_PLANS}
 
 
