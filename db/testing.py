@@ -65,24 +65,54 @@ def _worker_tag() -> str:
     return f"{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
-# The session stops the local cluster at its end, however it ends (Ctrl-C too: pytest calls sessionfinish after
-# a KeyboardInterrupt), when it was not running at the start: a test run leaves no server behind, and never
-# stops one the developer started. Under xdist only the controller decides (the workers share the cluster).
-_STARTED_STOPPED = pytest.StashKey[bool]()
+# A test run leaves no server behind: when the local cluster was not running as the first of the concurrent test
+# sessions of this clone began, the last of them to end stops it, however it ends (Ctrl-C too: pytest calls
+# sessionfinish after a KeyboardInterrupt). A cluster the developer started stays up. Each session holds a lease
+# (a file named by its pid) in .nexk/test-sessions/; `started` there says a test session started the cluster.
+# Under xdist only the controller takes part (the workers share its cluster).
+_LEASED = pytest.StashKey[bool]()
 
 
-def _decides_for_the_cluster(config: pytest.Config) -> bool:
-    return not hasattr(config, "workerinput") and external_url() is None
+def _leases() -> Path:
+    return LocalCluster().home / "test-sessions"
+
+
+def _live_leases(leases: Path) -> list[Path]:
+    """The leases of sessions still running (the files of killed ones are removed)."""
+    live = []
+    for lease in leases.glob("[0-9]*"):
+        try:
+            os.kill(int(lease.name), 0)
+            live.append(lease)
+        except ProcessLookupError:
+            lease.unlink(missing_ok=True)
+        except PermissionError:  # another user's process: alive
+            live.append(lease)
+    return live
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if _decides_for_the_cluster(session.config):
-        session.config.stash[_STARTED_STOPPED] = not LocalCluster().is_running()
+    if hasattr(session.config, "workerinput") or external_url() is not None:
+        return
+    leases = _leases()
+    leases.mkdir(parents=True, exist_ok=True)
+    started = leases / "started"
+    if not _live_leases(leases):
+        started.unlink(missing_ok=True)  # left by a killed session whose cluster died with it
+    if not LocalCluster().is_running():
+        started.touch()  # this session will start it (or not use it: stopping a stopped cluster is a no-op)
+    (leases / str(os.getpid())).touch()
+    session.config.stash[_LEASED] = True
 
 
 @pytest.hookimpl(trylast=True)  # after the session fixtures' teardown, which drops the template database
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if session.config.stash.get(_STARTED_STOPPED, False):
+    if not session.config.stash.get(_LEASED, False):
+        return
+    leases = _leases()
+    (leases / str(os.getpid())).unlink(missing_ok=True)
+    if not _live_leases(leases) and (leases / "started").exists():
+        (leases / "started").unlink(missing_ok=True)
         LocalCluster().stop()
 
 

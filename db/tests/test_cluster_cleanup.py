@@ -143,8 +143,8 @@ def test_nexk_db_gc_and_every_start_remove_only_what_no_clone_uses(tmp_path, clu
         third.stop()
 
 
-def _session_test(tmp_path: Path, body: str) -> Path:
-    test_file = tmp_path / "session" / "test_uses_the_cluster.py"
+def _session_test(tmp_path: Path, body: str, folder: str = "session") -> Path:
+    test_file = tmp_path / folder / "test_uses_the_cluster.py"
     test_file.parent.mkdir()
     test_file.write_text(
         textwrap.dedent(
@@ -221,6 +221,27 @@ def test_ctrl_c_in_a_test_session_stops_the_cluster_it_started(tmp_path):
         rest = session.stdout.read()
         assert session.wait(timeout=120) == pytest.ExitCode.INTERRUPTED, rest
     assert "KeyboardInterrupt" in rest
+    assert not cluster.is_running()
+
+
+def test_of_two_concurrent_test_sessions_the_last_to_end_stops_the_cluster(tmp_path):
+    _clone_dir, home = _clone(tmp_path, "clone")
+    holding = _session_test(tmp_path, 'print("cluster in use", flush=True)\nsignal.pause()\n', "first")
+    brief = _session_test(tmp_path, "", "second")
+    cluster = LocalCluster(home)
+    with subprocess.Popen(
+        _pytest(holding), env=_env(home), cwd=tmp_path, stdout=subprocess.PIPE, text=True
+    ) as first:
+        assert first.stdout is not None
+        for line in first.stdout:  # the first session started the cluster and holds it
+            if "cluster in use" in line:
+                break
+        second = subprocess.run(_pytest(brief), env=_env(home), cwd=tmp_path, capture_output=True, text=True)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert cluster.is_running()  # the second ended first: the first still uses the cluster
+        first.send_signal(signal.SIGINT)
+        rest = first.stdout.read()
+        assert first.wait(timeout=120) == pytest.ExitCode.INTERRUPTED, rest
     assert not cluster.is_running()
 
 
