@@ -13,7 +13,7 @@ UV := $(BIN)/uv
 # installed project-locally: ops use it on this repository, db/tests/test_supabase_cli.py proves it works.
 SUPABASE_CLI := .tools/supabase-cli/node_modules/.bin/supabase
 
-.PHONY: dev test lint fmt bench mutate browser supabase-cli lock clean
+.PHONY: dev test lint typecheck fmt bench mutate browser supabase-cli lock clean
 
 # uv installs .venv from uv.lock: every package (base set and all extras) at its locked version, each file
 # checked against the lock's sha256, then the project itself in editable mode. uv comes from the lock too: the
@@ -53,6 +53,10 @@ test: $(STAMP) browser $(SUPABASE_CLI)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint db
+
+# mypy over app, infra, compliance, db and nexk ([tool.mypy] in pyproject.toml); `make test` runs it too.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .

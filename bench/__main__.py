@@ -88,8 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     selected = [b for b in PLAN if not args.only or b.name in args.only]
 
-    from db.connection import database_url
+    from db.cluster import LocalCluster
+    from db.connection import database_url, external_url
 
+    # Like a test run, a benchmark run stops the local cluster at the end when it was not running before.
+    cluster = None if external_url() else LocalCluster()
+    stop_cluster = cluster is not None and not cluster.is_running()
     server = database_url(start=True)
     env = dict(os.environ)
     seeded_here = False
@@ -109,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if seeded_here and not args.keep_world:
             _drop_world(server)
+        if cluster is not None and stop_cluster:
+            cluster.stop()
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
         return 1
