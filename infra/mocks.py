@@ -134,7 +134,7 @@ class CapturingMocks(Mocks):
         return f"{args.name}-id", _fake_outputs(args)
 
     def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
-        """An invoke's outputs and its check failures (none), as pulumi.runtime.Mocks declares it."""
+        """An invoke's outputs and its check failures (none), the pair pulumi.runtime.Mocks declares."""
         self.calls.append(args)
         if args.token == "vercel:index/getDomainConfig:getDomainConfig":  # noqa: S105 (an invoke token)
             outputs = {
@@ -144,8 +144,8 @@ class CapturingMocks(Mocks):
                 "recommendedIpv4s": ["76.76.21.21"],
                 "misconfigured": True,
             }
-            return outputs, None
-        return {}, None
+            return outputs, []
+        return {}, []  # no check failures: an empty list (pulumi iterates it, whatever its annotation says)
 
 
 @dataclass
