@@ -7,6 +7,7 @@ time to bench/results/isolation.md with the machine it ran on.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
@@ -34,8 +35,11 @@ def _memory_gib() -> float:
 
 
 def main(argv: list[str]) -> int:
-    worlds = int(argv[0]) if argv else 40
-    seed = int(argv[1]) if len(argv) > 1 else 2026
+    parser = argparse.ArgumentParser(prog="python -m bench.isolation", description=__doc__.splitlines()[0])
+    parser.add_argument("worlds", type=int, nargs="?", default=40, help="seeded worlds (default 40)")
+    parser.add_argument("seed", type=int, nargs="?", default=2026, help="the worlds' seed (default 2026)")
+    args = parser.parse_args(argv)
+    worlds, seed = args.worlds, args.seed
     url = external_url()
     auth_password = None
     if not url:

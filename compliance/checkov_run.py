@@ -137,7 +137,7 @@ def run(
                     check_id=raw["check_id"],
                     check_name=raw["check_name"],
                     file=raw["file_path"].lstrip("/"),
-                    lines=tuple(raw["file_line_range"]),  # type: ignore[arg-type]
+                    lines=(raw["file_line_range"][0], raw["file_line_range"][1]),
                     resource=raw["resource"],
                 )
                 if kind == "passed_checks":

@@ -22,6 +22,7 @@ from psycopg.conninfo import make_conninfo
 
 from compliance.register import Register
 from compliance.subprocessors import EEA_COUNTRIES
+from db.rows import one
 from nexk.errors import NexkError
 from nexk.paths import REPO_ROOT
 
@@ -68,6 +69,11 @@ def classified_columns(register: Register) -> dict[Column, list[str]]:
     found: dict[Column, list[str]] = {}
     for dataset in register.datasets:
         schema = ((dataset.get("fides_meta") or {}).get("namespace") or {}).get("schema")
+        if not schema:
+            raise ValueError(
+                f"dataset {dataset.get('fides_key')}: set fides_meta.namespace.schema to the database schema "
+                "its collections are tables of (compliance/fides/dataset.yml)"
+            )
         for collection in dataset.get("collections", []):
             for item in collection.get("fields", []):
                 found[(schema, collection["name"], item["name"])] = list(item.get("data_categories") or [])
@@ -131,13 +137,15 @@ def database_retention(conn: psycopg.Connection) -> dict[str, str] | None:
     Convention agreed with the retention migrations (0100+): a table `private.retention_policy(name, period)`
     or a function `private.retention_settings()` returning (name text, period interval).
     """
-    if conn.execute("select to_regclass('private.retention_policy') is not null").fetchone()[0]:
+    if one(conn.execute("select to_regclass('private.retention_policy') is not null").fetchone())[0]:
         rows = conn.execute("select name, period::text from private.retention_policy").fetchall()
         return dict(rows)
-    has_function = conn.execute(
-        "select exists (select from pg_catalog.pg_proc as p where p.pronamespace = 'private'::regnamespace"
-        " and p.proname = 'retention_settings')"
-    ).fetchone()[0]
+    has_function = one(
+        conn.execute(
+            "select exists (select from pg_catalog.pg_proc as p where p.pronamespace = 'private'::regnamespace"
+            " and p.proname = 'retention_settings')"
+        ).fetchone()
+    )[0]
     if has_function:
         rows = conn.execute("select name, period::text from private.retention_settings()").fetchall()
         return dict(rows)
@@ -163,7 +171,7 @@ def check_retention(register: Register, conn: psycopg.Connection) -> list[str]:
             )
             continue
         equal = conn.execute("select %s::interval = %s::interval", (period.duration.postgres, enforced[name]))
-        if not equal.fetchone()[0]:
+        if not one(equal.fetchone())[0]:
             problems.append(
                 f"retention `{name}`: compliance/retention.yaml says {period.period} ({period.duration.postgres}) "
                 f"but the database enforces {enforced[name]}"

@@ -29,6 +29,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from db.connection import connect
+from db.rows import one
 from nexk.errors import NexkError
 from nexk.paths import state_dir
 
@@ -108,7 +109,7 @@ def _transaction(url: str, subject_ref: str | None, request_type: str) -> Iterat
 
 
 def _subject(conn: psycopg.Connection, ref: str | uuid.UUID) -> uuid.UUID:
-    return conn.execute("select private.dsr_find_subject(%s)", (str(ref),)).fetchone()[0]
+    return one(conn.execute("select private.dsr_find_subject(%s)", (str(ref),)).fetchone())[0]
 
 
 def open_request(
@@ -121,17 +122,19 @@ def open_request(
     """Record a request; the database sets legal (1 calendar month), internal (30 days) and working due dates."""
     with _transaction(url, str(subject), request_type) as conn:
         sid = _subject(conn, subject)
-        return conn.execute(
-            "select private.dsr_open(%s, %s, coalesce(%s, now()), %s)",
-            (sid, request_type, received_at, notes),
-        ).fetchone()[0]
+        return one(
+            conn.execute(
+                "select private.dsr_open(%s, %s, coalesce(%s, now()), %s)",
+                (sid, request_type, received_at, notes),
+            ).fetchone()
+        )[0]
 
 
 def export(url: str, subject: str | uuid.UUID) -> dict[str, Any]:
     """Art. 15/20: the person's data as JSON (no internal notes, other people as role labels)."""
     with _transaction(url, str(subject), "access") as conn:
         sid = _subject(conn, subject)
-        return conn.execute("select private.dsr_export(%s)", (sid,)).fetchone()[0]
+        return one(conn.execute("select private.dsr_export(%s)", (sid,)).fetchone())[0]
 
 
 def export_zip(
@@ -157,38 +160,46 @@ def rectify(url: str, subject: str | uuid.UUID, changes: dict[str, str | None]) 
     """Art. 16: correct first_name, surname, position, email or phone."""
     with _transaction(url, str(subject), "rectification") as conn:
         sid = _subject(conn, subject)
-        return conn.execute("select private.dsr_rectify(%s, %s)", (sid, Jsonb(changes))).fetchone()[0]
+        return one(conn.execute("select private.dsr_rectify(%s, %s)", (sid, Jsonb(changes))).fetchone())[0]
 
 
 def erase(url: str, subject: str | uuid.UUID) -> dict[str, Any]:
     """Art. 17: anonymise the person everywhere; their files are queued for the storage sweeper."""
     with _transaction(url, str(subject), "erasure") as conn:
         sid = _subject(conn, subject)
-        return conn.execute("select private.dsr_erase(%s, %s)", (sid, Jsonb(subprocessors()))).fetchone()[0]
+        return one(
+            conn.execute("select private.dsr_erase(%s, %s)", (sid, Jsonb(subprocessors()))).fetchone()
+        )[0]
 
 
 def restrict(url: str, subject: str | uuid.UUID, restricted: bool = True) -> dict[str, Any]:
     """Art. 18: make the person's data read-only and take it out of processing (or lift that)."""
     with _transaction(url, str(subject), "restriction") as conn:
         sid = _subject(conn, subject)
-        return conn.execute(
-            "select private.dsr_restrict(%s, %s, %s)", (sid, restricted, Jsonb(subprocessors()))
-        ).fetchone()[0]
+        return one(
+            conn.execute(
+                "select private.dsr_restrict(%s, %s, %s)", (sid, restricted, Jsonb(subprocessors()))
+            ).fetchone()
+        )[0]
 
 
 def object_to(url: str, subject: str | uuid.UUID, purpose: str, reason: str | None = None) -> str:
     """Art. 21: record an objection to a legitimate-interest purpose; returns upheld or pending_review."""
     with _transaction(url, str(subject), "objection") as conn:
         sid = _subject(conn, subject)
-        return conn.execute("select private.dsr_object(%s, %s, %s)", (sid, purpose, reason)).fetchone()[0]
+        return one(conn.execute("select private.dsr_object(%s, %s, %s)", (sid, purpose, reason)).fetchone())[
+            0
+        ]
 
 
 def complete(url: str, request_id: str | uuid.UUID, status: str = "completed") -> dict[str, Any]:
     """Close a request (completed or rejected), storing the Art. 19 recipients to inform."""
     with _transaction(url, None, "complete") as conn:
-        return conn.execute(
-            "select private.dsr_complete(%s, %s, %s)", (str(request_id), status, Jsonb(subprocessors()))
-        ).fetchone()[0]
+        return one(
+            conn.execute(
+                "select private.dsr_complete(%s, %s, %s)", (str(request_id), status, Jsonb(subprocessors()))
+            ).fetchone()
+        )[0]
 
 
 def recipients(url: str, subject: str | uuid.UUID) -> list[Recipient]:
@@ -213,5 +224,6 @@ def list_requests(url: str, include_closed: bool = False) -> list[dict[str, Any]
             " order by r.due_at, r.received_at, r.id",
             (include_closed,),
         )
+        assert cur.description is not None  # a SELECT always describes its columns
         names = [column.name for column in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

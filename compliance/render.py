@@ -159,7 +159,7 @@ def data_groups(register: Register, lang: str) -> list[str]:
     return [g[lang] for g in groups]
 
 
-def subprocessor_lines(register: Register, lang: str) -> list[dict[str, str]]:
+def subprocessor_lines(register: Register, lang: str) -> list[dict[str, Any]]:
     lines = []
     for sub in register.subprocessors.subprocessors:
         entity = (

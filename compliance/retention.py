@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from db.connection import connect
+from db.rows import one
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,12 @@ def run(url: str, now: datetime | None = None, dry_run: bool = False) -> Retenti
             "select step, affected from private.run_retention(coalesce(%s, now()), %s)", (now, dry_run)
         ).fetchall()
         for step, function in EXTRA_PURGES:
-            affected = conn.execute(
-                f"select {function}(coalesce(%s, now()), %s)",
-                (now, dry_run),
-            ).fetchone()[0]
+            affected = one(
+                conn.execute(
+                    f"select {function}(coalesce(%s, now()), %s)",
+                    (now, dry_run),
+                ).fetchone()
+            )[0]
             rows.append((step, affected))
         if dry_run:
             conn.rollback()  # belt and braces: the function already rolled its own work back

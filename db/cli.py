@@ -39,6 +39,25 @@ def stop() -> None:
 
 
 @app.command()
+def gc() -> None:
+    """Remove the data folders in /var/lib/nexk/ whose clone is gone (also done by every start)."""
+    from db.cluster import collect_garbage, server_root
+
+    garbage = collect_garbage()
+    for home, clone in garbage.removed:
+        console.print(f"removed {home} (its clone {clone} is gone)", highlight=False, soft_wrap=True)
+    for home in garbage.unrecorded:
+        console.print(
+            f"kept {home}: it does not record its clone (made before `nexk db gc` existed and not started "
+            "since); if no clone of yours uses it, stop any server in it and delete it by hand",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not garbage.removed:
+        console.print(f"nothing to remove in {server_root()}", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def url() -> None:
     """Print the database URL (DSN) every command uses."""
     typer.echo(database_url())
@@ -61,10 +80,10 @@ def status() -> None:
     table = Table("state", "file")
     for version, name in plan.applied:
         table.add_row("[green]applied[/]", f"db/schema/{version}_{name}.sql")
-    for file in plan.pending_migrations:
-        table.add_row("[yellow]pending[/]", file.relpath)
-    for file in plan.changed_policies:
-        table.add_row("[yellow]to apply[/]", file.relpath)
+    for migration in plan.pending_migrations:
+        table.add_row("[yellow]pending[/]", migration.relpath)
+    for policy in plan.changed_policies:
+        table.add_row("[yellow]to apply[/]", policy.relpath)
     for name in plan.removed_policies:
         table.add_row("[yellow]removed[/]", f"db/policies/{name}.sql")
     console.print(table)

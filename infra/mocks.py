@@ -133,17 +133,19 @@ class CapturingMocks(Mocks):
         self.resources.append(CapturedResource(args.typ, args.name, dict(args.inputs), bool(args.custom)))
         return f"{args.name}-id", _fake_outputs(args)
 
-    def call(self, args: MockCallArgs) -> dict:
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        """An invoke's outputs and its check failures (none), the pair pulumi.runtime.Mocks declares."""
         self.calls.append(args)
         if args.token == "vercel:index/getDomainConfig:getDomainConfig":  # noqa: S105 (an invoke token)
-            return {
+            outputs = {
                 "domain": args.args.get("domain"),
                 "projectIdOrName": args.args.get("projectIdOrName"),
                 "recommendedCname": "cname.vercel-dns.com",
                 "recommendedIpv4s": ["76.76.21.21"],
                 "misconfigured": True,
             }
-        return {}
+            return outputs, []
+        return {}, []  # no check failures: an empty list (pulumi iterates it, whatever its annotation says)
 
 
 @dataclass

@@ -8,18 +8,23 @@ the portal and the database it started.
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from db import migrate as runner
 from db.cluster import LocalCluster, free_port
 from db.connection import external_url
-from nexk.errors import NexkError
+
+if TYPE_CHECKING:  # the demo world's module (bcrypt, pyotp) loads only when `nexk dev` runs
+    from db.seed.demo import DemoWorld
 
 console = Console(soft_wrap=True)  # long secrets and URLs stay on one line, whole
 
 
-def _print_logins(world: object, url: str) -> None:
+def _print_logins(world: DemoWorld, url: str) -> None:
     # Plain lines, never a table: a password or TOTP secret must not be truncated by a narrow terminal.
     console.print("[bold]Demo logins[/] (generated for this machine, kept in .nexk/demo-logins.json):")
     for login in world.logins:
@@ -37,12 +42,13 @@ def run(host: str = "127.0.0.1", port: int | None = None) -> None:
 
     cluster = None if external_url() else LocalCluster()
     was_running = cluster.is_running() if cluster else True
-    if cluster:
-        config = cluster.start()
-        url, authenticator_password = config.url, config.authenticator_password
-    else:
-        url, authenticator_password = external_url(), None
+    stop_worker: threading.Event | None = None
     try:
+        if cluster:
+            config = cluster.start()
+            url, authenticator_password = config.url, config.authenticator_password
+        else:
+            url, authenticator_password = str(external_url()), None
         plan = runner.migrate(url, authenticator_password=authenticator_password)
         console.print(
             f"Database ready: {len(plan.pending_migrations)} migration(s) and "
@@ -56,13 +62,21 @@ def run(host: str = "127.0.0.1", port: int | None = None) -> None:
         console.print(
             f"Notifications: delivered to the local mail sink, listed at http://{host}:{port}/dev/mail"
         )
+        # uvicorn stops the portal on Ctrl-C, then raises the KeyboardInterrupt again (caught below).
         uvicorn.run("app.main:app", host=host, port=port, log_level="info")
-        stop_worker.set()
     except KeyboardInterrupt:
         pass
-    except NexkError:
-        raise
     finally:
-        if cluster and not was_running:
-            cluster.stop()
-            console.print("PostgreSQL stopped.")
+        # A second Ctrl-C must not cut the shutdown short and leave the server running: ignore it meanwhile
+        # (pg_ctl inherits the ignored signal too).
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            if stop_worker is not None:
+                stop_worker.set()
+            if cluster and not was_running:
+                cluster.stop()
+                console.print("PostgreSQL stopped.")
+            elif cluster:
+                console.print("PostgreSQL left running: it was running before (`nexk db stop` stops it).")
+        finally:
+            signal.signal(signal.SIGINT, previous)

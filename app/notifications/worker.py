@@ -27,6 +27,7 @@ from app.domain.sla import DEFAULT_WARNING_MINUTES, SlaState
 from app.domain.sla_repository import TicketSla, slas_from_rows
 from app.notifications.outbox import ConnFactory, MailClient, Outbox, RetryPolicy, RunStats
 from app.notifications.templates import KIND_TEMPLATE
+from app.queries.rows import one
 
 log = logging.getLogger("nexk.notifications")
 
@@ -130,10 +131,19 @@ def sla_scan(conn: psycopg.Connection, now: datetime, warning_minutes: int = 15)
             ]
             with conn.transaction():
                 for recipient in recipients:
-                    added = conn.execute(
-                        "select private.enqueue_notification(%s, %s, %s, %s, %s, 'sla_alerts', %s)",
-                        (event_key, kind, KIND_TEMPLATE[kind], recipient, sla.ticket_id, json.dumps(params)),
-                    ).fetchone()[0]
+                    added = one(
+                        conn.execute(
+                            "select private.enqueue_notification(%s, %s, %s, %s, %s, 'sla_alerts', %s)",
+                            (
+                                event_key,
+                                kind,
+                                KIND_TEMPLATE[kind],
+                                recipient,
+                                sla.ticket_id,
+                                json.dumps(params),
+                            ),
+                        ).fetchone()
+                    )[0]
                     alerts += int(bool(added))
     return ScanResult(tickets=len(slas), alerts=alerts)
 

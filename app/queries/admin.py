@@ -12,6 +12,8 @@ from typing import Any
 
 from psycopg import Connection
 
+from app.queries.rows import one
+
 ORG_COLUMNS = ("name", "enterprise_number", "contract_start", "contract_end", "sla_plan_id", "shared_tickets")
 ROLES = ("client_member", "client_admin", "agent", "admin")
 
@@ -41,12 +43,14 @@ def save_organization(conn: Connection[Any], org_id: uuid.UUID | None, values: d
     """Insert (org_id None) or update an organization; check constraints raise (mapped to 422)."""
     params = [values[c] for c in ORG_COLUMNS]
     if org_id is None:
-        return conn.execute(
-            """insert into public.organizations (name, enterprise_number, contract_start, contract_end,
+        return one(
+            conn.execute(
+                """insert into public.organizations (name, enterprise_number, contract_start, contract_end,
                    sla_plan_id, shared_tickets)
                values (%s, %s, %s, %s, %s, %s) returning id""",
-            params,
-        ).fetchone()["id"]
+                params,
+            ).fetchone()
+        )["id"]
     row = conn.execute(
         """update public.organizations as o
            set name = %s, enterprise_number = %s, contract_start = %s, contract_end = %s, sla_plan_id = %s,

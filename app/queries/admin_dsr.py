@@ -13,6 +13,8 @@ from typing import Any
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
+from app.queries.rows import one
+
 # Which actions fulfil which request type (the wrappers enforce the same mapping).
 ACTIONS = {
     "access": ("export",),
@@ -62,44 +64,58 @@ def record(conn: Connection[Any], email: str, request_type: str, notes: str | No
     subject = conn.execute(
         "select p.id from public.profiles as p where p.email = %s::extensions.citext", (email,)
     ).fetchone()
-    return conn.execute(
-        """insert into public.dsr_requests (subject_id, subject_email, type, notes, handled_by)
+    return one(
+        conn.execute(
+            """insert into public.dsr_requests (subject_id, subject_email, type, notes, handled_by)
            values (%s, %s, %s, %s, (select auth.uid())) returning id""",
-        (subject["id"] if subject else None, email, request_type, notes or None),
-    ).fetchone()["id"]
+            (subject["id"] if subject else None, email, request_type, notes or None),
+        ).fetchone()
+    )["id"]
 
 
 def export(conn: Connection[Any], request_id: uuid.UUID) -> dict[str, Any]:
-    return conn.execute("select private.admin_dsr_export(%s) as result", (request_id,)).fetchone()["result"]
+    return one(conn.execute("select private.admin_dsr_export(%s) as result", (request_id,)).fetchone())[
+        "result"
+    ]
 
 
 def rectify(conn: Connection[Any], request_id: uuid.UUID, changes: dict[str, str | None]) -> dict[str, Any]:
-    return conn.execute(
-        "select private.admin_dsr_rectify(%s, %s) as result", (request_id, Jsonb(changes))
-    ).fetchone()["result"]
+    return one(
+        conn.execute(
+            "select private.admin_dsr_rectify(%s, %s) as result", (request_id, Jsonb(changes))
+        ).fetchone()
+    )["result"]
 
 
 def erase(conn: Connection[Any], request_id: uuid.UUID) -> dict[str, Any]:
-    return conn.execute(
-        "select private.admin_dsr_erase(%s, %s) as result", (request_id, Jsonb(subprocessors()))
-    ).fetchone()["result"]
+    return one(
+        conn.execute(
+            "select private.admin_dsr_erase(%s, %s) as result", (request_id, Jsonb(subprocessors()))
+        ).fetchone()
+    )["result"]
 
 
 def restrict(conn: Connection[Any], request_id: uuid.UUID, restricted: bool) -> dict[str, Any]:
-    return conn.execute(
-        "select private.admin_dsr_restrict(%s, %s, %s) as result",
-        (request_id, restricted, Jsonb(subprocessors())),
-    ).fetchone()["result"]
+    return one(
+        conn.execute(
+            "select private.admin_dsr_restrict(%s, %s, %s) as result",
+            (request_id, restricted, Jsonb(subprocessors())),
+        ).fetchone()
+    )["result"]
 
 
 def object_to(conn: Connection[Any], request_id: uuid.UUID, purpose: str, reason: str | None) -> str:
-    return conn.execute(
-        "select private.admin_dsr_object(%s, %s, %s) as result", (request_id, purpose, reason)
-    ).fetchone()["result"]
+    return one(
+        conn.execute(
+            "select private.admin_dsr_object(%s, %s, %s) as result", (request_id, purpose, reason)
+        ).fetchone()
+    )["result"]
 
 
 def complete(conn: Connection[Any], request_id: uuid.UUID, status: str) -> dict[str, Any]:
-    return conn.execute(
-        "select private.admin_dsr_complete(%s, %s, %s) as result",
-        (request_id, status, Jsonb(subprocessors())),
-    ).fetchone()["result"]
+    return one(
+        conn.execute(
+            "select private.admin_dsr_complete(%s, %s, %s) as result",
+            (request_id, status, Jsonb(subprocessors())),
+        ).fetchone()
+    )["result"]

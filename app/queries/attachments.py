@@ -8,6 +8,8 @@ from typing import Any
 
 from psycopg import Connection
 
+from app.queries.rows import one
+
 
 def insert_attachment(
     conn: Connection[Any],
@@ -21,13 +23,15 @@ def insert_attachment(
     size_bytes: int,
     sha256: str,
 ) -> dict[str, Any]:
-    return conn.execute(
-        """insert into public.attachments
+    return one(
+        conn.execute(
+            """insert into public.attachments
                (ticket_id, organization_id, message_id, internal, file_name, content_type, size_bytes, sha256)
            values (%s, %s, %s, %s, %s, %s, %s, %s)
            returning id, storage_path, file_name, content_type, size_bytes, sha256""",
-        (ticket_id, organization_id, message_id, internal, file_name, content_type, size_bytes, sha256),
-    ).fetchone()
+            (ticket_id, organization_id, message_id, internal, file_name, content_type, size_bytes, sha256),
+        ).fetchone()
+    )
 
 
 def get_attachment(conn: Connection[Any], attachment_id: uuid.UUID) -> dict[str, Any] | None:

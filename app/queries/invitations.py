@@ -10,6 +10,8 @@ from typing import Any
 
 from psycopg import Connection
 
+from app.queries.rows import one
+
 
 def nonce_hash(nonce: str) -> str:
     """What the database stores and the before-user-created hook compares (private.invitation_nonce_hash)."""
@@ -29,11 +31,13 @@ def add_invitation(
     """Record an invitation; its id. Raises 42501 when the caller may not invite that person, 23505 when the
     address has an account (constraint invitations_email_has_account) or a pending invitation
     (invitations_email_key)."""
-    return conn.execute(
-        """insert into private.invitations (email, organization_id, role, first_name, surname, nonce_hash)
+    return one(
+        conn.execute(
+            """insert into private.invitations (email, organization_id, role, first_name, surname, nonce_hash)
            values (%s, %s, %s, %s, %s, %s) returning id""",
-        (email, organization_id, role, first_name, surname, nonce_hash(nonce)),
-    ).fetchone()["id"]
+            (email, organization_id, role, first_name, surname, nonce_hash(nonce)),
+        ).fetchone()
+    )["id"]
 
 
 def pending_invitation(conn: Connection[Any], email: str) -> dict[str, Any] | None:
@@ -108,5 +112,5 @@ def invitee(conn: Connection[Any], person_id: uuid.UUID) -> dict[str, Any] | Non
 def record_resend(conn: Connection[Any], person_id: uuid.UUID) -> str:
     """Audit the resend of a pending person's invitation; the account's address. Raises 55000
     (ObjectNotInPrerequisiteState) when the person has already accepted, P0002 when there is no such person."""
-    row = conn.execute("select private.admin_resend_invitation(%s) as email", (person_id,)).fetchone()
+    row = one(conn.execute("select private.admin_resend_invitation(%s) as email", (person_id,)).fetchone())
     return str(row["email"])

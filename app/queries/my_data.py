@@ -8,6 +8,8 @@ from typing import Any
 
 from psycopg import Connection
 
+from app.queries.rows import one
+
 # Rights a person files for an admin to handle (access and portability are the export, answered at once).
 REQUEST_TYPES = ("rectification", "erasure", "restriction", "objection")
 
@@ -31,5 +33,6 @@ def export(conn: Connection[Any]) -> dict[str, Any]:
 def request(conn: Connection[Any], request_type: str, details: str) -> uuid.UUID:
     """File a request about oneself; the database computes its due dates. Raises UniqueViolation when one of
     the same type is still open."""
-    row = conn.execute("select private.request_my_dsr(%s, %s) as id", (request_type, details)).fetchone()
-    return row["id"]
+    return one(
+        conn.execute("select private.request_my_dsr(%s, %s) as id", (request_type, details)).fetchone()
+    )["id"]

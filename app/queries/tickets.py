@@ -12,6 +12,7 @@ from typing import Any, Literal
 from psycopg import Connection, sql
 
 from app.domain.ticket_refs import reference_range
+from app.queries.rows import one
 
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -206,7 +207,7 @@ def attachments(conn: Connection[Any], ticket_id: uuid.UUID) -> list[dict[str, A
 def create_ticket(
     conn: Connection[Any],
     *,
-    organization_id: uuid.UUID,
+    organization_id: uuid.UUID | None,  # None (a client without organization): the database refuses it
     requester_id: uuid.UUID,
     subject: str,
     description: str,
@@ -216,22 +217,26 @@ def create_ticket(
 ) -> dict[str, Any]:
     """Open a ticket; `assignee_id` only when staff open it on a client's behalf (the policy allows an agent
     only themselves); `follow_up_of` links it to a closed ticket the caller sees (the database checks it)."""
-    return conn.execute(
-        """insert into public.tickets
+    return one(
+        conn.execute(
+            """insert into public.tickets
                (organization_id, requester_id, subject, description, priority, assignee_id, follow_up_of)
            values (%s, %s, %s, %s, %s, %s, %s)
            returning id, organization_id, requester_id, assignee_id, subject, description, status, priority,
                      created_at, updated_at, first_response_at, resolved_at, archived_at, follow_up_of""",
-        (organization_id, requester_id, subject, description, priority, assignee_id, follow_up_of),
-    ).fetchone()
+            (organization_id, requester_id, subject, description, priority, assignee_id, follow_up_of),
+        ).fetchone()
+    )
 
 
 def add_message(conn: Connection[Any], ticket_id: uuid.UUID, body: str, internal: bool) -> dict[str, Any]:
-    return conn.execute(
-        """insert into public.ticket_messages (ticket_id, body, internal) values (%s, %s, %s)
+    return one(
+        conn.execute(
+            """insert into public.ticket_messages (ticket_id, body, internal) values (%s, %s, %s)
            returning id, ticket_id, author_id, body, internal, created_at""",
-        (ticket_id, body, internal),
-    ).fetchone()
+            (ticket_id, body, internal),
+        ).fetchone()
+    )
 
 
 def update_ticket(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
@@ -40,7 +40,7 @@ def save_profile(
     notify_status_changes: Annotated[bool, Form()] = False,
     notify_sla_alerts: Annotated[bool, Form()] = False,
 ) -> Response:
-    form = {
+    form: dict[str, Any] = {
         "first_name": first_name.strip(),
         "surname": surname.strip(),
         "position": position.strip() or None,

@@ -120,6 +120,8 @@ REPO_SETTINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
 def yaml_line(text: str, path: tuple[str, ...]) -> tuple[Any, int] | None:
     """The value at `path` under `config:` of a stack file and its 1-based line, or None when absent."""
     node = yaml.compose(text)
+    if node is None:  # an empty file
+        return None
     for key in ("config", *path):
         if not isinstance(node, yaml.MappingNode):
             return None

@@ -99,7 +99,7 @@ class Catalog:
         params.setdefault("exposed", self.exposed)
         params.setdefault("managed", MANAGED_SCHEMAS)
         params.setdefault("api_roles", list(API_ROLES))
-        return self.conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+        return self.conn.execute(query, params).fetchall()
 
     @cached_property
     def policies(self) -> list[Policy]:
@@ -118,7 +118,10 @@ class Catalog:
             where n.nspname <> all(%(managed)s) or (n.nspname, c.relname) = ('storage', 'objects')
             order by n.nspname, c.relname, p.polname
         """
-        return [Policy(*row[:6], tuple(row[6]), row[7], row[8]) for row in self.rows(query)]
+        return [
+            Policy(oid, schema, table, name, cmd, permissive, tuple(roles), using, check)
+            for oid, schema, table, name, cmd, permissive, roles, using, check in self.rows(query)
+        ]
 
     @cached_property
     def tables(self) -> list[Table]:
@@ -381,7 +384,7 @@ def _only_bucket_filter(expr: ast.Node | None, bucket: str) -> bool:
     """`bucket_id = '<bucket>'` and nothing else: any client can list the bucket."""
     if expr is None or ex.always_true(expr):
         return True
-    if not (isinstance(expr, ast.A_Expr) and [n.sval for n in expr.name] == ["="]):
+    if not (isinstance(expr, ast.A_Expr) and [n.sval for n in expr.name or ()] == ["="]):
         return False
     sides = [expr.lexpr, expr.rexpr]
     columns = [

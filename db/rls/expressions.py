@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pglast
 from pglast import ast
@@ -39,7 +40,7 @@ def walk(node: object, in_subquery: bool = False, location: int | None = None) -
     own = getattr(node, "location", None)
     here = own if isinstance(own, int) and own >= 0 else location
     yield Visit(node, in_subquery, here)
-    for slot in node.__slots__:
+    for slot in getattr(node, "__slots__", ()):  # each concrete node class declares its fields there
         child = getattr(node, slot, None)
         below = in_subquery or (isinstance(node, ast.SubLink) and slot == "subselect")
         yield from walk(child, below, here)
@@ -47,15 +48,20 @@ def walk(node: object, in_subquery: bool = False, location: int | None = None) -
 
 def parse_expression(text: str) -> ast.Node:
     """Parse a stand-alone SQL expression, e.g. what pg_get_expr() returns for a policy."""
-    return pglast.parse_sql(f"select {text}")[0].stmt.targetList[0].val
+    select = pglast.parse_sql(f"select {text}")[0].stmt
+    if not isinstance(select, ast.SelectStmt) or not select.targetList:
+        raise ValueError(f"not a single SQL expression: {text!r}")
+    return select.targetList[0].val
 
 
 def qualified_name(names: tuple | list | None) -> tuple[str | None, str]:
-    parts = [n.sval for n in names or () if isinstance(n, ast.String)]
+    parts = [n.sval for n in names or () if isinstance(n, ast.String) and n.sval is not None]
     return (parts[-2] if len(parts) > 1 else None), (parts[-1] if parts else "")
 
 
-def call_name(call: ast.FuncCall) -> str:
+def call_name(call: ast.Node) -> str:
+    if not isinstance(call, ast.FuncCall):
+        raise TypeError(f"not a function call: {type(call).__name__}")
     schema, name = qualified_name(call.funcname)
     return f"{schema}.{name}()" if schema else f"{name}()"
 
@@ -98,7 +104,10 @@ def user_metadata_references(expr: object) -> list[Visit]:
         visit
         for visit in walk(expr)
         if isinstance(visit.node, ast.String)
-        and ("user_metadata" in visit.node.sval.lower() or visit.node.sval.lower() == "raw_user_meta_data")
+        and (
+            "user_metadata" in (visit.node.sval or "").lower()
+            or (visit.node.sval or "").lower() == "raw_user_meta_data"
+        )
     ]
 
 
@@ -110,13 +119,16 @@ def unqualified_subquery_columns(expr: object) -> list[Visit]:
         for visit in walk(expr)
         if visit.in_subquery
         and isinstance(visit.node, ast.ColumnRef)
+        and visit.node.fields is not None
         and len(visit.node.fields) == 1
         and isinstance(visit.node.fields[0], ast.String)
     ]
 
 
-def column_name(ref: ast.ColumnRef) -> str:
-    return ".".join(f.sval if isinstance(f, ast.String) else "*" for f in ref.fields)
+def column_name(ref: ast.Node) -> str:
+    if not isinstance(ref, ast.ColumnRef):
+        raise TypeError(f"not a column reference: {type(ref).__name__}")
+    return ".".join(f.sval or "" if isinstance(f, ast.String) else "*" for f in ref.fields or ())
 
 
 def policy_table_columns(expr: object, table: str) -> set[str]:
@@ -128,9 +140,10 @@ def policy_table_columns(expr: object, table: str) -> set[str]:
     columns = set()
     for visit in walk(expr):
         node = visit.node
-        if not isinstance(node, ast.ColumnRef) or not all(isinstance(f, ast.String) for f in node.fields):
+        fields = node.fields or () if isinstance(node, ast.ColumnRef) else ()
+        if not fields or not all(isinstance(f, ast.String) for f in fields):
             continue
-        names = [f.sval for f in node.fields]
+        names = [f.sval for f in fields]
         if len(names) == 1 and not visit.in_subquery:
             columns.add(names[0])
         elif len(names) == 2 and names[0] == table:
@@ -141,7 +154,7 @@ def policy_table_columns(expr: object, table: str) -> set[str]:
 # -- constant evaluation ----------------------------------------------------------------------------------
 
 UNKNOWN = object()  # depends on the row or the caller: not a constant
-_COMPARE: dict[str, Callable[[object, object], bool]] = {
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {  # constants of any type; a TypeError means UNKNOWN
     "=": operator.eq,
     "<>": operator.ne,
     "!=": operator.ne,
@@ -170,14 +183,14 @@ def constant_value(expr: object) -> object:
         return UNKNOWN
     if isinstance(expr, ast.TypeCast):
         inner = constant_value(expr.arg)
-        _, type_name = qualified_name(expr.typeName.names)
+        _, type_name = qualified_name(expr.typeName.names if expr.typeName else None)
         if type_name in ("bool", "boolean") and isinstance(inner, str):
             return _BOOL_TEXT.get(inner.strip().lower(), UNKNOWN)
         if type_name in ("bool", "boolean") and isinstance(inner, int):
             return bool(inner)
         return inner
     if isinstance(expr, ast.BoolExpr):
-        values = [constant_value(arg) for arg in expr.args]
+        values = [constant_value(arg) for arg in expr.args or ()]
         if expr.boolop == BoolExprType.NOT_EXPR:
             value = values[0]
             return UNKNOWN if value is UNKNOWN else (None if value is None else not value)
@@ -188,7 +201,7 @@ def constant_value(expr: object) -> object:
         if any(v is True for v in values):
             return True
         return UNKNOWN if UNKNOWN in values else (None if None in values else False)
-    if isinstance(expr, ast.A_Expr) and len(expr.name or ()) == 1:
+    if isinstance(expr, ast.A_Expr) and expr.name and len(expr.name) == 1:
         compare = _COMPARE.get(expr.name[0].sval)
         left, right = constant_value(expr.lexpr), constant_value(expr.rexpr)
         if compare is None or UNKNOWN in (left, right):
@@ -206,7 +219,7 @@ def constant_value(expr: object) -> object:
         return (value is None) == (expr.nulltesttype == NullTestType.IS_NULL)
     if isinstance(expr, ast.BooleanTest):
         value = constant_value(expr.arg)
-        if value is UNKNOWN:
+        if value is UNKNOWN or expr.booltesttype is None:
             return UNKNOWN
         return {
             BoolTestType.IS_TRUE: value is True,

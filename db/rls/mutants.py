@@ -25,6 +25,7 @@ from pglast import ast, enums
 from pglast.stream import RawStream
 
 from db.migrate import DB_DIR, POLICIES_DIR, SCHEMA_DIR
+from db.rls.expressions import parse_expression
 
 OPERATORS = (
     "drop-policy",
@@ -93,10 +94,12 @@ def _deparse(node: ast.Node) -> str:
 
 
 def _true() -> ast.Node:
-    return pglast.parse_sql("select true")[0].stmt.targetList[0].val
+    return parse_expression("true")
 
 
-def _qualified(rel: ast.RangeVar) -> str:
+def _qualified(rel: ast.RangeVar | None) -> str:
+    if rel is None:
+        raise ValueError("the statement names no relation")
     return f"{rel.schemaname or 'public'}.{rel.relname}"
 
 
@@ -123,44 +126,56 @@ def _statements(path: Path) -> Iterator[_Stmt]:
     text = path.read_text(encoding="utf-8")
     rel = f"{path.parent.name}/{path.name}"  # "policies/x.sql" or "schema/0006_x.sql", as under db/
     for raw in pglast.parse_sql(text):
-        start = raw.stmt_location
+        start = raw.stmt_location or 0
         end = start + raw.stmt_len if raw.stmt_len else len(text)
         # stmt_location may include leading comments/blank lines; they do not matter for splicing.
-        yield _Stmt(rel, text, start, end, raw.stmt)
+        if raw.stmt is not None:
+            yield _Stmt(rel, text, start, end, raw.stmt)
 
 
 def _and_paths(node: ast.Node | None, path: tuple = ()) -> Iterator[tuple[tuple, int]]:
     """(path to an AND node, number of its args) for every AND in the expression tree (depth-first)."""
     if isinstance(node, ast.BoolExpr):
+        args = node.args or ()
         if node.boolop == enums.BoolExprType.AND_EXPR:
-            yield path, len(node.args)
-        for i, arg in enumerate(node.args):
+            yield path, len(args)
+        for i, arg in enumerate(args):
             yield from _and_paths(arg, (*path, i))
 
 
 def _without_arg(expr: ast.Node, path: tuple, index: int) -> ast.Node:
     """A copy of `expr` where the AND at `path` lost its argument `index` (a 1-arg AND becomes the arg)."""
     root = copy.deepcopy(expr)
-    parent, slot, node = None, None, root
+    parent: ast.BoolExpr | None = None
+    slot, node = 0, root
     for step in path:
-        parent, slot, node = node, step, node.args[step]
-    args = [a for i, a in enumerate(node.args) if i != index]
+        assert isinstance(node, ast.BoolExpr)  # _and_paths leads through AND/OR/NOT only
+        parent, slot, node = node, step, _args(node)[step]
+    args = [a for i, a in enumerate(_args(node)) if i != index]
     replacement = (
         args[0] if len(args) == 1 else ast.BoolExpr(boolop=enums.BoolExprType.AND_EXPR, args=tuple(args))
     )
     if parent is None:
         return replacement
-    parent_args = list(parent.args)
+    parent_args = list(_args(parent))
     parent_args[slot] = replacement
     parent.args = tuple(parent_args)
     return root
 
 
+def _args(node: ast.Node) -> tuple[ast.Node, ...]:
+    """The arguments of an AND/OR/NOT (the nodes _and_paths leads through)."""
+    if not isinstance(node, ast.BoolExpr) or node.args is None:
+        raise TypeError(f"expected AND/OR/NOT with arguments, got {type(node).__name__}")
+    return node.args
+
+
 def _policy_mutants(stmt: _Stmt) -> Iterator[Mutant]:
-    p: ast.CreatePolicyStmt = stmt.node
+    p = stmt.node
+    assert isinstance(p, ast.CreatePolicyStmt)  # dispatched by node type (_POLICY_HANDLERS)
     table = _qualified(p.table)
     base = f"{Path(stmt.path).name}:{p.policy_name}"
-    is_mfa = p.policy_name.endswith(MFA_SUFFIX)
+    is_mfa = (p.policy_name or "").endswith(MFA_SUFFIX)
 
     def mutant(op: str, description: str, node: ast.Node | None, suffix: str = "") -> Mutant:
         return Mutant(
@@ -200,9 +215,11 @@ def _policy_mutants(stmt: _Stmt) -> Iterator[Mutant]:
             changed(with_check=None),
         )
     for clause, expr in (("using", p.qual), ("check", p.with_check)):
+        if expr is None:
+            continue
         for n, (path, count) in enumerate(_and_paths(expr)):
             for i in range(count):
-                dropped = _deparse(_nth(expr, path).args[i])
+                dropped = _deparse(_args(_nth(expr, path))[i])
                 suffix = f":{clause}:{n + 1}.{i + 1}" if n else f":{clause}:{i + 1}"
                 yield mutant(
                     "drop-conjunct",
@@ -228,22 +245,24 @@ def _policy_mutants(stmt: _Stmt) -> Iterator[Mutant]:
 def _nth(expr: ast.Node, path: tuple) -> ast.Node:
     node = expr
     for step in path:
-        node = node.args[step]
+        node = _args(node)[step]
     return node
 
 
 def _alter_table_mutants(stmt: _Stmt) -> Iterator[Mutant]:
-    a: ast.AlterTableStmt = stmt.node
+    a = stmt.node
+    assert isinstance(a, ast.AlterTableStmt)  # dispatched by node type (_POLICY_HANDLERS)
     table = _qualified(a.relation)
+    relname = a.relation.relname if a.relation else ""
     name = Path(stmt.path).name
-    for cmd in a.cmds:
+    for cmd in a.cmds or ():
         if cmd.subtype == enums.AlterTableType.AT_EnableRowSecurity:
             q = copy.deepcopy(a)
             q.cmds = (
                 ast.AlterTableCmd(subtype=enums.AlterTableType.AT_DisableRowSecurity, behavior=cmd.behavior),
             )
             yield Mutant(
-                f"{name}:{a.relation.relname}:disable-rls",
+                f"{name}:{relname}:disable-rls",
                 "disable-rls",
                 stmt.path,
                 stmt.line,
@@ -253,7 +272,7 @@ def _alter_table_mutants(stmt: _Stmt) -> Iterator[Mutant]:
             )
         if cmd.subtype == enums.AlterTableType.AT_ForceRowSecurity:
             yield Mutant(
-                f"{name}:{a.relation.relname}:drop-force",
+                f"{name}:{relname}:drop-force",
                 "drop-force",
                 stmt.path,
                 stmt.line,
@@ -264,7 +283,8 @@ def _alter_table_mutants(stmt: _Stmt) -> Iterator[Mutant]:
 
 
 def _grant_mutants(stmt: _Stmt) -> Iterator[Mutant]:
-    g: ast.GrantStmt = stmt.node
+    g = stmt.node
+    assert isinstance(g, ast.GrantStmt)  # dispatched by node type (_POLICY_HANDLERS)
     if not g.is_grant or g.targtype != enums.GrantTargetType.ACL_TARGET_OBJECT:
         return
     name = Path(stmt.path).name
@@ -274,7 +294,7 @@ def _grant_mutants(stmt: _Stmt) -> Iterator[Mutant]:
             if not priv.cols:
                 continue
             q = copy.deepcopy(g)
-            privs = list(q.privileges)
+            privs = list(q.privileges or ())
             privs[i] = ast.AccessPriv(priv_name=priv.priv_name)
             q.privileges = tuple(privs)
             yield Mutant(
@@ -289,15 +309,17 @@ def _grant_mutants(stmt: _Stmt) -> Iterator[Mutant]:
 
 
 def _view_mutants(stmt: _Stmt) -> Iterator[Mutant]:
-    v: ast.ViewStmt = stmt.node
+    v = stmt.node
+    assert isinstance(v, ast.ViewStmt)  # called for views only
     options = [o for o in v.options or () if o.defname != "security_invoker"]
     if len(options) == len(v.options or ()):
         return
     q = copy.deepcopy(v)
     q.options = tuple(options) or None
     view = _qualified(v.view)
+    relname = v.view.relname if v.view else ""
     yield Mutant(
-        f"{Path(stmt.path).name}:{v.view.relname}:drop-security-invoker",
+        f"{Path(stmt.path).name}:{relname}:drop-security-invoker",
         "drop-security-invoker",
         stmt.path,
         stmt.line,
@@ -308,8 +330,9 @@ def _view_mutants(stmt: _Stmt) -> Iterator[Mutant]:
 
 
 def _function_mutants(stmt: _Stmt, helpers: set[str]) -> Iterator[Mutant]:
-    f: ast.CreateFunctionStmt = stmt.node
-    name = ".".join(s.sval for s in f.funcname)
+    f = stmt.node
+    assert isinstance(f, ast.CreateFunctionStmt)  # called for functions only
+    name = ".".join(s.sval or "" for s in f.funcname or ())
     if name not in helpers:
         return
     options = [o for o in f.options or () if o.defname != "set"]
@@ -342,6 +365,7 @@ def policy_helpers(policies_dir: Path = POLICIES_DIR) -> set[str]:
         for node in _walk(pglast.parse_sql(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.FuncCall)
+                and node.funcname is not None
                 and len(node.funcname) == 2
                 and node.funcname[0].sval == HELPER_SCHEMA
             ):

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import yaml
@@ -40,6 +41,11 @@ from psycopg.conninfo import make_conninfo
 from db import migrate as runner
 from db.rls import killers
 from db.rls.mutants import Mutant, derive, source_texts
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from db.rls.probe import Report as IsolationReport
 from nexk.errors import NexkError
 
 EQUIVALENT_FILE = Path(__file__).with_name("equivalent-mutants.yaml")
@@ -112,7 +118,7 @@ def load_equivalents(path: Path = EQUIVALENT_FILE) -> dict[str, str]:
     return {entry["id"]: entry["reason"] for entry in data.get("equivalent", []) or []}
 
 
-def _isolation() -> Callable[..., object] | None:
+def _isolation() -> Callable[..., IsolationReport] | None:
     try:
         from db.rls.probe import run_isolation  # the isolation engineer's suite (may not have landed)
     except ImportError:
@@ -324,7 +330,7 @@ _STATUS_STYLE = {
 }
 
 
-def render(report: Report, console: object) -> None:
+def render(report: Report, console: Console) -> None:
     """The table of every mutant (equivalent ones included, never hidden) and the summary."""
     from rich.table import Table
     from rich.text import Text

@@ -571,13 +571,14 @@ class _Planner:
         if a is not None:
             self.add_update("public.audit_log", a.id, {"user_agent": "forged"}, f"rewrite {a.label}")
             self.add_delete("public.audit_log", a.id, f"erase {a.label}")
+        me_user = w.user(me)
         self.add_insert(
             "public.dsr_requests",
             {
-                "subject_id": me if w.user(me) and w.user(me).has_profile else None,
+                "subject_id": me if me_user and me_user.has_profile else None,
                 "subject_email": "dsr@x.example",
                 "type": "access",
-            },  # type: ignore[union-attr]
+            },
             "file a data-subject request",
         )
         mine = [d for d in w.dsrs if d.subject == me]
@@ -591,7 +592,7 @@ class _Planner:
         w = self.w
         cal = next(r.id for r in w.reference if r.label == "cal1")
         n = self.fresh()
-        inserts = {
+        inserts: dict[str, dict[str, Any]] = {
             "public.business_calendars": {
                 "name": f"Probe calendar {n} #{w.salt}",
                 "time_zone": "Europe/Brussels",
@@ -612,7 +613,7 @@ class _Planner:
                 "resolution_minutes": 60,
             },
         }
-        updates = {
+        updates: dict[str, dict[str, Any]] = {
             "public.business_calendars": {"name": "Renamed calendar"},
             "public.business_hours": {"closes_at": "23:30"},
             "public.holidays": {"name": "Renamed holiday"},

@@ -95,7 +95,12 @@ def tenant_in_world(world: World, row_id: str) -> str:
     for user in world.users:
         if str(user.id) == row_id:
             return org_label(user.org)
-    for item in (*world.tickets, *world.attachments, *world.assignments):
+    tenanted: list[model.Ticket | model.Attachment | model.Assignment] = [
+        *world.tickets,
+        *world.attachments,
+        *world.assignments,
+    ]
+    for item in tenanted:
         if str(item.id) == row_id:
             return org_label(item.org)
     for message in world.messages:

@@ -38,7 +38,9 @@ class Source:
 
     def statement_start(self, raw: ast.RawStmt) -> int:
         """The first real character of a statement (stmt_location includes the comments before it)."""
-        return _SKIP_SPACE_AND_COMMENTS.match(self.text, raw.stmt_location or 0).end()
+        start = raw.stmt_location or 0
+        skipped = _SKIP_SPACE_AND_COMMENTS.match(self.text, start)
+        return skipped.end() if skipped else start
 
     def at(self, offset: int | None) -> str:
         return f"{self.name}:{self.line(offset)}"
@@ -51,7 +53,9 @@ def _roles(specs: Iterable[ast.RoleSpec] | None) -> set[str]:
     return names or {"public"}
 
 
-def _relation(rel: ast.RangeVar) -> str:
+def _relation(rel: ast.RangeVar | None) -> str:
+    if rel is None:
+        raise ValueError("the statement names no relation")
     return f"{rel.schemaname or 'public'}.{rel.relname}"
 
 
@@ -112,7 +116,7 @@ def _policy_findings(
 def _definer(options: Iterable[ast.DefElem] | None) -> bool | None:
     for option in options or ():
         if option.defname == "security":
-            return bool(option.arg.boolval)
+            return isinstance(option.arg, ast.Boolean) and bool(option.arg.boolval)
     return None
 
 
@@ -126,7 +130,7 @@ def _sets_search_path(options: Iterable[ast.DefElem] | None) -> bool:
 def _security_invoker(options: Iterable[ast.DefElem] | None) -> bool | None:
     for option in options or ():
         if option.defname == "security_invoker":
-            value = option.arg.sval if isinstance(option.arg, ast.String) else "true"
+            value = (option.arg.sval or "") if isinstance(option.arg, ast.String) else "true"
             return value.lower() in ("true", "on", "1", "yes")
     return None
 
@@ -140,7 +144,9 @@ def lint_sources(sources: Iterable[Source]) -> list[Finding]:
         try:
             statements = pglast.parse_sql(src.text)
         except pglast.parser.ParseError as exc:
-            raise NexkError(f"{src.at(exc.location)}: syntax error: {exc.args[0]}") from exc
+            # ParseError(message, location): the location is its second argument, not an attribute.
+            location = exc.args[1] if len(exc.args) > 1 else None
+            raise NexkError(f"{src.at(location)}: syntax error: {exc.args[0]}") from exc
         for raw in statements:
             stmt = raw.stmt
             where = src.at(src.statement_start(raw))
@@ -154,7 +160,7 @@ def lint_sources(sources: Iterable[Source]) -> list[Finding]:
                 else:
                     definers.pop(function, None)
             elif isinstance(stmt, ast.AlterFunctionStmt):
-                schema, name = ex.qualified_name(stmt.func.objname)
+                schema, name = ex.qualified_name(stmt.func.objname if stmt.func else None)
                 function = f"{schema or 'public'}.{name}"
                 definer = _definer(stmt.actions)
                 if definer is False:

@@ -189,7 +189,8 @@ def build_world(ch: Chooser) -> World:
         else:
             aal = "aal1"
         state = ch.choice(["active"] * 8 + ["deactivated", "erased"]) if role else "active"
-        org_label = w.org(org).label.lower() if org and w.org(org) else "nexk"
+        home = w.org(org) if org else None
+        org_label = home.label.lower() if home else "nexk"
         u = User(
             id=new_id("user"),
             label=f"u{n}",
@@ -271,10 +272,12 @@ def build_world(ch: Chooser) -> World:
                     ch.boolean(0.6),
                 )
             )
-    for a in w.attachments:
-        if a.has_object:
+    for attachment in w.attachments:
+        if attachment.has_object:
             w.objects.append(
-                StoredObject(new_id("object"), f"o{len(w.objects) + 1}", ATTACHMENTS_BUCKET, a.storage_path)
+                StoredObject(
+                    new_id("object"), f"o{len(w.objects) + 1}", ATTACHMENTS_BUCKET, attachment.storage_path
+                )
             )
     # A file with no attachment row (a failed upload) and another bucket's file: nobody reads either.
     w.objects.append(
@@ -390,6 +393,14 @@ def plan_id(world: World) -> uuid.UUID:
 
 
 # --- Loading -------------------------------------------------------------------------------------------
+
+
+def _subject_email(world: World, subject: uuid.UUID | None) -> str:
+    """A DSR's subject address: its user's, or a stranger's when the request names nobody in the world."""
+    user = world.user(subject) if subject else None
+    if subject and user is None:
+        raise LookupError(f"DSR subject {subject} is not a user of this world")
+    return user.email if user else "someone@else.example"
 
 
 def load_world(conn: psycopg.Connection, world: World) -> None:
@@ -514,15 +525,7 @@ def load_world(conn: psycopg.Connection, world: World) -> None:
         cur.executemany(
             "insert into public.dsr_requests (id, subject_id, subject_email, type, handled_by)"
             " values (%s, %s, %s, 'access', %s)",
-            [
-                (
-                    d.id,
-                    d.subject,
-                    (world.user(d.subject).email if d.subject else "someone@else.example"),
-                    d.handled_by,
-                )  # type: ignore[union-attr]
-                for d in world.dsrs
-            ],
+            [(d.id, d.subject, _subject_email(world, d.subject), d.handled_by) for d in world.dsrs],
         )
         cur.execute("delete from public.audit_log")
         cur.executemany(

@@ -24,6 +24,7 @@ import bcrypt
 import psycopg
 import pyotp
 
+from db.rows import one
 from db.seed.belgium import DEMO_PREFIXES, enterprise_number
 from db.seed.world import COLUMNS, DEFAULT_EPOCH, reference_rows
 from nexk.paths import state_dir
@@ -337,7 +338,7 @@ def _insert_world(conn: psycopg.Connection, logins: dict[str, DemoLogin]) -> Non
                 " on conflict do nothing",
                 rows,
             )
-    plans = dict(conn.execute("select code, id from public.sla_plans").fetchall())
+    plans: dict[str, uuid.UUID] = dict(conn.execute("select code, id from public.sla_plans").fetchall())
     for key, name, prefix, shared, plan in ORGANIZATIONS:
         conn.execute(
             "insert into public.organizations (id, name, enterprise_number, contract_start, sla_plan_id,"
@@ -456,9 +457,11 @@ def ensure_demo_world(url: str, path: Path | None = None) -> DemoWorld:
         logins = _draw_logins()
     with psycopg.connect(url) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('nexk.demo'))")
-        exists = conn.execute(
-            "select exists (select from public.organizations where id = %s)", (_id("org:dewolf"),)
-        ).fetchone()[0]
+        exists = one(
+            conn.execute(
+                "select exists (select from public.organizations where id = %s)", (_id("org:dewolf"),)
+            ).fetchone()
+        )[0]
         if not exists:
             _insert_world(conn, {login.email: login for login in logins})
             created = True

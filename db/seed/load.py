@@ -28,6 +28,7 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
+from db.rows import one
 from db.seed.world import (
     COLUMNS,
     ID_RANGE,
@@ -338,7 +339,7 @@ SLA_CLOCKS_BACKFILL = """
 
 
 def _exists(conn: psycopg.Connection, table: str) -> bool:
-    return conn.execute("select to_regclass(%s) is not null", (table,)).fetchone()[0]
+    return one(conn.execute("select to_regclass(%s) is not null", (table,)).fetchone())[0]
 
 
 def verify_integrity(conn: psycopg.Connection, tables: Iterable[str] = BIG_TABLES) -> dict[str, int]:
@@ -358,9 +359,9 @@ def verify_integrity(conn: psycopg.Connection, tables: Iterable[str] = BIG_TABLE
                 for pc, cc in zip(parent_columns, child_cols, strict=True)
             ),
         )
-        violations[f"foreign key {name} ({child} -> {parent})"] = conn.execute(query).fetchone()[0]
-    for rule, query in TRIGGER_RULES.items():
-        violations[rule] = conn.execute(query, _RANGE).fetchone()[0]
+        violations[f"foreign key {name} ({child} -> {parent})"] = one(conn.execute(query).fetchone())[0]
+    for rule, rule_query in TRIGGER_RULES.items():
+        violations[rule] = one(conn.execute(rule_query, _RANGE).fetchone())[0]
     broken = {rule: n for rule, n in violations.items() if n}
     if broken:
         details = "; ".join(f"{rule}: {n} row(s)" for rule, n in broken.items())
@@ -383,7 +384,7 @@ def _insert_reference(conn: psycopg.Connection, world: World) -> dict[str, str]:
         )
         with conn.cursor() as cur:
             cur.executemany(statement, rows)
-    found = dict(conn.execute("select code, id::text from public.sla_plans").fetchall())
+    found: dict[str, str] = dict(conn.execute("select code, id::text from public.sla_plans").fetchall())
     return {reference_id("plan", code): found[code] for code in SLA_PLANS}
 
 
@@ -564,6 +565,6 @@ class _Producer:
 
 def _empty(conn: psycopg.Connection, tables: Iterable[str]) -> bool:
     return all(
-        conn.execute(sql.SQL("select not exists (select from {})").format(sql.SQL(t))).fetchone()[0]
+        one(conn.execute(sql.SQL("select not exists (select from {})").format(sql.SQL(t))).fetchone())[0]
         for t in tables
     )

@@ -409,7 +409,7 @@ def build_world(spec: WorldSpec) -> World:
     for u in range(spec.orgs * spec.users_per_org + staff_count):
         client = u < spec.orgs * spec.users_per_org
         org = u // spec.users_per_org if client else None
-        if client:
+        if org is not None:
             first_of_org = u % spec.users_per_org == 0
             # With one user per organization, every other organization has only a member (no admin).
             role = (
@@ -425,7 +425,7 @@ def build_world(spec: WorldSpec) -> World:
         person = Person(
             f"{user_prefix}{u:012x}", role, org, fake.first_name()[:100], fake.last_name()[:100], language
         )
-        domain = f"{slugs[org]}.example" if client else "staff.nexk.example"
+        domain = f"{slugs[org]}.example" if org is not None else "staff.nexk.example"
         email = f"{_ascii_slug(person.first_name)}.{_ascii_slug(person.surname)}.{u}@{domain}"
         created_age = rng.randrange(_DAY, 3 * 365 * _DAY)
         created = clock.at(created_age)
@@ -460,7 +460,7 @@ def build_world(spec: WorldSpec) -> World:
         world.profiles.append(
             (
                 person.id,
-                world.organizations[org][0] if client else None,
+                world.organizations[org][0] if org is not None else None,
                 role,
                 person.first_name,
                 person.surname,
@@ -573,10 +573,11 @@ def _ticket_chunks(world: World, chunk_size: int) -> Iterator[tuple[list[tuple],
             )
             message_index += 1
             last = offset
+        resolved: str | None
+        archived: str | None
         if status in ("resolved", "closed"):
             resolved_offset = max(last - randrange(60, 6 * 3600), 1)
-            resolved = at(resolved_offset)
-            updated = resolved
+            resolved = updated = at(resolved_offset)
             archived = at(resolved_offset // 2) if status == "closed" and age > 2 * 365 * _DAY else None
         else:
             resolved = archived = None

@@ -16,7 +16,9 @@ from nexk.errors import NexkError
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCluster]:
+def cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster_server_root: Path
+) -> Iterator[LocalCluster]:
     home = tmp_path / "nexk-home"
     monkeypatch.setenv("NEXK_HOME", str(home))
     tmp_path.chmod(0o755)  # the service user must reach the folder when the tests run as root

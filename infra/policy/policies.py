@@ -18,6 +18,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -124,9 +125,7 @@ def gate_problems(props: Mapping[str, Any], gate: str, workflow: Path | None = N
     return problems
 
 
-def build_policies(
-    register: Register, workflow: Path | None = None
-) -> list[ResourceValidationPolicy | StackValidationPolicy]:
+def build_policies(register: Register, workflow: Path | None = None) -> list[Policy]:
     supabase = register.get("supabase")
     vercel = register.get("vercel")
     gate = isolation_gate(workflow)

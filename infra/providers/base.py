@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pulumi
-from pulumi.dynamic import CheckFailure, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 
 from infra.providers.http import OutcomeUnknownError, VendorApi
 
@@ -54,22 +54,26 @@ class Provider(ResourceProvider):
         if own_check is None or getattr(own_check, "_engine_numbers", False):
             return
 
-        def check(self: ResourceProvider, olds: dict[str, Any], news: dict[str, Any]) -> Any:
-            return own_check(self, engine_numbers(olds), engine_numbers(news))
+        def check(self: ResourceProvider, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+            return own_check(self, engine_numbers(_olds), engine_numbers(news))
 
         check.__doc__ = own_check.__doc__
-        check._engine_numbers = True  # type: ignore[attr-defined]
-        cls.check = check  # type: ignore[method-assign]
+        check._engine_numbers = True  # type: ignore[attr-defined]  # a marker on the function object
+        cls.check = check  # type: ignore[method-assign]  # replaces the subclass's own check, once per class
 
 
-class TokenProvider(Provider):
+# The vendor client a TokenProvider holds: VendorApi (plain HTTP) or a vendor SDK's wrapper (BrevoApi).
+Api = TypeVar("Api")
+
+
+class TokenProvider(Provider, Generic[Api]):
     """A dynamic provider that calls one vendor API with a token read from stack config."""
 
     token_config_key: ClassVar[str]  # e.g. "supabaseAccessToken", read as "<project>:<key>"
     token_env_var: ClassVar[str]  # e.g. "SUPABASE_ACCESS_TOKEN", the vendor CLI's usual variable
     kind: ClassVar[str]  # e.g. "project": used in error messages
 
-    def __init__(self, api: VendorApi) -> None:
+    def __init__(self, api: Api) -> None:
         super().__init__()
         self.api = api
         self._token: str | None = None
@@ -88,7 +92,7 @@ class TokenProvider(Provider):
         self.__dict__.update(state)
         self._token = None
 
-    def call(self, method: str, path: str, *, resource: str, **kwargs: Any) -> Any:
+    def call(self: TokenProvider[VendorApi], method: str, path: str, *, resource: str, **kwargs: Any) -> Any:
         return self.api.call(self._token, method, path, resource=resource, **kwargs)
 
 

@@ -25,13 +25,15 @@ developers.brevo.com/docs/limit-headers), which the SDK does not read.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 import brevo
 import httpx
 import pulumi
+from brevo import Brevo as BrevoClient  # `brevo` inside BrevoProvider is its method
 from brevo.core.api_error import ApiError
 from brevo.core.parse_error import ParsingError
 from pulumi.dynamic import (
@@ -244,18 +246,22 @@ class BrevoApi:
         return VendorApiError(message, status=status)
 
 
-class BrevoProvider(TokenProvider):
+def _templates_page(client: BrevoClient, offset: int) -> Any:
+    return client.transactional_emails.get_smtp_templates(limit=TEMPLATE_PAGE_SIZE, offset=offset)
+
+
+class BrevoProvider(TokenProvider[BrevoApi]):
     token_config_key: ClassVar[str] = "brevoApiKey"  # noqa: S105 (a config key name, not a secret)
     token_env_var: ClassVar[str] = "BREVO_API_KEY"  # noqa: S105 (a variable name, not a secret)
     kind: ClassVar[str] = "object"
 
     def __init__(self, api_url: str = BREVO_API_URL) -> None:
-        super().__init__(BrevoApi(base_url=api_url))  # type: ignore[arg-type] (plain data like VendorApi)
+        super().__init__(BrevoApi(base_url=api_url))
 
     def brevo(
         self,
         operation: str,
-        send: Callable[[brevo.Brevo], Any],
+        send: Callable[[BrevoClient], Any],
         *,
         resource: str,
         missing_ok: bool = False,
@@ -266,7 +272,7 @@ class BrevoProvider(TokenProvider):
     def brevo_create(
         self,
         operation: str,
-        send: Callable[[brevo.Brevo], Any],
+        send: Callable[[BrevoClient], Any],
         find: Callable[[], str | None],
         *,
         resource: str,
@@ -386,7 +392,7 @@ def records_to_publish(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [record for record in records if not record["verified"]] or records
 
 
-def describe_records(records: list[Mapping[str, Any]]) -> str:
+def describe_records(records: Sequence[Mapping[str, Any]]) -> str:
     return "; ".join(f"{r['type']} {r['host_name']} = {r['value']!r}" for r in records) or "none listed"
 
 
@@ -692,9 +698,7 @@ class TransactionalTemplateProvider(BrevoProvider):
             page = (
                 self.brevo(
                     f"GET /smtp/templates?limit={TEMPLATE_PAGE_SIZE}&offset={offset}",
-                    lambda client, offset=offset: client.transactional_emails.get_smtp_templates(
-                        limit=TEMPLATE_PAGE_SIZE, offset=offset
-                    ),
+                    partial(_templates_page, offset=offset),
                     resource=f"{self.kind} {name}",
                 )
                 or {}

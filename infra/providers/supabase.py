@@ -85,7 +85,7 @@ COMPUTE_SIZES = (
 )
 
 
-class SupabaseProvider(TokenProvider):
+class SupabaseProvider(TokenProvider[VendorApi]):
     token_config_key: ClassVar[str] = "supabaseAccessToken"  # noqa: S105 (a config key name, not a secret)
     token_env_var: ClassVar[str] = "SUPABASE_ACCESS_TOKEN"  # noqa: S105 (a variable name, not a secret)
     kind: ClassVar[str] = "resource"

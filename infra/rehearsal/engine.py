@@ -378,7 +378,7 @@ class _NoMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:  # pragma: no cover
         raise AssertionError("registrations are handled by the rehearsal monitor")
 
-    def call(self, args: MockCallArgs) -> dict:
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         return self._calls.call(args)
 
 

@@ -786,9 +786,9 @@ class SupabaseSimulator(BaseAdapter):
         if op == "v1-get-project-api-keys":
             return 200, [self._shown(key, reveal) for key in project.api_keys]
         if op == "v1-create-project-api-key":
-            key = self._new_key(project, body["type"], body["name"])
-            project.api_keys.append(key)
-            return 201, self._shown(key, reveal)
+            created = self._new_key(project, body["type"], body["name"])
+            project.api_keys.append(created)
+            return 201, self._shown(created, reveal)
         key = next((k for k in project.api_keys if k["id"] == params.get("id")), None)
         if key is None:
             raise _management_error(404, "API key not found")
@@ -855,9 +855,9 @@ class SupabaseSimulator(BaseAdapter):
                     422, "email_exists", "A user with this email address has already been registered"
                 )
             self._check_password(project, body)
-            user = self._new_user(project, email, None, False)
-            self._apply_user(project, user, body)
-            return 200, user, {}
+            created = self._new_user(project, email, None, False)
+            self._apply_user(project, created, body)
+            return 200, created, {}
         try:
             uuid.UUID(params["userId"])
         except ValueError:

@@ -209,7 +209,7 @@ def add_holiday(
             errors.append(FieldError("day", _("Day: write the closing day as YYYY-MM-DD.")))
         if not 1 <= len(name.strip()) <= 100:
             errors.append(FieldError("name", _("Name: write between 1 and 100 characters.")))
-        if errors:
+        if errors or when is None:  # a missing day is among the errors
             raise FormRefused(errors)
         q.add_holiday(conn, parse_uuid(calendar_id, "calendar_id"), when, name.strip())
 
