@@ -5,8 +5,6 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from db.cluster import LocalCluster
-from db.connection import external_url
 
 # db.rls.report_pytest: every run stamps its JUnit report with the commit (the evidence pack reads it) and
 # writes the isolation grid of the run, when the isolation suite ran, to the job summary.
@@ -39,14 +37,6 @@ _SHARED_GROUPS = {
 
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Under xdist the controller starts the local cluster before any worker exists, so two workers never
-    race to create it on a fresh clone (each worker then only finds it running)."""
-    if _is_worker(config) or not getattr(config.option, "numprocesses", None) or external_url():
-        return
-    LocalCluster().start()
 
 
 @pytest.hookimpl(tryfirst=True)

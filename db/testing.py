@@ -103,6 +103,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         started.touch()  # this session will start it (or not use it: stopping a stopped cluster is a no-op)
     (leases / str(os.getpid())).touch()
     session.config.stash[_LEASED] = True
+    if getattr(session.config.option, "numprocesses", None):
+        # xdist's controller: start the cluster before its workers exist (xdist starts them in a later
+        # sessionstart), so two workers never race to create it on a fresh clone.
+        LocalCluster().start()
 
 
 @pytest.hookimpl(trylast=True)  # after the session fixtures' teardown, which drops the template database
