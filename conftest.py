@@ -5,7 +5,6 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-
 # db.rls.report_pytest: every run stamps its JUnit report with the commit (the evidence pack reads it) and
 # writes the isolation grid of the run, when the isolation suite ran, to the job summary.
 pytest_plugins = ["db.testing", "db.rls.report_pytest"]
