@@ -21,9 +21,9 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from compliance.register import Register
-from compliance.subprocessors import EEA_COUNTRIES
 from nexk.errors import NexkError
 from nexk.paths import REPO_ROOT
+from nexk.subprocessors import EEA_COUNTRIES
 
 # Schemas whose tables must be classified column by column: the portal's tables, Supabase Auth and Storage,
 # and the private helpers schema (where retention and DSR bookkeeping may live).
@@ -239,9 +239,9 @@ def provisioned(stack: str, root: Path = REPO_ROOT) -> Inventory:
     the EU is contractual, not an API setting) is reported with no region.
     """
     try:
-        from compliance.subprocessors import load_register
         from infra.inventory import describe
         from infra.mocks import run_stack
+        from nexk.subprocessors import load_register
     except ModuleNotFoundError as exc:
         raise NexkError(
             "the infrastructure inventory (infra.inventory.describe, infra.mocks.run_stack) is not importable: "

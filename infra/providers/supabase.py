@@ -220,7 +220,7 @@ class ProjectProvider(SupabaseProvider):
 
     def _allowed_regions(self) -> tuple[str, ...]:
         # Imported here so the provider process loads the register only when it checks a project.
-        from compliance.subprocessors import REGISTER_PATH, load_register
+        from nexk.subprocessors import REGISTER_PATH, load_register
 
         register = load_register(Path(self.register_path) if self.register_path else REGISTER_PATH)
         return register.supabase_allowed_regions
