@@ -28,7 +28,7 @@ from nexk.subprocessors import EEA_COUNTRIES
 # Schemas whose tables must be classified column by column: the portal's tables, Supabase Auth and Storage,
 # and the private helpers schema (where retention and DSR bookkeeping may live).
 CLASSIFIED_SCHEMAS = ("public", "auth", "storage", "private")
-# The privacy policy as published on 2026-05-09 (a verbatim copy of ../shared/seed/privacy-policy.txt, kept in
+# The privacy policy as published on 2026-05-09 (its verbatim text, kept in
 # the repository so every clone and CI run checks against the same promise).
 SEED_POLICY = REPO_ROOT / "compliance" / "published" / "privacy-policy-2026-05-09.txt"
 TRANSFER_MECHANISMS = {"SCC": "SCCs", "BCR": "BCRs", "adequacy": "Adequacy Decision"}

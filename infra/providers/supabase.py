@@ -21,7 +21,7 @@ Settings resources "forget" on delete, like Terraform's `supabase_settings`: rem
 not silently weaken a live project (for instance turn SSL enforcement off). Users in Supabase Auth (GoTrue's
 admin API, not the Management API) are in `supabase_auth_admin.py`.
 
-Readiness (issue 11, finding 2): changing SSL enforcement restarts Postgres, and network restrictions are
+Readiness: changing SSL enforcement restarts Postgres, and network restrictions are
 `stored` before they are `applied`. Like the official Terraform provider (`internal/provider/settings_resource.go`
 `updateSslEnforcementConfig`, `internal/provider/utils.go` `waitForProjectActive`/`waitForServicesActive`),
 those resources poll until the change is applied, then wait for the project to be ACTIVE_HEALTHY and for its
