@@ -68,3 +68,9 @@ def test_the_readme_layout_table_names_every_folder_and_every_packages_sub_folde
 def test_the_layout_check_reads_the_folder_column() -> None:
     rows = [row.split("|")[1] for row in _layout_table().splitlines()[2:]]
     assert any("`nexk/`" in row for row in rows) and any("`db/`" in row for row in rows)
+
+
+def test_the_readme_lists_every_document_in_docs() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    documents = sorted(f"docs/{path.name}" for path in (REPO_ROOT / "docs").glob("*.md"))
+    assert [doc for doc in documents if f"`{doc}`" not in readme] == []
