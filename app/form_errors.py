@@ -1,4 +1,4 @@
-"""Errors in the person's words and language (issue 12, finding 5): a refused form names the field and says
+"""Errors in the person's words and language: a refused form names the field and says
 what to write, in the viewer's language, never in PostgreSQL's or pydantic's English.
 
 - `database_error(exc)`: a check, unique or foreign-key refusal mapped, by its constraint name, to the field

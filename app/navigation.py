@@ -1,6 +1,6 @@
 """Which page a URL belongs to: every POST-only address has a page a person can be sent to instead.
 
-Post/Redirect/Get everywhere (issue 12, finding 4): a GET on a form's target (a reload after a failed
+Post/Redirect/Get everywhere: a GET on a form's target (a reload after a failed
 submission, a bookmark, a sign-in that stored it as `next`) redirects to the page the form lives on instead of
 answering 405. The page is found from the routes themselves, not from a list to maintain: the longest leading
 part of the path that a GET route serves (`/tickets/<id>/messages` -> `/tickets/<id>`,

@@ -6,16 +6,16 @@ byte store in .nexk/uploads, in production Supabase Storage signed in as the swe
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.database import Database
-from app.main import auth_backend_for, storage_for, verifier_for
-from app.settings import load_settings
-from app.storage_sweep import SweeperError, SweepResult, session_for, sweep
-from db.connection import connect, database_url
 from nexk.errors import NexkError
+
+if TYPE_CHECKING:
+    from app.storage_sweep import SweepResult
 
 app = typer.Typer(
     help="Attachment storage: delete the objects erasure and retention queued (the storage sweeper).",
@@ -25,6 +25,12 @@ app = typer.Typer(
 
 def run_sweep() -> SweepResult:
     """One sweep with the portal's settings; raises NexkError when the sweeper cannot run at all."""
+    # The portal (FastAPI, the pool) is imported only when a sweep runs, so `nexk --help` stays fast.
+    from app.database import Database
+    from app.main import auth_backend_for, storage_for, verifier_for
+    from app.settings import load_settings
+    from app.storage_sweep import SweeperError, session_for, sweep
+
     settings = load_settings()
     database = Database(settings.database_url, min_size=1, max_size=1)
     auth = auth_backend_for(settings)
@@ -70,6 +76,8 @@ def sweep_command() -> None:
 @app.command("status")
 def status_command() -> None:
     """What waits in the deletion queue (objects still present), per reason."""
+    from db.connection import connect, database_url
+
     with connect(database_url(start=True)) as conn:
         rows = conn.execute(
             """select q.reason, count(*), min(q.queued_at)

@@ -22,10 +22,11 @@ from app.auth.tokens import InvalidToken, TokenVerifier
 from app.database import Database
 from app.settings import Settings
 from app.storage import BUCKET, AttachmentStorage, StorageUnavailable
+from nexk.system_accounts import STORAGE_SWEEPER, SYSTEM_CLAIM
 
 log = logging.getLogger(__name__)
 
-SWEEPER_SYSTEM = "storage_sweeper"  # app_metadata.nexk_system of the sweeper account
+SWEEPER_SYSTEM = STORAGE_SWEEPER  # app_metadata.nexk_system of the sweeper account
 BATCH_SIZE = 1000  # Storage's API deletes at most 1000 objects per call
 # The sweeper's user id in dev, where there is no GoTrue account (a fixed, recognisable UUID).
 LOCAL_SWEEPER_ID = "00000000-0000-4000-8000-0000005eeeee"
@@ -59,7 +60,7 @@ def local_session() -> SweeperSession:
             "role": "authenticated",
             "aud": "authenticated",
             "aal": "aal1",
-            "app_metadata": {"nexk_system": SWEEPER_SYSTEM},
+            "app_metadata": {SYSTEM_CLAIM: SWEEPER_SYSTEM},
         },
         token="",
     )
@@ -86,7 +87,7 @@ def sign_in(
         claims = verifier.verify(token)
     except InvalidToken as exc:
         raise SweeperError(f"the sweeper's access token did not verify: {exc}") from None
-    if (claims.get("app_metadata") or {}).get("nexk_system") != SWEEPER_SYSTEM:
+    if (claims.get("app_metadata") or {}).get(SYSTEM_CLAIM) != SWEEPER_SYSTEM:
         raise SweeperError(
             f"{email} is not the storage sweeper account (its app_metadata lacks nexk_system={SWEEPER_SYSTEM})"
         )

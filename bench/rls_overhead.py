@@ -5,7 +5,7 @@ given with --database, else a database seeded here with db.seed.load.load_world 
 unless --keep). Each query runs, interleaved, as the `authenticated` identity (PostgREST's way: one
 transaction, `set local role`, JWT claims; the policies filter) and as a BYPASSRLS role (`service_role`)
 with the tenant filter written by hand. Median and p95 of >= 200 runs each, the ratio of medians, and one
-EXPLAIN (ANALYZE, BUFFERS) plan per variant in bench/results/plans/. The naive policy forms of rls.md §4
+EXPLAIN (ANALYZE, BUFFERS) plan per variant in bench/results/plans/. The naive policy forms
 are measured on a throw-away variant of the tickets/messages SELECT policies inside a rolled-back
 transaction (the real policies are never changed), with fewer runs because they are slow by design.
 
@@ -89,7 +89,7 @@ def queries(ids: dict[str, str]) -> list[Query]:
     ]
 
 
-# Naive policy forms (rls.md §4), installed in place of the real SELECT policy inside a rolled-back
+# Naive policy forms, installed in place of the real SELECT policy inside a rolled-back
 # transaction. Each keeps the rule's meaning; only the form differs.
 NAIVE = {
     "public.tickets": {
@@ -325,7 +325,7 @@ def write_markdown(result: dict, path: Path) -> None:
             f"| {q['title']} | {q['rls']['median']:.2f} | {q['rls']['p95']:.2f} | {q['manual']['median']:.2f} | "
             f"{q['manual']['p95']:.2f} | **{q['ratio']:.2f}x** | {q['rows']['rls']}/{q['rows']['manual']} |"
         )
-    lines += ["", "## The naive policy forms (rls.md §4), same queries", "",
+    lines += ["", "## The naive policy forms, same queries", "",
               "| query | policy form | median | p95 | x manual |", "|---|---|---|---|---|"]  # fmt: skip
     for q in result["queries"]:
         for n in q["naive"]:

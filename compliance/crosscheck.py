@@ -21,15 +21,15 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from compliance.register import Register
-from compliance.subprocessors import EEA_COUNTRIES
 from db.rows import one
 from nexk.errors import NexkError
 from nexk.paths import REPO_ROOT
+from nexk.subprocessors import EEA_COUNTRIES
 
 # Schemas whose tables must be classified column by column: the portal's tables, Supabase Auth and Storage,
 # and the private helpers schema (where retention and DSR bookkeeping may live).
 CLASSIFIED_SCHEMAS = ("public", "auth", "storage", "private")
-# The privacy policy as published on 2026-05-09 (a verbatim copy of ../shared/seed/privacy-policy.txt, kept in
+# The privacy policy as published on 2026-05-09 (its verbatim text, kept in
 # the repository so every clone and CI run checks against the same promise).
 SEED_POLICY = REPO_ROOT / "compliance" / "published" / "privacy-policy-2026-05-09.txt"
 TRANSFER_MECHANISMS = {"SCC": "SCCs", "BCR": "BCRs", "adequacy": "Adequacy Decision"}
@@ -247,9 +247,9 @@ def provisioned(stack: str, root: Path = REPO_ROOT) -> Inventory:
     the EU is contractual, not an API setting) is reported with no region.
     """
     try:
-        from compliance.subprocessors import load_register
         from infra.inventory import describe
         from infra.mocks import run_stack
+        from nexk.subprocessors import load_register
     except ModuleNotFoundError as exc:
         raise NexkError(
             "the infrastructure inventory (infra.inventory.describe, infra.mocks.run_stack) is not importable: "

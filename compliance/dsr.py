@@ -23,15 +23,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import psycopg
-from psycopg.types.json import Jsonb
+from typing import TYPE_CHECKING, Any
 
 from db.connection import connect
 from db.rows import one
 from nexk.errors import NexkError
 from nexk.paths import state_dir
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg.types.json import Jsonb
 
 REQUEST_TYPES = ("access", "rectification", "erasure", "restriction", "portability", "objection")
 OBJECTION_PURPOSES = ("security_logging", "audience_measurement", "direct_marketing")
@@ -75,17 +76,23 @@ def local_reader(root: Path | None = None) -> ReadBytes:
 
 def subprocessors() -> list[dict[str, str]]:
     """The Art. 19 subprocessor recipients, from the register (the one list of vendors)."""
-    from compliance.subprocessors import load_register
+    from nexk.subprocessors import art19_recipients
 
-    return [
-        {"name": f"{sub.legal_entity} ({sub.name}, {sub.country})", "service": sub.service}
-        for sub in load_register().subprocessors
-    ]
+    return art19_recipients()
+
+
+def _jsonb(value: object) -> Jsonb:
+    # psycopg is imported when a request is handled, not with the module: `nexk dsr --help` stays fast.
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(value)
 
 
 @contextmanager
 def _transaction(url: str, subject_ref: str | None, request_type: str) -> Iterator[psycopg.Connection]:
     """One transaction for one DSR action; an unknown subject is journalled after the rollback."""
+    import psycopg
+
     try:
         with connect(url) as conn, conn.transaction():
             yield conn
@@ -160,7 +167,7 @@ def rectify(url: str, subject: str | uuid.UUID, changes: dict[str, str | None]) 
     """Art. 16: correct first_name, surname, position, email or phone."""
     with _transaction(url, str(subject), "rectification") as conn:
         sid = _subject(conn, subject)
-        return one(conn.execute("select private.dsr_rectify(%s, %s)", (sid, Jsonb(changes))).fetchone())[0]
+        return one(conn.execute("select private.dsr_rectify(%s, %s)", (sid, _jsonb(changes))).fetchone())[0]
 
 
 def erase(url: str, subject: str | uuid.UUID) -> dict[str, Any]:
@@ -168,7 +175,7 @@ def erase(url: str, subject: str | uuid.UUID) -> dict[str, Any]:
     with _transaction(url, str(subject), "erasure") as conn:
         sid = _subject(conn, subject)
         return one(
-            conn.execute("select private.dsr_erase(%s, %s)", (sid, Jsonb(subprocessors()))).fetchone()
+            conn.execute("select private.dsr_erase(%s, %s)", (sid, _jsonb(subprocessors()))).fetchone()
         )[0]
 
 
@@ -178,7 +185,7 @@ def restrict(url: str, subject: str | uuid.UUID, restricted: bool = True) -> dic
         sid = _subject(conn, subject)
         return one(
             conn.execute(
-                "select private.dsr_restrict(%s, %s, %s)", (sid, restricted, Jsonb(subprocessors()))
+                "select private.dsr_restrict(%s, %s, %s)", (sid, restricted, _jsonb(subprocessors()))
             ).fetchone()
         )[0]
 
@@ -197,7 +204,7 @@ def complete(url: str, request_id: str | uuid.UUID, status: str = "completed") -
     with _transaction(url, None, "complete") as conn:
         return one(
             conn.execute(
-                "select private.dsr_complete(%s, %s, %s)", (str(request_id), status, Jsonb(subprocessors()))
+                "select private.dsr_complete(%s, %s, %s)", (str(request_id), status, _jsonb(subprocessors()))
             ).fetchone()
         )[0]
 
@@ -208,7 +215,7 @@ def recipients(url: str, subject: str | uuid.UUID) -> list[Recipient]:
         sid = _subject(conn, subject)
         rows = conn.execute(
             "select recipient, kind, reason from private.dsr_recipients(%s, %s)",
-            (sid, Jsonb(subprocessors())),
+            (sid, _jsonb(subprocessors())),
         ).fetchall()
     return [Recipient(*row) for row in rows]
 

@@ -6,7 +6,7 @@
 Files (paths relative to `compliance/`):
 - `fides/organization.yml`, `fides/system.yml`, `fides/dataset.yml`: fideslang 3.x manifests, validated with
   fideslang's own models, and every taxonomy key checked against its default taxonomy (compliance.taxonomy);
-- `subprocessors.yaml`: owned by the infrastructure program, read through `compliance.subprocessors`;
+- `subprocessors.yaml`: owned by the infrastructure program, read through `nexk.subprocessors`;
 - `retention.yaml`, `rights.yaml`, `security_measures.yaml`, `claims.yaml`, `cookies.yaml`: validated by the models
   below.
 """
@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from compliance import subprocessors as subprocessor_register
 from compliance.taxonomy import unknown_keys
 from compliance.yamlsource import RegisterError, Source, load_yaml
+from nexk import subprocessors as subprocessor_register
 
 COMPLIANCE_DIR = Path(__file__).resolve().parent
 

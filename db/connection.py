@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 from db.cluster import LocalCluster
 from nexk.errors import NexkError
@@ -51,6 +53,8 @@ def authenticator_url() -> str:
 
 def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connection:
     """Open a connection, turning an unreachable server into a message that says what to do."""
+    import psycopg  # here, not at the top: every `nexk` command imports this module, `--help` included
+
     target = url or database_url()
     try:
         return psycopg.connect(target, autocommit=autocommit)

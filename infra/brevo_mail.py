@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra.notifications import load_templates
+from app.notifications.catalog import load_templates
 from infra.providers.brevo import (
     DomainAuthentication,
     Sender,
@@ -23,9 +23,7 @@ from infra.providers.brevo import (
     Webhook,
 )
 from infra.settings import StackSettings
-
-WEBHOOK_PATH = "/api/webhooks/brevo"
-CRON_PATH = "/api/cron/notifications"  # vercel.json "crons": the notifications worker, every 5 minutes
+from nexk.routes import BREVO_WEBHOOK_PATH
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,7 @@ class BrevoMail(pulumi.ComponentResource):
             )
         self.webhook = Webhook(
             "delivery-webhook",
-            url=f"https://{settings.portal.domain}{WEBHOOK_PATH}",
+            url=f"https://{settings.portal.domain}{BREVO_WEBHOOK_PATH}",
             events=list(brevo.webhook_events),
             auth_token=webhook_token,
             description=f"myNexK {settings.stack}: transactional delivery events",

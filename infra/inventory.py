@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from compliance.subprocessors import Register, load_register
 from infra.mocks import CapturedResource, run_repo_stack, run_stack
 from infra.repo import REPO_STACK
 from infra.resource_types import is_repository_type, subprocessor_of
+from nexk.subprocessors import Register, load_register
 
 # Per type (suffix match): the inputs worth showing, as dotted paths. Secret values are never shown.
 RELEVANT: dict[str, tuple[str, ...]] = {

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_random as random
 
-from infra.brevo_mail import CRON_PATH, WEBHOOK_PATH, BrevoMail
+from infra.brevo_mail import BrevoMail
 from infra.dns_records import DnsPublication, publish_dns
 from infra.settings import NAMESPACE, StackSettings
-from infra.supabase_platform import STORAGE_SWEEP_PATH, SupabasePlatform
+from infra.supabase_platform import SupabasePlatform
 from infra.vercel_portal import EnvVar, VercelPortal
+from nexk import portal_env
+from nexk.routes import BREVO_WEBHOOK_PATH, NOTIFICATIONS_CRON_PATH, STORAGE_SWEEP_PATH
 
 
 @dataclass
@@ -69,47 +71,51 @@ def build(settings: StackSettings) -> Stack:
         "portal",
         settings,
         env={
-            "SUPABASE_URL": EnvVar(supabase.api_url, sensitive=False, comment="Supabase API (Frankfurt)"),
-            "SUPABASE_PUBLISHABLE_KEY": EnvVar(
+            portal_env.SUPABASE_URL: EnvVar(
+                supabase.api_url, sensitive=False, comment="Supabase API (Frankfurt)"
+            ),
+            portal_env.SUPABASE_PUBLISHABLE_KEY: EnvVar(
                 supabase.publishable_api_key,
                 sensitive=False,
                 comment="public by design; RLS protects the data",
             ),
-            "DATABASE_URL": EnvVar(
+            portal_env.DATABASE_URL: EnvVar(
                 supabase.database_url, sensitive=True, comment="Supavisor transaction mode (port 6543)"
             ),
-            "BREVO_WEBHOOK_TOKEN": EnvVar(
-                webhook_token, sensitive=True, comment=f"bearer token Brevo sends to {WEBHOOK_PATH}"
+            portal_env.BREVO_WEBHOOK_TOKEN: EnvVar(
+                webhook_token, sensitive=True, comment=f"bearer token Brevo sends to {BREVO_WEBHOOK_PATH}"
             ),
-            "BREVO_TEMPLATE_IDS": EnvVar(
+            portal_env.BREVO_TEMPLATE_IDS: EnvVar(
                 mail.template_ids.apply(lambda ids: json.dumps(ids, sort_keys=True)),
                 sensitive=False,
                 comment="template name -> Brevo template id",
             ),
             # The notifications worker (Vercel Cron) and the Brevo webhook; docs/notifications.md.
-            "BREVO_API_KEY": EnvVar(
+            portal_env.BREVO_API_KEY: EnvVar(
                 config.require_secret("brevoTransactionalApiKey"),
                 sensitive=True,
                 comment="Brevo key restricted to transactional e-mail (sending only)",
             ),
-            "NEXK_WORKER_DATABASE_URL": EnvVar(
+            portal_env.WORKER_DATABASE_URL: EnvVar(
                 supabase.worker_database_url,
                 sensitive=True,
                 comment="role nexk_notifier (no BYPASSRLS), only for the cron and webhook routes",
             ),
-            "CRON_SECRET": EnvVar(
-                cron_secret, sensitive=True, comment=f"bearer token Vercel Cron sends to {CRON_PATH}"
+            portal_env.CRON_SECRET: EnvVar(
+                cron_secret,
+                sensitive=True,
+                comment=f"bearer token Vercel Cron sends to {NOTIFICATIONS_CRON_PATH}",
             ),
-            "NEXK_PORTAL_URL": EnvVar(
+            portal_env.PORTAL_URL: EnvVar(
                 f"https://{settings.portal.domain}", sensitive=False, comment="links in e-mails"
             ),
             # The storage sweeper signs in as its system account (no key that bypasses RLS); docs/ops.md.
-            "NEXK_STORAGE_SWEEPER_EMAIL": EnvVar(
+            portal_env.STORAGE_SWEEPER_EMAIL: EnvVar(
                 supabase.storage_sweeper_email,
                 sensitive=False,
                 comment="system account (app_metadata nexk_system = storage_sweeper) of the storage sweeper",
             ),
-            "NEXK_STORAGE_SWEEPER_PASSWORD": EnvVar(
+            portal_env.STORAGE_SWEEPER_PASSWORD: EnvVar(
                 supabase.storage_sweeper_password,
                 sensitive=True,
                 comment=f"its password, for {STORAGE_SWEEP_PATH} and the sweep after an erasure",

@@ -30,6 +30,7 @@ from infra.providers.supabase import (
 )
 from infra.providers.supabase_auth_admin import SystemUser
 from infra.settings import StackSettings
+from nexk.system_accounts import STORAGE_SWEEPER_APP_METADATA
 
 AUTH_CALLBACK_PATHS = ("/auth/callback", "/auth/confirm")
 # Supabase Auth's before-user-created hook: a Postgres function in the schema the Data API does not expose.
@@ -37,10 +38,8 @@ BEFORE_USER_CREATED_HOOK_URI = "pg-functions://postgres/private/hook_before_user
 INVITATION_TEMPLATE = Path(__file__).resolve().parent / "templates" / "auth" / "invitation.html"
 INVITATION_SUBJECT = "Your invitation to myNexK / Votre invitation à myNexK / Uw uitnodiging voor myNexK"
 NOTIFIER_ROLE = "nexk_notifier"  # db/schema/0203_notifier_role.sql
-# The storage sweeper's claim: storage.objects policies let exactly this identity delete queued objects
-# (private.is_storage_sweeper(), db/schema/0270_storage_deletion_queue.sql).
-STORAGE_SWEEPER_APP_METADATA = {"nexk_system": "storage_sweeper"}
-STORAGE_SWEEP_PATH = "/api/cron/storage-sweep"  # vercel.json "crons": the portal's storage sweeper
+# The storage sweeper's claim (nexk/system_accounts.py): storage.objects policies let exactly this identity
+# delete queued objects (private.is_storage_sweeper(), db/schema/0270_storage_deletion_queue.sql).
 
 
 def storage_sweeper_email(settings: StackSettings) -> str:

@@ -1,5 +1,6 @@
 """E-mail notifications: a transactional outbox in the database, sent through Brevo by a worker.
 
+- `catalog` and `emails/`: the e-mails themselves (en/fr/nl bodies, subjects), which infra provisions in Brevo;
 - `templates`: which Brevo template each notification kind uses, and its parameters per language;
 - `brevo_client`: the runtime HTTP client (POST /smtp/email, event lookup);
 - `sink`: the local stand-in that writes e-mails to `.nexk/mail-sink/` instead of sending them;

@@ -13,19 +13,18 @@ import signal
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.notifications.brevo_client import BrevoClient
-from app.notifications.connection import connect_notifier, notifier_dsn
-from app.notifications.outbox import MailClient
-from app.notifications.sink import DEFAULT_SINK_DIR, SinkClient, list_sent
-from app.notifications.templates import template_ids_from_env
-from app.notifications.worker import run_forever, run_once, sla_scan
+# The worker's modules (psycopg, httpx, the templates) are imported by the commands that run, not here:
+# every `nexk` invocation, `--help` included, imports this file to list its sub-commands.
+if TYPE_CHECKING:
+    import psycopg
+
+    from app.notifications.outbox import MailClient
 
 app = typer.Typer(
     help="E-mail notifications: the outbox worker, SLA alerts, the local mail sink.", no_args_is_help=True
@@ -34,10 +33,15 @@ console = Console()
 
 
 def _connect() -> psycopg.Connection:
+    from app.notifications.connection import connect_notifier, notifier_dsn
+
     return connect_notifier(notifier_dsn())
 
 
 def _client() -> tuple[MailClient, bool]:
+    from app.notifications.brevo_client import BrevoClient
+    from app.notifications.sink import SinkClient
+
     key = os.environ.get("BREVO_API_KEY")
     if key:
         return BrevoClient(
@@ -58,6 +62,9 @@ def worker(
     once: Annotated[bool, typer.Option(help="One pass over the due rows, then exit.")] = False,
 ) -> None:
     """Send queued notifications (Brevo, or the mail sink in dev) and scan SLAs every minute."""
+    from app.notifications.templates import template_ids_from_env
+    from app.notifications.worker import run_forever, run_once
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     client, real = _client()
     ids = template_ids_from_env()
@@ -85,14 +92,23 @@ def worker(
 @app.command("sla-scan")
 def sla_scan_command() -> None:
     """Enqueue SLA warning/breach alerts for the open tickets, once (idempotent)."""
+    from app.notifications.worker import sla_scan
+
     with _connect() as conn:
         result = sla_scan(conn, datetime.now(UTC))
     console.print(f"{result.alerts} alert(s) enqueued over {result.tickets} open ticket(s).")
 
 
 @app.command()
-def sink(directory: Annotated[Path, typer.Option(help="The mail sink folder.")] = DEFAULT_SINK_DIR) -> None:
+def sink(
+    directory: Annotated[
+        Path | None, typer.Option(help="The mail sink folder (default: .nexk/mail-sink).", show_default=False)
+    ] = None,
+) -> None:
     """List what the local mail sink holds (what would have been sent), newest first."""
+    from app.notifications.sink import DEFAULT_SINK_DIR, list_sent
+
+    directory = directory or DEFAULT_SINK_DIR
     table = Table("stored", "to", "template", "ticket", "notification")
     for email in list_sent(directory):
         table.add_row(
@@ -111,6 +127,9 @@ def start_background_worker() -> threading.Event:
     Returns the event that stops it. Same loop as `nexk notifications worker`, so dev shows exactly the
     e-mails production would send, at /dev/mail.
     """
+    from app.notifications.templates import template_ids_from_env
+    from app.notifications.worker import run_forever
+
     client, real = _client()
     stop = threading.Event()
     thread = threading.Thread(

@@ -22,11 +22,16 @@ from app.notifications.connection import NotifierConfigError, connect_notifier, 
 from app.notifications.outbox import MailClient, RunStats
 from app.notifications.templates import template_ids_from_env
 from app.notifications.worker import ScanResult, run_once, sla_scan
+from nexk import portal_env, routes
 
-CRON_PATH = "/api/cron/notifications"
-# The name Vercel Cron reads: it sends `Authorization: Bearer <value>`.
-CRON_SECRET_VAR = "CRON_SECRET"  # noqa: S105 (a variable name, not a secret)
-REQUIRED_VARS = ("NEXK_WORKER_DATABASE_URL", "BREVO_API_KEY", "BREVO_TEMPLATE_IDS", "NEXK_PORTAL_URL")
+CRON_PATH = routes.NOTIFICATIONS_CRON_PATH
+CRON_SECRET_VAR = portal_env.CRON_SECRET
+REQUIRED_VARS = (
+    portal_env.WORKER_DATABASE_URL,
+    portal_env.BREVO_API_KEY,
+    portal_env.BREVO_TEMPLATE_IDS,
+    portal_env.PORTAL_URL,
+)
 
 
 class CronAuthError(Exception):

@@ -1,4 +1,4 @@
-"""Notification kinds -> the Brevo templates the infrastructure provisions (infra/templates/), and the
+"""Notification kinds -> the Brevo templates the infrastructure provisions (app/notifications/emails/), and the
 parameters each needs, rendered in the recipient's language.
 
 The outbox stores raw facts (ticket id, subject, status, first name, due time); links, references and
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from infra.notifications import TEMPLATES_DIR, TemplateError, load_templates
+from app.notifications.catalog import TEMPLATES_DIR, TemplateError, load_templates
 
 LANGUAGES = ("en", "fr", "nl")
 DISPLAY_TIME_ZONE = ZoneInfo("Europe/Brussels")
@@ -73,7 +73,7 @@ def ticket_ref(ticket_id: uuid.UUID | str) -> str:
 
 
 def template_name(template: str, language: str) -> str:
-    """The Brevo template name infra provisions (infra.notifications.EmailTemplate.template_name)."""
+    """The Brevo template name infra provisions (app.notifications.catalog.EmailTemplate.template_name)."""
     return f"mynexk.{template}.{language}"
 
 
@@ -122,7 +122,9 @@ def render_params(template: str, language: str, raw: Mapping[str, Any], portal_u
         params["due_at"] = _due(raw["due_at"], language)
     needed = required_params().get((template, language))
     if needed is None:
-        raise TemplateError(f"no provisioned template {template_name(template, language)} in infra/templates")
+        raise TemplateError(
+            f"no provisioned template {template_name(template, language)} in app/notifications/emails"
+        )
     missing = sorted(needed - params.keys())
     if missing:
         raise TemplateError(f"{template_name(template, language)} needs params {', '.join(missing)}")

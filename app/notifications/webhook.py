@@ -18,7 +18,9 @@ from typing import Any
 
 import psycopg
 
-WEBHOOK_PATH = "/api/webhooks/brevo"
+from nexk.routes import BREVO_WEBHOOK_PATH
+
+WEBHOOK_PATH = BREVO_WEBHOOK_PATH
 CUSTOM_PREFIX = "nexk-notification:"
 
 

@@ -30,9 +30,9 @@ PURPOSES = ("security_logging", "audience_measurement", "direct_marketing")
 
 def subprocessors() -> list[dict[str, str]]:
     """The Art. 19 subprocessor recipients from the register (compliance/subprocessors.yaml), one list only."""
-    from compliance.dsr import subprocessors as from_register
+    from nexk.subprocessors import art19_recipients
 
-    return from_register()
+    return art19_recipients()
 
 
 def queue(conn: Connection[Any], *, include_closed: bool = False) -> list[dict[str, Any]]:

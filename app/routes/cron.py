@@ -19,8 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from app.notifications.connection import NotifierConfigError
 from app.notifications.cron import CRON_PATH, CRON_SECRET_VAR, CronAuthError, run_cron, verify
 from app.storage_sweep import SweeperError, session_for, sweep
-
-STORAGE_SWEEP_PATH = "/api/cron/storage-sweep"
+from nexk.routes import STORAGE_SWEEP_PATH
 
 router = APIRouter()
 

@@ -254,7 +254,7 @@ def ticket_thread(request: Request, ticket_id: uuid.UUID) -> Response:
 
 
 # What a message is, said by the person who writes it: the composer's two forms each post their own intent,
-# and a submission without one is refused, never published by default (issue 12, finding 1).
+# and a submission without one is refused, never published by default.
 Intent = Literal["public", "internal"]
 INTENT_MISSING = N_(
     "Choose how to send this: as a public reply to the client or as an internal note. Nothing was sent."

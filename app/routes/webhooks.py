@@ -17,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from app.notifications import webhook
 from app.notifications.connection import NotifierConfigError, connect_notifier, notifier_dsn
+from nexk import portal_env
 
 router = APIRouter()
 
-TOKEN_VAR = "BREVO_WEBHOOK_TOKEN"  # noqa: S105 (a variable name, not a secret)
+TOKEN_VAR = portal_env.BREVO_WEBHOOK_TOKEN
 MAX_BODY_BYTES = 1024 * 1024
 
 

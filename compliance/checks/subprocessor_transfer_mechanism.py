@@ -8,7 +8,7 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.yaml_doc.base_yaml_check import BaseYamlCheck
 from checkov.yaml_doc.enums import BlockType
 
-from compliance.subprocessors import EEA_COUNTRIES
+from nexk.subprocessors import EEA_COUNTRIES
 
 MECHANISMS = {"SCC", "adequacy", "BCR"}
 

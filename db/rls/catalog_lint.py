@@ -4,7 +4,7 @@ MFA, indexed policy columns).
 
 The API schemas are passed in (default `public`, what `pgrst.db_schemas` is set to in production) rather
 than read from the `pgrst.db_schemas` setting: splinter silently returns nothing when that setting is
-unset (rls.md §1), and a lint that passes because of a missing GUC is worse than no lint.
+unset (a missing setting reads as NULL, not as an error), and a lint that passes because of a missing GUC is worse than no lint.
 Policy expressions are read back with pg_get_expr() and parsed with pglast, so `true and true` or an auth
 call hidden behind odd spacing is caught, not just the spellings a regular expression knows.
 """

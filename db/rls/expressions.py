@@ -17,7 +17,7 @@ import pglast
 from pglast import ast
 from pglast.enums import BoolExprType, BoolTestType, NullTestType
 
-# The calls that read the JWT: once per row unless wrapped in `(select ...)` (rls.md §4, splinter 0003).
+# The calls that read the JWT: once per row unless wrapped in `(select ...)` (Supabase's splinter lint 0003, auth_rls_initplan).
 AUTH_FUNCTIONS = {("auth", "uid"), ("auth", "jwt"), ("auth", "role"), ("auth", "email")}
 SETTING_FUNCTIONS = {(None, "current_setting"), ("pg_catalog", "current_setting")}
 
@@ -79,7 +79,7 @@ def bare_auth_calls(expr: object) -> list[Visit]:
 
 def unwrapped_function_calls(expr: object) -> list[Visit]:
     """Calls to the project's own functions (`private.is_admin()`) that read no column of the row yet sit
-    outside a subselect: PostgreSQL runs them once per row (rls.md §4 test2b: 11 s -> 7 ms once wrapped).
+    outside a subselect: PostgreSQL runs them once per row (bench/results/rls_overhead.md measures the difference).
     Built-ins (unqualified or pg_catalog) and auth.*() (reported as 0003) are left out."""
     found = []
     for visit in walk(expr):
@@ -112,7 +112,7 @@ def user_metadata_references(expr: object) -> list[Visit]:
 
 
 def unqualified_subquery_columns(expr: object) -> list[Visit]:
-    """Columns inside a policy subquery written without a table alias (rls.md §5.10: they may bind to the
+    """Columns inside a policy subquery written without a table alias (they may bind to the
     inner table and turn the guard into a tautology)."""
     return [
         visit

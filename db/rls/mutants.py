@@ -4,7 +4,7 @@ A mutant replaces one statement of one file with a mutated copy (re-serialised w
 removes it. Ids are stable across runs and edits elsewhere in the file: `<file>:<object>:<operator>[:<n>]`,
 e.g. `tickets.sql:tickets_select:using->true` or `tickets.sql:tickets_insert:drop-conjunct:check:2`.
 
-Operators (rls.md §6):
+Operators:
 - policy files (`db/policies/*.sql`): drop a policy; USING -> true; WITH CHECK -> true; drop each conjunct of
   an AND in USING or WITH CHECK; drop WITH CHECK (when USING exists, PostgreSQL then reuses USING);
   restrictive -> permissive; `to authenticated` -> public (each table's SELECT policy and every INSERT

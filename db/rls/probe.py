@@ -4,7 +4,7 @@ Each identity is probed exactly as PostgREST runs a request: inside the world's 
 (`anon` or `authenticated`) and transaction-local `request.jwt.claims`, wrapped in a savepoint that is rolled
 back afterwards (which also undoes the role and the claims). Each write attempt runs in its own savepoint; the
 same round trip then `reset role`s to the owner and re-reads the target table, so "zero rows" is proven to
-have changed nothing (rls.md §2: the docs' weak example) and "allowed" is proven to have changed exactly the
+have changed nothing (RLS refuses silently: a refused update changes zero rows and raises nothing) and "allowed" is proven to have changed exactly the
 target. Then the write is rolled back: the world never changes between probes.
 
 `run_isolation(dsn, examples=, seed=)` is the whole suite without pytest (deterministic for a seed); the

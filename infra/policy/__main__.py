@@ -2,8 +2,8 @@
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from compliance.subprocessors import load_register
 from infra.policy.policies import build_policies
+from nexk.subprocessors import load_register
 
 PolicyPack(
     name="mynexk-compliance",

@@ -26,7 +26,6 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from compliance.subprocessors import Register
 from infra.repo import REPO_STACK
 from infra.repo.workflow import isolation_gate, workflow_mismatches
 from infra.resource_types import (
@@ -40,6 +39,7 @@ from infra.resource_types import (
     is_repository_type,
     subprocessor_of,
 )
+from nexk.subprocessors import Register
 
 MANDATORY = EnforcementLevel.MANDATORY
 # Vercel regions inside the EU (Frankfurt, Paris, Dublin, Stockholm). London (lhr1) is not in the EU.

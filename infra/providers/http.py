@@ -4,7 +4,7 @@ A `VendorApi` holds only plain data (base URL, vendor name, retry knobs), so it 
 that Pulumi pickles with dill. The token is passed per call and a `requests.Session` is opened per call:
 neither ever ends up in the pickled provider or in the state file.
 
-Retry rules (issue 11, finding 5):
+Retry rules:
 - **429** is retried for every method: the vendor refused the request, nothing was done. The wait is the
   vendor's own: `Retry-After` when sent, else Supabase's `x-ratelimit-reset` (seconds until the rate-limit
   window starts again; the Supabase CLI's recorded API answers carry `x-ratelimit-limit: 120`,
@@ -16,8 +16,18 @@ Retry rules (issue 11, finding 5):
   up (by name, e-mail, ...) and adopts it instead of creating a second, billed one. The official Terraform
   provider does the same: it retries only GETs (`internal/provider/provider.go`, `getOnlyRetryPolicy`).
 
-urllib3's `Retry` is not used: it sleeps with `time.sleep` (tests and rehearsals use a virtual clock) and
-only knows `Retry-After`, not Supabase's `x-ratelimit-reset`.
+urllib3's `Retry` (requests' `HTTPAdapter(max_retries=Retry(...))`) was evaluated and is not used (urllib3 2.8,
+`urllib3/util/retry.py`):
+- it lives in the `HTTPAdapter`, and the tests and `nexk infra rehearse` replace that adapter with the vendor
+  simulators (`infra/providers/transport.py`, `routed_to`): the retry rules would no longer run in any test;
+- it waits with `time.sleep` (`Retry.sleep_for_retry`, `Retry._sleep_backoff`), while tests and rehearsals wait
+  on a virtual clock, and it reads only `Retry-After` (`Retry.get_retry_after`), not `x-ratelimit-reset`;
+- it counts attempts, whereas a 429 here is bounded by the total time waited (`max_rate_limit_wait_seconds`,
+  two rate-limit windows), and a create's 5xx must become `OutcomeUnknownError` (adopt, never re-create),
+  which it would only hand back as a plain response or `MaxRetryError`.
+Overriding those three methods and wrapping its errors would leave a subclass as long as this loop and
+untested by the rehearsals, so the loop stays. Brevo's calls go through its SDK (httpx), which urllib3's
+`Retry` never sees; `infra/providers/brevo.py` applies the same rules there with `x-sib-ratelimit-reset`.
 
 Every wait goes through a `Clock` (`monotonic()` and `sleep()`): the real one in production, a simulator's
 virtual clock in tests and rehearsals (`using_clock(...)`, or `VendorApi(clock=...)`), so nothing really sleeps.

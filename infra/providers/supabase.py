@@ -21,7 +21,7 @@ Settings resources "forget" on delete, like Terraform's `supabase_settings`: rem
 not silently weaken a live project (for instance turn SSL enforcement off). Users in Supabase Auth (GoTrue's
 admin API, not the Management API) are in `supabase_auth_admin.py`.
 
-Readiness (issue 11, finding 2): changing SSL enforcement restarts Postgres, and network restrictions are
+Readiness: changing SSL enforcement restarts Postgres, and network restrictions are
 `stored` before they are `applied`. Like the official Terraform provider (`internal/provider/settings_resource.go`
 `updateSslEnforcementConfig`, `internal/provider/utils.go` `waitForProjectActive`/`waitForServicesActive`),
 those resources poll until the change is applied, then wait for the project to be ACTIVE_HEALTHY and for its
@@ -220,7 +220,7 @@ class ProjectProvider(SupabaseProvider):
 
     def _allowed_regions(self) -> tuple[str, ...]:
         # Imported here so the provider process loads the register only when it checks a project.
-        from compliance.subprocessors import REGISTER_PATH, load_register
+        from nexk.subprocessors import REGISTER_PATH, load_register
 
         register = load_register(Path(self.register_path) if self.register_path else REGISTER_PATH)
         return register.supabase_allowed_regions

@@ -1,4 +1,4 @@
-"""An agent's and a client's day in Debian's Chromium (issue 12, findings 1 to 5 and 7): the internal note that
+"""An agent's and a client's day in Debian's Chromium: the internal note that
 must stay internal through a refused attachment and a retry, the queue filters with and without JavaScript
 (and a failed htmx request shown on the page), a client's reply reopening a waiting ticket, the follow-up of a
 closed ticket, and an admin form refused in words. Screenshots (desktop and 390 px) go to

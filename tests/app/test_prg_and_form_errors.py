@@ -1,4 +1,4 @@
-"""Post/Redirect/Get everywhere and errors in the person's words (issue 12, findings 4, 5 and 7): no reachable
+"""Post/Redirect/Get everywhere and errors in the person's words: no reachable
 405 page, a stored `next` that is a form's target lands on its page, a confirmation after every successful
 action, and every refused form comes back with its values and a field message in en, fr and nl, never
 PostgreSQL's or pydantic's English."""

@@ -1,4 +1,4 @@
-"""Every combination of the ticket filters answers 200 with exactly the matching tickets (issue 12, finding 2),
+"""Every combination of the ticket filters answers 200 with exactly the matching tickets,
 for the agent's queue and the client's list, as a full page (no JavaScript) and as the htmx fragment."""
 
 from __future__ import annotations

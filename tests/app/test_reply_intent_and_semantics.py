@@ -1,4 +1,4 @@
-"""Replies as a helpdesk treats them (issue 12, findings 1 and 3): a public reply and an internal note are two
+"""Replies as a helpdesk treats them: a public reply and an internal note are two
 explicit intents the server never swaps; a client's reply reopens a waiting ticket, resumes its SLA clock and
 tells the agents; a closed ticket takes a follow-up ticket instead of a reply. Over the real database."""
 

@@ -1,4 +1,4 @@
-"""A client admin manages their own company (issue 12, item 6; db/policies/README.md §3 and §6): the members
+"""A client admin manages their own company: the members
 page, invitations through the shared flow, roles, deactivation with a confirmation step, ticket sharing; and
 nobody else gets any of it: not a client member, not another company's admin, not staff."""
 

@@ -1,4 +1,4 @@
-"""Who does what is visible (issue 12, item 5): staff replies carry the agent's first name and a "NexK support"
+"""Who does what is visible: staff replies carry the agent's first name and a "NexK support"
 badge, the assignee reads the same everywhere, the NX- reference is on the list, the title and the thread and
 finds its ticket, and the activity timeline shows each role only what the access rules let it read."""
 

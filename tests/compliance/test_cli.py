@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from nexk.cli import app
+from nexk_cli.main import app
 
 runner = CliRunner()
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from compliance.cli import app
 from compliance.pack.evidence import read_junit, yaml_line
-from compliance.subprocessors import load_register
 from nexk.paths import REPO_ROOT
+from nexk.subprocessors import load_register
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = REPO_ROOT / "test-artifacts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from infra.notifications import load_templates
+from app.notifications.catalog import load_templates
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,23 +57,23 @@ def test_every_notification_exists_in_english_french_and_dutch_with_the_same_par
 
 
 def test_vercel_cron_calls_the_notifications_route_every_five_minutes_and_the_storage_sweep_hourly() -> None:
-    from app.notifications.cron import CRON_PATH
-    from infra.brevo_mail import CRON_PATH as INFRA_CRON_PATH
-    from infra.supabase_platform import STORAGE_SWEEP_PATH
+    from nexk.routes import CRONS
 
     config = json.loads((ROOT / "vercel.json").read_text())
     assert config["crons"] == [
-        {"path": CRON_PATH, "schedule": "*/5 * * * *"},
-        {"path": STORAGE_SWEEP_PATH, "schedule": "17 * * * *"},
+        {"path": "/api/cron/notifications", "schedule": "*/5 * * * *"},
+        {"path": "/api/cron/storage-sweep", "schedule": "17 * * * *"},
     ]
-    assert INFRA_CRON_PATH == CRON_PATH
-    assert STORAGE_SWEEP_PATH == "/api/cron/storage-sweep"
+    assert config["crons"] == list(CRONS)
 
 
-def test_the_storage_sweepers_cron_route_and_claim_are_the_ones_the_portal_serves_and_checks() -> None:
-    from app.routes.cron import STORAGE_SWEEP_PATH as APP_STORAGE_SWEEP_PATH
-    from app.storage_sweep import SWEEPER_SYSTEM
-    from infra.supabase_platform import STORAGE_SWEEP_PATH, STORAGE_SWEEPER_APP_METADATA
+def test_the_portal_serves_every_path_that_vercel_cron_and_brevo_are_configured_to_call() -> None:
+    from fastapi.testclient import TestClient
 
-    assert APP_STORAGE_SWEEP_PATH == STORAGE_SWEEP_PATH
-    assert STORAGE_SWEEPER_APP_METADATA == {"nexk_system": SWEEPER_SYSTEM}
+    from app.main import app
+    from nexk.routes import BREVO_WEBHOOK_PATH, CRONS
+
+    client = TestClient(app)  # no lifespan: an unauthenticated call is refused before any database work
+    for cron in CRONS:
+        assert client.get(cron["path"]).status_code == 401  # served, and it wants Vercel Cron's bearer
+    assert client.post(BREVO_WEBHOOK_PATH, json=[]).status_code == 401

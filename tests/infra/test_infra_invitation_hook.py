@@ -11,7 +11,6 @@ from dataclasses import replace
 
 import pytest
 
-from compliance.subprocessors import load_register
 from infra.mocks import CapturedResource, MockRun, run_stack
 from infra.policy.offline import check
 from infra.policy.policies import BEFORE_USER_CREATED_HOOK_URI, build_policies
@@ -19,6 +18,7 @@ from infra.providers.supabase import AuthSettingsProvider
 from infra.resource_types import SUPABASE_AUTH
 from infra.settings import REPO_ROOT
 from infra.supabase_platform import BEFORE_USER_CREATED_HOOK_URI as PROGRAM_HOOK_URI
+from nexk.subprocessors import load_register
 
 POLICIES = build_policies(load_register())
 

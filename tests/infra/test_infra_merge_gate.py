@@ -12,7 +12,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from compliance.subprocessors import load_register
 from infra.cli import app
 from infra.mocks import CapturedResource, run_repo_stack, run_stack
 from infra.policy.offline import check
@@ -21,6 +20,7 @@ from infra.repo.settings import parse_repo_settings
 from infra.repo.workflow import isolation_gate, required_checks, workflow_mismatches
 from infra.resource_types import GITHUB_BRANCH_PROTECTION
 from infra.settings import REPO_ROOT, SettingsError
+from nexk.subprocessors import load_register
 
 WORKFLOW = REPO_ROOT / ".github/workflows/ci.yml"
 POLICIES = build_policies(load_register())

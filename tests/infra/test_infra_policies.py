@@ -10,7 +10,6 @@ from dataclasses import replace
 
 import pytest
 
-from compliance.subprocessors import load_register
 from infra.mocks import CapturedResource, MockRun, run_stack
 from infra.policy.offline import Violation, check
 from infra.policy.policies import build_policies
@@ -22,6 +21,7 @@ from infra.resource_types import (
     VERCEL_ENV,
     VERCEL_PROJECT,
 )
+from nexk.subprocessors import load_register
 
 POLICIES = build_policies(load_register())
 SUPABASE_POSTGREST = "pulumi-python:dynamic/supabase:PostgrestSettings"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from compliance.subprocessors import load_register
 from infra.mocks import MOCK_SECRET, MOCK_SMTP_RELAY, MockRun, run_program, run_stack, stack_config
 from infra.resource_types import (
     BREVO_DOMAIN,
@@ -23,6 +22,7 @@ from infra.resource_types import (
     subprocessor_of,
 )
 from infra.settings import REPO_ROOT, read_stack_file
+from nexk.subprocessors import load_register
 
 STACKS = ("dev", "staging", "prod")
 DOMAINS = {"dev": "my-dev.nexk-it.com", "staging": "my-staging.nexk-it.com", "prod": "my.nexk-it.com"}

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from infra.notifications import load_templates
+from app.notifications.catalog import load_templates
 from infra.rehearsal import vendor_calls
 from infra.rehearsal.contract_check import read_record, violations
 from infra.rehearsal.scenario import CHANGED_JWT_EXPIRY, Rehearsal, rehearse
@@ -155,7 +155,7 @@ def test_the_rehearsal_prints_each_phase_and_its_steps(rehearsal) -> None:
 def test_nexk_infra_rehearse_runs_the_scenario_and_refuses_a_stack_that_is_no_environment() -> None:
     # The CLI hands the scenario its output (`echo`); a full run per stack is the fixture above. A stack with no
     # vendor (the merge gate) is refused with what to use instead, and a non-zero exit.
-    from nexk.cli import app
+    from nexk_cli.main import app
 
     outcome = CliRunner().invoke(app, ["infra", "rehearse", "--stack", "repo"])
 

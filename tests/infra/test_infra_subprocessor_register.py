@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compliance.subprocessors import REGISTER_PATH, RegisterError, load_register, parse_register
+from nexk.subprocessors import REGISTER_PATH, RegisterError, load_register, parse_register
 
 
 def test_the_register_lists_the_privacy_policys_subprocessors() -> None:

@@ -1,9 +1,11 @@
 """The subprocessor register (`compliance/subprocessors.yaml`): typed, validated, with errors that name the field.
 
-Used by the infrastructure program (which vendors may appear, where Supabase may live) and by the policy pack.
-The compliance team builds the full GDPR register around this file, so the loader is the one way to read it:
+Used by the infrastructure program (which vendors may appear, where Supabase may live), the policy pack, the
+portal (the Art. 19 recipients an admin's DSR actions name) and the compliance checks, so it lives in the base
+package every layer may import; the data stays with the register in `compliance/`. The loader is the one way
+to read it:
 
-    from compliance.subprocessors import load_register
+    from nexk.subprocessors import load_register
     register = load_register()          # RegisterError names file and field on a bad entry
     register.get("supabase").hosting_region
 """
@@ -19,8 +21,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nexk.errors import NexkError
+from nexk.paths import REPO_ROOT
 
-REGISTER_PATH = Path(__file__).resolve().parent / "subprocessors.yaml"
+REGISTER_PATH = REPO_ROOT / "compliance" / "subprocessors.yaml"
 
 # EU member states plus Iceland, Liechtenstein and Norway: transfers inside need no extra mechanism (GDPR Art. 44).
 EEA_COUNTRIES = frozenset(
@@ -171,3 +174,12 @@ def load_register(path: Path = REGISTER_PATH) -> Register:
     except yaml.YAMLError as exc:
         raise RegisterError(f"{path}: not valid YAML: {exc}") from exc
     return parse_register(data, source=str(path))
+
+
+def art19_recipients() -> list[dict[str, str]]:
+    """The Art. 19 recipients (every subprocessor, named as a data subject reads them): the one list the DSR
+    tooling and the portal's admin actions both show."""
+    return [
+        {"name": f"{sub.legal_entity} ({sub.name}, {sub.country})", "service": sub.service}
+        for sub in load_register().subprocessors
+    ]

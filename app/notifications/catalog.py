@@ -1,4 +1,6 @@
-"""The portal's e-mail notifications as Brevo templates, read from `infra/templates/` (versioned in git).
+"""The portal's e-mail notifications as Brevo templates, read from `app/notifications/emails/` (versioned in
+git). The portal owns them (it decides what each notification says and which parameters it sends); the
+infrastructure provisions them in Brevo from this catalogue (infra/brevo_mail.py).
 
 Each notification exists in every language; all languages of one notification must use the same Brevo
 parameters (`{{ params.NAME }}`), so the portal can send any language with one set of values.
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nexk.errors import NexkError
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "emails"
 PARAM = re.compile(r"\{\{\s*params\.([a-z_]+)\s*\}\}")
 
 

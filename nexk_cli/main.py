@@ -36,7 +36,7 @@ for _name, _module in SUBCOMMANDS.items():
 @app.command()
 def dev() -> None:
     """Run the local platform: start PostgreSQL, migrate, seed a demo world once, serve the portal."""
-    from nexk.dev import run
+    from nexk_cli.dev import run
 
     run()
 
