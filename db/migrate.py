@@ -671,8 +671,12 @@ def _check_dropped_functions(conn: psycopg.Connection, every: dict[str, list[str
     database: dropping it is a migration's work, never a side effect of deleting its text."""
     known = {signature for signatures in every.values() for signature in signatures}
     rows = conn.execute("select name, functions from supabase_migrations.nexk_function_files").fetchall()
+    still_named = {signature.split("(", 1)[0] for signature in known}  # a new signature: refused when applied
     gone = {
-        signature: name for name, signatures in rows for signature in signatures if signature not in known
+        signature: name
+        for name, signatures in rows
+        for signature in signatures
+        if signature not in known and signature.split("(", 1)[0] not in still_named
     }
     left = sorted(_existing_signatures(conn, {s.split("(", 1)[0] for s in gone}) & set(gone))
     if left:
