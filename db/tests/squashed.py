@@ -65,3 +65,12 @@ def write_old_policies(dest: Path) -> None:
     for name in listing.stdout.split():
         if name.endswith(".sql"):
             (dest / name).write_bytes(_git_show(f"db/policies/{name}"))
+
+
+def baseline_part(migration: str) -> str:
+    """The statements the baseline keeps from one replaced migration (e.g. `0360_api_roles_no_ddl_privileges`):
+    its section before the `-- nexk: functions` line, as a new database runs it."""
+    text = baseline().sql.split("\n-- nexk: functions\n", 1)[0]
+    banner = f"-- {'-' * 64} from {migration}.sql\n"
+    assert banner in text, f"the baseline has no section from {migration}.sql"
+    return text.split(banner, 1)[1].split(f"\n-- {'-' * 64} from ", 1)[0]

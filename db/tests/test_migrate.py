@@ -187,7 +187,9 @@ def test_the_next_response_migration_keeps_existing_policies_on_their_first_resp
     # 0290 and every later replaced migration, with the policy files of their time.
     write_old_migrations(schema, from_version="0290")
     write_old_policies(policies)
-    applied = runner.migrate(empty_database, schema_dir=schema, policies_dir=policies, functions_dir=functions)
+    applied = runner.migrate(
+        empty_database, schema_dir=schema, policies_dir=policies, functions_dir=functions
+    )
     assert applied.pending_migrations[0].version == "0290"
     with psycopg.connect(empty_database) as conn:
         rows = conn.execute(
