@@ -7,11 +7,13 @@
 -- of 0290 (the function is defined once, in its final form), and three backfills of rows that a new database
 -- does not have (0201's SLA clocks, 0240's re-erasure, 0290's next-response targets).
 --
--- On a new database the runner applies the part before the `-- nexk: functions` line, then every
--- db/functions file (db/functions/README.md), then the part after it (triggers and the one check that call
--- functions), all in one transaction. A database that applied the 38 files below (with these checksums)
--- already has all of this: the runner records the baseline as applied there and runs nothing
--- (docs/migrations.md, "The baseline"). The old files are in git history (`git log -- db/schema/`).
+-- On a new database the runner applies the part before the `-- nexk: functions` line, then every db/functions
+-- file, then the part after it (the triggers and the one check that call functions), all in one transaction
+-- (docs/migrations.md, "Functions"). A database that applied the 38 files listed below, with these
+-- checksums, already has all of this: the runner records the baseline as applied there and runs nothing of
+-- it (docs/migrations.md, "The baseline"). The old files are in git history (`git log -- db/schema/`).
+-- Comments elsewhere that cite a migration by number (db/schema/0280) mean its section here (`from
+-- 0280_invitations.sql`) and, for its functions, the file of db/functions that declares them.
 -- nexk: replaces 0001_private_schema 82d4b6c288f5b47f990b7bbcd326846fbb46fcefb3e1e51c419a4116cdbcd2df
 -- nexk: replaces 0002_private_utilities 47a41cb8fa0a4bfa4ac603e9f5fcee9a8501c7566f487bb57f249fa7d05b0c69
 -- nexk: replaces 0003_sla b75e8e1c9cc949a00a8b61825205f73d94a6ab8b6f7d38347c37d55cfd68966f
