@@ -350,7 +350,9 @@ def load_migrations(directory: Path = SCHEMA_DIR) -> list[MigrationFile]:
                 f"{path}: migration file names look like 0007_short_name.sql (four digits, underscore, "
                 "lower-case name): rename it."
             )
-        files.append(MigrationFile(path=path, version=match["version"], name=match["name"]))
+        file = MigrationFile(path=path, version=match["version"], name=match["name"])
+        file.functions_at  # noqa: B018 (a misplaced `-- nexk: functions` line is refused here, before anything runs)
+        files.append(file)
     versions = [f.version for f in files]
     for version in {v for v in versions if versions.count(v) > 1}:
         names = ", ".join(f.path.name for f in files if f.version == version)
