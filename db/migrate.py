@@ -163,6 +163,10 @@ class SqlFile:
 
     def statements(self) -> list[tuple[int, str]]:
         """(first line, text) of each statement; a syntax error names the file and the line."""
+        return list(self._statements)
+
+    @cached_property
+    def _statements(self) -> list[tuple[int, str]]:
         try:
             slices = pglast.split(self.sql, with_parser=True, only_slices=True)
         except pglast.parser.ParseError as exc:
@@ -245,6 +249,10 @@ class FunctionFile(SqlFile):
     name: str = ""
 
     @cached_property
+    def _parsed(self) -> list[tuple[int, pglast.ast.Node]]:
+        return [(line, pglast.parse_sql(text)[0].stmt) for line, text in self.statements()]
+
+    @cached_property
     def after(self) -> list[str]:
         return [m["file"] for m in AFTER.finditer(self.sql)]
 
@@ -253,8 +261,7 @@ class FunctionFile(SqlFile):
         """(schema.name, argument types as written, SQL-language body?, line) of each function it defines;
         any other statement is refused, naming its line and where it belongs."""
         found = []
-        for first_line, text in self.statements():
-            stmt = pglast.parse_sql(text)[0].stmt
+        for first_line, stmt in self._parsed:
             if isinstance(stmt, pglast.ast.CreateFunctionStmt) and stmt.replace and not stmt.is_procedure:
                 name = ".".join(part.sval for part in stmt.funcname)
                 if "." not in name:
@@ -291,8 +298,7 @@ class FunctionFile(SqlFile):
         """(line, schema.name) of each function its SQL-language bodies call. PostgreSQL checks such a body
         when it creates the function, so what it calls must exist by then (plpgsql is checked when it runs)."""
         called: list[tuple[int, str]] = []
-        for first_line, text in self.statements():
-            stmt = pglast.parse_sql(text)[0].stmt
+        for first_line, stmt in self._parsed:
             if not isinstance(stmt, pglast.ast.CreateFunctionStmt):
                 continue
             language = next((o.arg.sval for o in stmt.options or () if o.defname == "language"), "")
