@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +147,28 @@ def test_the_baseline_lists_every_file_it_replaces_and_git_still_has_them(tmp_pa
     replaced = baseline().replaces
     assert min(replaced) == "0001" and max(replaced) == "0362" == baseline().version
     assert len(write_old_migrations(tmp_path)) == len(replaced) == 38  # each checked against its sha256
+
+
+def test_a_later_migration_follows_the_baseline_in_the_run_that_records_it(
+    empty_database: str, pg_server: Server, tmp_path: Path
+) -> None:
+    """Migrations numbered after the baseline (0363 on, written on other branches) are ordinary files: on a
+    database of the old files, one run records the baseline and applies them."""
+    old_chain(empty_database, tmp_path, pg_server)
+    schema = tmp_path / "schema"
+    shutil.copytree(runner.SCHEMA_DIR, schema)
+    version = f"{int(max(m.version for m in runner.load_migrations())) + 1:04d}"
+    (schema / f"{version}_ticket_channel.sql").write_text(
+        "-- tickets remember how they reached us (a later migration, as other branches write them)\n"
+        "alter table public.tickets add column channel text;\n"
+    )
+    done = runner.migrate(
+        empty_database, authenticator_password=pg_server.authenticator_password, schema_dir=schema
+    )
+    assert done.adopt_baseline is not None and done.pending_migrations[-1].version == version
+    with psycopg.connect(empty_database) as conn:
+        assert conn.execute("select to_regclass('public.tickets') is not null").fetchone() == (True,)
+        assert conn.execute(
+            "select count(*) from information_schema.columns where table_name = 'tickets' and column_name = 'channel'"
+        ).fetchone() == (1,)
+    assert history(empty_database)[0][-1] == (version, "ticket_channel")
