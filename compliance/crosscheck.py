@@ -159,7 +159,7 @@ def check_retention(register: Register, conn: psycopg.Connection) -> list[str]:
         return [
             "the database states no retention periods: expected a table private.retention_policy(name text "
             "primary key, period interval) or a function private.retention_settings() from the retention "
-            "migrations (db/schema/0100+)"
+            "baseline (db/schema/0362_baseline.sql)"
         ]
     problems = []
     stated = {p.database_policy: p for p in register.retention.periods}

@@ -65,7 +65,7 @@ def url() -> None:
 
 @app.command()
 def status() -> None:
-    """Show the server and the applied and pending migrations and policy files."""
+    """Show the server and the applied and pending migrations, function and policy files."""
     from db import migrate as runner
 
     if not external_url():
@@ -80,10 +80,14 @@ def status() -> None:
     table = Table("state", "file")
     for version, name in plan.applied:
         table.add_row("[green]applied[/]", f"db/schema/{version}_{name}.sql")
-    for migration in plan.pending_migrations:
-        table.add_row("[yellow]pending[/]", migration.relpath)
-    for policy in plan.changed_policies:
-        table.add_row("[yellow]to apply[/]", policy.relpath)
+    if plan.adopt_baseline is not None:
+        table.add_row("[yellow]to record[/]", f"{plan.adopt_baseline.relpath} (replaces what is applied)")
+    for file in plan.pending_migrations:
+        table.add_row("[yellow]pending[/]", file.relpath)
+    for file in plan.changed_functions:
+        table.add_row("[yellow]to apply[/]", file.relpath)
+    for file in plan.changed_policies:
+        table.add_row("[yellow]to apply[/]", file.relpath)
     for name in plan.removed_policies:
         table.add_row("[yellow]removed[/]", f"db/policies/{name}.sql")
     console.print(table)
@@ -94,8 +98,14 @@ def _print_plan(plan, verb: str) -> None:
     if plan.up_to_date:
         console.print("Database is up to date: nothing to do.")
         return
+    if plan.adopt_baseline is not None:
+        console.print(
+            f"{verb} record of {plan.adopt_baseline.relpath} (the migrations it replaces are applied)"
+        )
     for file in plan.pending_migrations:
         console.print(f"{verb} migration {file.relpath}")
+    for file in plan.changed_functions:
+        console.print(f"{verb} functions  {file.relpath}")
     for file in plan.changed_policies:
         console.print(f"{verb} policies   {file.relpath} ({', '.join(file.tables()) or 'no policy'})")
     for name in plan.removed_policies:
@@ -104,7 +114,8 @@ def _print_plan(plan, verb: str) -> None:
 
 @app.command()
 def migrate(dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, change nothing.")) -> None:
-    """Apply pending migrations (db/schema) then changed policy files (db/policies)."""
+    """Apply pending migrations (db/schema), then changed function files (db/functions), then changed policy
+    files (db/policies)."""
     from db import migrate as runner
 
     url = database_url(start=not dry_run)

@@ -46,7 +46,7 @@ RELEVANT: dict[str, tuple[str, ...]] = {
     "supabase:PitrAddon": ("variant",),
     "supabase:PoolerConnection": ("pool_mode",),
     "supabase:PublishableKey": ("name",),
-    "supabase:DatabaseMigrations": ("migrations", "policies"),
+    "supabase:DatabaseMigrations": ("migrations", "policies", "functions"),
     "supabase:SystemUser": ("email", "app_metadata"),
     "brevo:SenderDomain": ("name",),
     "brevo:DomainAuthentication": ("domain", "require_authenticated"),

@@ -9,8 +9,9 @@ Operators:
   an AND in USING or WITH CHECK; drop WITH CHECK (when USING exists, PostgreSQL then reuses USING);
   restrictive -> permissive; `to authenticated` -> public (each table's SELECT policy and every INSERT
   policy); disable RLS; drop FORCE; drop the staff MFA policy; widen a column grant to the whole table;
-- schema files (`db/schema/*.sql`): drop `security_invoker` from a view; drop a policy helper's pinned
-  `search_path` (the helpers in `private` that policies call).
+- schema and function files (`db/schema/*.sql`, `db/functions/*.sql`): drop `security_invoker` from a view;
+  drop a policy helper's pinned `search_path` (the helpers in `private` that policies call, declared in
+  db/functions/).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pglast
 from pglast import ast, enums
 from pglast.stream import RawStream
 
-from db.migrate import DB_DIR, POLICIES_DIR, SCHEMA_DIR
+from db.migrate import DB_DIR, FUNCTIONS_DIR, POLICIES_DIR, SCHEMA_DIR
 from db.rls.expressions import parse_expression
 
 OPERATORS = (
@@ -124,7 +125,7 @@ class _Stmt:
 
 def _statements(path: Path) -> Iterator[_Stmt]:
     text = path.read_text(encoding="utf-8")
-    rel = f"{path.parent.name}/{path.name}"  # "policies/x.sql" or "schema/0006_x.sql", as under db/
+    rel = f"{path.parent.name}/{path.name}"  # "policies/x.sql", "functions/access.sql", as under db/
     for raw in pglast.parse_sql(text):
         start = raw.stmt_location or 0
         end = start + raw.stmt_len if raw.stmt_len else len(text)
@@ -383,7 +384,9 @@ def _walk(node: object) -> Iterator[ast.Node]:
             yield from _walk(item)
 
 
-def derive(schema_dir: Path = SCHEMA_DIR, policies_dir: Path = POLICIES_DIR) -> list[Mutant]:
+def derive(
+    schema_dir: Path = SCHEMA_DIR, policies_dir: Path = POLICIES_DIR, functions_dir: Path = FUNCTIONS_DIR
+) -> list[Mutant]:
     """Every mutant of the policy files and of the schema objects policies depend on, in file order."""
     mutants: list[Mutant] = []
     for path in sorted(policies_dir.glob("*.sql")):
@@ -392,7 +395,7 @@ def derive(schema_dir: Path = SCHEMA_DIR, policies_dir: Path = POLICIES_DIR) -> 
             if handler:
                 mutants.extend(handler(stmt))
     helpers = policy_helpers(policies_dir)
-    for path in sorted(schema_dir.glob("*.sql")):
+    for path in sorted(schema_dir.glob("*.sql")) + sorted(functions_dir.glob("*.sql")):
         for stmt in _statements(path):
             if isinstance(stmt.node, ast.ViewStmt):
                 mutants.extend(_view_mutants(stmt))
@@ -406,9 +409,9 @@ def derive(schema_dir: Path = SCHEMA_DIR, policies_dir: Path = POLICIES_DIR) -> 
 
 
 def source_texts(db_dir: Path = DB_DIR) -> dict[str, str]:
-    """{relpath under db/: text} of every schema and policy file (what Mutant.apply edits)."""
+    """{relpath under db/: text} of every schema, function and policy file (what Mutant.apply edits)."""
     return {
         str(p.relative_to(db_dir)): p.read_text(encoding="utf-8")
-        for sub in ("schema", "policies")
+        for sub in ("schema", "functions", "policies")
         for p in sorted((db_dir / sub).glob("*.sql"))
     }

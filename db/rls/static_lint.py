@@ -16,7 +16,7 @@ import pglast
 from pglast import ast
 from pglast.enums import AlterTableType, RoleSpecType
 
-from db.migrate import DB_DIR, POLICIES_DIR, SCHEMA_DIR
+from db.migrate import DB_DIR, FUNCTIONS_DIR, POLICIES_DIR, SCHEMA_DIR
 from db.rls import expressions as ex
 from db.rls.findings import Finding, finding
 from nexk.errors import NexkError
@@ -218,9 +218,15 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def lint_directory(db_dir: Path = DB_DIR) -> list[Finding]:
-    """Lint `<db_dir>/schema/*.sql` (in migration order) then `<db_dir>/policies/*.sql`."""
+    """Lint `<db_dir>/schema/*.sql` (in migration order), `<db_dir>/functions/*.sql` (where every SQL function
+    is declared) then `<db_dir>/policies/*.sql`."""
     schema_dir = SCHEMA_DIR if db_dir == DB_DIR else db_dir / "schema"
+    functions_dir = FUNCTIONS_DIR if db_dir == DB_DIR else db_dir / "functions"
     policies_dir = POLICIES_DIR if db_dir == DB_DIR else db_dir / "policies"
-    paths = sorted(schema_dir.glob("*.sql")) + sorted(policies_dir.glob("*.sql"))
+    paths = (
+        sorted(schema_dir.glob("*.sql"))
+        + sorted(functions_dir.glob("*.sql"))
+        + sorted(policies_dir.glob("*.sql"))
+    )
     root = db_dir.parent
     return lint_sources(Source(_relative(p, root), p.read_text(encoding="utf-8")) for p in paths)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import psycopg
@@ -10,13 +9,15 @@ import pytest
 
 from db import migrate as runner
 from db.migrate import MigrationError
+from db.tests.squashed import write_old_migrations, write_old_policies
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> tuple[Path, Path]:
-    schema, policies = tmp_path / "schema", tmp_path / "policies"
+def project(tmp_path: Path) -> tuple[Path, Path, Path]:
+    schema, policies, functions = tmp_path / "schema", tmp_path / "policies", tmp_path / "functions"
     schema.mkdir()
     policies.mkdir()
+    functions.mkdir()
     (schema / "0001_notes.sql").write_text(
         "-- notes: a tiny table for the runner's tests\n"
         "create table public.notes (id bigint primary key, owner uuid, body text);\n"
@@ -27,12 +28,12 @@ def project(tmp_path: Path) -> tuple[Path, Path]:
         "create policy notes_owner on public.notes for select to authenticated\n"
         "    using (owner = (select auth.uid()));\n"
     )
-    return schema, policies
+    return schema, policies, functions
 
 
-def run(url: str, project: tuple[Path, Path], **kwargs: object) -> runner.Plan:
-    schema, policies = project
-    return runner.migrate(url, schema_dir=schema, policies_dir=policies, **kwargs)
+def run(url: str, project: tuple[Path, Path, Path], **kwargs: object) -> runner.Plan:
+    schema, policies, functions = project
+    return runner.migrate(url, schema_dir=schema, policies_dir=policies, functions_dir=functions, **kwargs)
 
 
 def tables(url: str) -> set[str]:
@@ -77,7 +78,7 @@ def test_rerunning_on_an_up_to_date_database_changes_nothing(empty_database, pro
 
 def test_an_edited_applied_migration_is_refused_naming_the_file(empty_database, project):
     run(empty_database, project)
-    schema, _ = project
+    schema, _, _ = project
     (schema / "0001_notes.sql").write_text("create table public.notes (id bigint primary key, extra text);\n")
     with pytest.raises(MigrationError, match=r"0001_notes\.sql was edited after it was applied"):
         run(empty_database, project)
@@ -85,7 +86,7 @@ def test_an_edited_applied_migration_is_refused_naming_the_file(empty_database, 
 
 def test_a_failing_migration_leaves_the_database_as_before_and_names_file_and_line(empty_database, project):
     run(empty_database, project)
-    schema, _ = project
+    schema, _, _ = project
     (schema / "0003_broken.sql").write_text(
         "create table public.half_done (id int);\n\ninsert into public.missing_table values (1);\n"
     )
@@ -99,14 +100,14 @@ def test_a_failing_migration_leaves_the_database_as_before_and_names_file_and_li
 
 
 def test_a_syntax_error_names_file_and_line_before_anything_runs(empty_database, project):
-    schema, _ = project
+    schema, _, _ = project
     (schema / "0003_typo.sql").write_text("select 1;\n\ncreat table public.oops (id int);\n")
     with pytest.raises(MigrationError, match=r"0003_typo\.sql:3: syntax error"):
         run(empty_database, project)
 
 
 def test_a_badly_named_file_is_refused_with_the_expected_form(empty_database, project):
-    schema, _ = project
+    schema, _, _ = project
     (schema / "3_new.sql").write_text("select 1;\n")
     with pytest.raises(MigrationError, match=r"0007_short_name\.sql"):
         run(empty_database, project)
@@ -121,7 +122,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(empty_database, project):
 
 def test_a_changed_policy_file_replaces_every_policy_of_its_table(empty_database, project):
     run(empty_database, project)
-    _, policies = project
+    _, policies, _ = project
     (policies / "notes.sql").write_text(
         "alter table public.notes enable row level security;\n"
         "create policy notes_owner_reads on public.notes for select to authenticated\n"
@@ -135,7 +136,7 @@ def test_a_changed_policy_file_replaces_every_policy_of_its_table(empty_database
 
 def test_a_failing_policy_file_keeps_the_previous_policies(empty_database, project):
     run(empty_database, project)
-    _, policies = project
+    _, policies, _ = project
     (policies / "notes.sql").write_text(
         "create policy notes_new on public.notes for select to authenticated using (no_such_column = 1);\n"
     )
@@ -148,7 +149,7 @@ def test_a_failing_policy_file_keeps_the_previous_policies(empty_database, proje
 
 def test_a_removed_policy_file_drops_the_policies_it_owned(empty_database, project):
     run(empty_database, project)
-    _, policies = project
+    _, policies, _ = project
     (policies / "notes.sql").unlink()
     assert runner.plan(empty_database, *project).removed_policies == ["notes"]
     run(empty_database, project)
@@ -164,14 +165,12 @@ def test_the_next_response_migration_keeps_existing_policies_on_their_first_resp
     empty_database, tmp_path
 ):
     """0290 on a database with policies: each gets next response = its first response, then the column is
-    mandatory and the notifier's SLA input returns it."""
-    schema, policies = tmp_path / "schema", tmp_path / "policies"
-    schema.mkdir()
+    mandatory and the notifier's SLA input returns it. 0290 is in the baseline now; the production databases
+    ran it, and this replays it from git history (db/tests/squashed.py)."""
+    schema, policies, functions = tmp_path / "schema", tmp_path / "policies", tmp_path / "functions"
+    write_old_migrations(schema, below="0290")
     policies.mkdir()
-    for file in sorted(runner.SCHEMA_DIR.glob("*.sql")):
-        if file.name < "0290":
-            shutil.copy(file, schema)
-    runner.migrate(empty_database, schema_dir=schema, policies_dir=policies)
+    runner.migrate(empty_database, schema_dir=schema, policies_dir=policies, functions_dir=functions)
     with psycopg.connect(empty_database) as conn:
         calendar = conn.execute(
             "insert into public.business_calendars (name) values ('Brussels') returning id"
@@ -185,11 +184,12 @@ def test_the_next_response_migration_keeps_existing_policies_on_their_first_resp
             " values (%s, 'normal', 240, 2400), (%s, 'urgent', 60, 480)",
             (plan, plan),
         )
-    # 0290 and every later migration: today's policy files may name columns that later migrations add.
-    for file in sorted(runner.SCHEMA_DIR.glob("*.sql")):
-        if file.name >= "0290":
-            shutil.copy(file, schema)
-    applied = runner.migrate(empty_database, schema_dir=schema, policies_dir=runner.POLICIES_DIR)
+    # 0290 and every later replaced migration, with the policy files of their time.
+    write_old_migrations(schema, from_version="0290")
+    write_old_policies(policies)
+    applied = runner.migrate(
+        empty_database, schema_dir=schema, policies_dir=policies, functions_dir=functions
+    )
     assert applied.pending_migrations[0].version == "0290"
     with psycopg.connect(empty_database) as conn:
         rows = conn.execute(

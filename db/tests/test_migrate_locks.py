@@ -21,6 +21,13 @@ LOCK_TIMEOUT = 0.5  # seconds: short, so the test is quick; production's default
 FAST = Timeouts(lock=f"{int(LOCK_TIMEOUT * 1000)}ms", statement="30s", tries=3, backoff=(0.2,))
 
 
+def migrate(url: str, schema: Path, policies: Path, **kwargs: object) -> runner.Plan:
+    """The runner on a test project of a schema and a policies folder (no functions files)."""
+    return runner.migrate(
+        url, schema_dir=schema, policies_dir=policies, functions_dir=schema.parent / "functions", **kwargs
+    )
+
+
 @pytest.fixture
 def live(empty_database: str, tmp_path: Path) -> tuple[str, Path, Path]:
     """A database with one migrated, populated table, and the directories of its project."""
@@ -30,7 +37,7 @@ def live(empty_database: str, tmp_path: Path) -> tuple[str, Path, Path]:
     (schema / "0001_notes.sql").write_text(
         "-- notes: the table the portal is busy with\ncreate table public.notes (id bigint primary key, body text);\n"
     )
-    runner.migrate(empty_database, schema_dir=schema, policies_dir=policies, timeouts=FAST)
+    migrate(empty_database, schema, policies, timeouts=FAST)
     with psycopg.connect(empty_database, autocommit=True) as conn:
         conn.execute("insert into public.notes select g, 'note ' || g from generate_series(1, 1000) as g")
     # The next migration needs an ACCESS EXCLUSIVE lock on the busy table.
@@ -104,7 +111,7 @@ def test_a_migration_that_cannot_get_its_lock_gives_up_per_try_retries_and_names
 
     with caplog.at_level(logging.WARNING, logger="nexk.migrate"), Readers(url) as readers:
         try:
-            runner.migrate(url, schema_dir=schema, policies_dir=policies, timeouts=FAST, sleep=pause)
+            migrate(url, schema, policies, timeouts=FAST, sleep=pause)
         except MigrationError as error:
             moments.append(time.monotonic())
             message = str(error)
@@ -137,7 +144,7 @@ def test_a_migration_succeeds_on_a_later_try_once_the_conflicting_transaction_en
         blocker.rollback()  # the long request ends during the runner's pause
 
     with Readers(url) as readers:
-        plan = runner.migrate(url, schema_dir=schema, policies_dir=policies, timeouts=FAST, sleep=pause)
+        plan = migrate(url, schema, policies, timeouts=FAST, sleep=pause)
     assert [m.version for m in plan.pending_migrations] == ["0002"]
     assert columns(url) == ["id", "body", "title"]
     assert not readers.errors and max(readers.durations) < LOCK_TIMEOUT + 1.0
@@ -150,9 +157,7 @@ def test_each_file_runs_with_the_configured_timeouts(live):
         "create table public.seen as select current_setting('lock_timeout') as lock_timeout,"
         " current_setting('statement_timeout') as statement_timeout;\n"
     )
-    runner.migrate(
-        url, schema_dir=schema, policies_dir=policies, timeouts=Timeouts(lock="1500ms", statement="42s")
-    )
+    migrate(url, schema, policies, timeouts=Timeouts(lock="1500ms", statement="42s"))
     with psycopg.connect(url) as conn:
         assert conn.execute("select * from public.seen").fetchone() == ("1500ms", "42s")
 
@@ -162,10 +167,10 @@ def test_a_statement_over_the_statement_timeout_fails_at_once_naming_the_file(li
     (schema / "0002_notes_title.sql").write_text("-- too slow\nselect pg_sleep(5);\n")
     tries: list[float] = []
     with pytest.raises(MigrationError, match=r"0002_notes_title\.sql:2: .*statement_timeout 200ms"):
-        runner.migrate(
+        migrate(
             url,
-            schema_dir=schema,
-            policies_dir=policies,
+            schema,
+            policies,
             timeouts=Timeouts(lock="1s", statement="200ms", tries=3),
             sleep=tries.append,
         )
@@ -184,7 +189,7 @@ def test_the_timeouts_come_from_the_environment_and_bad_values_are_refused_by_na
     monkeypatch.setenv("NEXK_MIGRATE_LOCK_TIMEOUT", "soon")
     url, schema, policies = live
     with pytest.raises(MigrationError, match="NEXK_MIGRATE_LOCK_TIMEOUT='soon' is not a PostgreSQL duration"):
-        runner.migrate(url, schema_dir=schema, policies_dir=policies)
+        migrate(url, schema, policies)
     assert columns(url) == ["id", "body"]
 
 
@@ -201,7 +206,7 @@ def test_a_no_transaction_migration_builds_its_index_concurrently_while_the_tabl
         "create index concurrently if not exists notes_body_idx on public.notes (body);\n"
     )
     with Readers(url) as readers, psycopg.connect(url, autocommit=True) as writer:
-        runner.migrate(url, schema_dir=schema, policies_dir=policies, timeouts=FAST)
+        migrate(url, schema, policies, timeouts=FAST)
         writer.execute("insert into public.notes values (5000, 'written meanwhile')")
     assert not readers.errors and max(readers.durations) < LOCK_TIMEOUT + 1.0
     assert applied(url) == ["0001", "0002"]
@@ -220,7 +225,7 @@ def test_a_failed_concurrent_build_is_reported_with_the_invalid_index_to_drop(li
         "create unique index concurrently if not exists notes_body_key on public.notes (body);\n"
     )
     with pytest.raises(MigrationError) as raised:
-        runner.migrate(url, schema_dir=schema, policies_dir=policies, timeouts=FAST)
+        migrate(url, schema, policies, timeouts=FAST)
     message = str(raised.value)
     assert "0002_notes_title.sql:3:" in message and "INVALID index(es) notes_body_key" in message
     assert "drop index concurrently" in message

@@ -27,6 +27,7 @@ from db.rls.findings import RULES, Allowance, Finding, Level, apply_allow_list, 
 from db.rls.lint import merge, run
 from db.rls.static_lint import Source
 from db.testing import Server, _worker_tag
+from db.tests.squashed import baseline_part
 
 # A table that satisfies every rule: RLS enabled and forced, anon without grants, a restrictive aal2 policy,
 # one permissive policy per command with the auth call wrapped, and the policy column indexed.
@@ -49,9 +50,10 @@ create policy notes_delete on public.notes for delete to authenticated
     using (owner_id = (select auth.uid()));
 """
 
-# What db/schema/0360 does on top of the layer: the API roles lose TRIGGER, TRUNCATE, REFERENCES, MAINTAIN and
-# TEMP. Supabase as delivered still grants TEMP to PUBLIC and MAINTAIN on Storage's tables (see below).
-HARDENING = (REPO_DB / "schema" / "0360_api_roles_no_ddl_privileges.sql").read_text(encoding="utf-8")
+# What 0360 (now part of db/schema/0362_baseline.sql) does on top of the layer: the API roles lose TRIGGER,
+# TRUNCATE, REFERENCES, MAINTAIN and TEMP. Supabase as delivered still grants TEMP to PUBLIC and MAINTAIN on
+# Storage's tables (see below).
+HARDENING = baseline_part("0360_api_roles_no_ddl_privileges")
 ON_THIS_DATABASE = "do $$ begin execute format('{} on database %I {}', current_database()); end $$;"
 
 FDW = "create foreign data wrapper lint_fdw; create server lint_srv foreign data wrapper lint_fdw;"
@@ -463,8 +465,8 @@ def test_static_lint_names_files_relative_to_the_repository(tmp_path: Path) -> N
 def test_a_bare_auth_call_put_into_the_repository_policies_is_reported_at_its_line(tmp_path: Path) -> None:
     """The static lint on the real policy files: unwrapping `(select auth.uid())` is caught where it is."""
     db_dir = tmp_path / "db"
-    shutil.copytree(REPO_DB / "schema", db_dir / "schema")
-    shutil.copytree(REPO_DB / "policies", db_dir / "policies")
+    for sub in ("schema", "functions", "policies"):
+        shutil.copytree(REPO_DB / sub, db_dir / sub)
     expected = set()
     for path in sorted((db_dir / "policies").glob("*.sql")):
         text = path.read_text()

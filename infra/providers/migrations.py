@@ -1,12 +1,15 @@
-"""DatabaseMigrations: `pulumi up` applies db/schema and db/policies to the Supabase database.
+"""DatabaseMigrations: `pulumi up` applies db/schema, db/functions and db/policies to the Supabase database.
 
-The inputs are the sha256 of every migration and policy file, keyed by file name, so `pulumi preview` shows the
-pending migrations and the changed policy files as the resource's property diff. The work itself is done by
+The inputs are the sha256 of every migration, function and policy file, keyed by file name, so `pulumi
+preview` shows the pending migrations and the changed function and policy files as the resource's property
+diff; `squashed` holds the files a baseline migration replaced (db/schema/0362_baseline.sql), so that their
+leaving the tree is not a removal. The work itself is done by
 the project's migration runner (`db.migrate`), imported only inside the provider methods: the program and the
 policy pack never need psycopg.
 
 Rules a reviewer relies on:
-- an applied migration is never edited or removed (check fails and names the file: add a new migration);
+- an applied migration is never edited or removed (check fails and names the file: add a new migration),
+  except that files squashed into a baseline leave the tree with exactly the checksums it lists;
 - deleting the resource does nothing to the database (the schema outlives the Pulumi resource).
 """
 
@@ -39,10 +42,18 @@ class MigrationDiff:
     removed_policies: tuple[str, ...]
     edited_migrations: tuple[str, ...]
     removed_migrations: tuple[str, ...]
+    changed_functions: tuple[str, ...] = ()
+    squashed_migrations: tuple[str, ...] = ()  # left the tree into a baseline, with the checksum it lists
 
     @property
     def changes(self) -> bool:
-        return bool(self.pending_migrations or self.changed_policies or self.removed_policies)
+        return bool(
+            self.pending_migrations
+            or self.changed_policies
+            or self.removed_policies
+            or self.changed_functions
+            or self.squashed_migrations
+        )
 
 
 def migration_diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> MigrationDiff:
@@ -50,6 +61,10 @@ def migration_diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Migratio
     new_m: Mapping[str, str] = news.get("migrations") or {}
     old_p: Mapping[str, str] = olds.get("policies") or {}
     new_p: Mapping[str, str] = news.get("policies") or {}
+    old_f: Mapping[str, str] = olds.get("functions") or {}
+    new_f: Mapping[str, str] = news.get("functions") or {}
+    squashed: Mapping[str, str] = news.get("squashed") or {}
+    gone = [name for name in old_m if name not in new_m]
     return MigrationDiff(
         pending_migrations=tuple(sorted(name for name in new_m if name not in old_m)),
         changed_policies=tuple(sorted(name for name, sha in new_p.items() if old_p.get(name) != sha)),
@@ -57,7 +72,11 @@ def migration_diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Migratio
         edited_migrations=tuple(
             sorted(name for name, sha in new_m.items() if name in old_m and old_m[name] != sha)
         ),
-        removed_migrations=tuple(sorted(name for name in old_m if name not in new_m)),
+        removed_migrations=tuple(sorted(name for name in gone if squashed.get(name) != old_m[name])),
+        changed_functions=tuple(
+            sorted({name for name, sha in new_f.items() if old_f.get(name) != sha} | set(old_f) - set(new_f))
+        ),
+        squashed_migrations=tuple(sorted(name for name in gone if squashed.get(name) == old_m[name])),
     )
 
 
@@ -71,16 +90,36 @@ def file_checksums() -> tuple[dict[str, str], dict[str, str]]:
     )
 
 
+def function_checksums() -> dict[str, str]:
+    """db/functions as {file name: sha256}, in the order the runner applies them."""
+    from db.migrate import load_functions
+
+    return {file.path.name: file.sha256 for file in load_functions()}
+
+
+def squashed_checksums() -> dict[str, str]:
+    """{file name: sha256} of the migrations a baseline in db/schema replaced (its `-- nexk: replaces` lines)."""
+    from db.migrate import load_migrations
+
+    return {
+        f"{version}_{name}.sql": sha
+        for baseline in load_migrations()
+        for version, (name, sha) in baseline.replaces.items()
+    }
+
+
 class DatabaseMigrationsProvider(Provider):
     """Runs `db.migrate.migrate()` against the project's database on create and update."""
 
-    INPUTS = ("project_ref", "migrations", "policies", "database_url")
+    INPUTS = ("project_ref", "migrations", "policies", "functions", "squashed", "database_url")
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = []
         if not news.get("database_url"):
             failures.append(CheckFailure("database_url", "database_url is required"))
-        for key in ("migrations", "policies"):
+        for key in ("migrations", "policies", "functions", "squashed"):
+            if key in ("functions", "squashed") and key not in news:
+                continue  # a state written before db/functions and the baseline existed
             if not isinstance(news.get(key), Mapping):
                 failures.append(CheckFailure(key, f"{key} must map file names to sha256 checksums"))
         if olds and not failures:
@@ -95,7 +134,9 @@ class DatabaseMigrationsProvider(Provider):
             for name in diff.removed_migrations:
                 failures.append(
                     CheckFailure(
-                        "migrations", f"db/schema/{name} was applied and can not be removed: restore it"
+                        "migrations",
+                        f"db/schema/{name} was applied and can not be removed: restore it (or list it in a "
+                        "baseline's `-- nexk: replaces` lines with its checksum, docs/migrations.md)",
                     )
                 )
         return CheckResult(news, failures)
@@ -118,6 +159,7 @@ class DatabaseMigrationsProvider(Provider):
         outs["last_applied"] = {
             "migrations": [file.path.name for file in plan.pending_migrations],
             "policies": [file.path.name for file in plan.changed_policies],
+            "functions": [file.path.name for file in plan.changed_functions],
         }
         return outs
 
@@ -135,9 +177,14 @@ class DatabaseMigrationsProvider(Provider):
         todo = plan(props["database_url"])
         pending = {file.path.name for file in todo.pending_migrations}
         changed = {file.path.name for file in todo.changed_policies}
+        changed_functions = {file.path.name for file in todo.changed_functions}
         outs = dict(props)
         outs["migrations"] = {k: v for k, v in (props.get("migrations") or {}).items() if k not in pending}
         outs["policies"] = {k: v for k, v in (props.get("policies") or {}).items() if k not in changed}
+        if "functions" in props:
+            outs["functions"] = {
+                k: v for k, v in (props.get("functions") or {}).items() if k not in changed_functions
+            }
         return ReadResult(id_, outs, {key: outs[key] for key in self.INPUTS if key in outs})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
@@ -153,14 +200,19 @@ class DatabaseMigrations(Resource, module="supabase", name="DatabaseMigrations")
         database_url: pulumi.Input[str],
         migrations: Mapping[str, str],
         policies: Mapping[str, str],
+        functions: Mapping[str, str] | None = None,
+        squashed: Mapping[str, str] | None = None,
         provider: DatabaseMigrationsProvider | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        # db/functions and the baseline's squashed files are read here when the caller does not pass them.
         props = {
             "project_ref": project_ref,
             "database_url": database_url,
             "migrations": dict(migrations),
             "policies": dict(policies),
+            "functions": dict(function_checksums() if functions is None else functions),
+            "squashed": dict(squashed_checksums() if squashed is None else squashed),
         }
         opts = with_secret_outputs(opts, "database_url")
         super().__init__(provider or DatabaseMigrationsProvider(), resource_name, props, opts)

@@ -84,7 +84,11 @@ def test_a_malformed_register_file_fails_with_file_line_and_field(register_copy:
 
 
 def test_a_missing_required_field_names_the_entry_that_lacks_it(register_copy: Path) -> None:
-    edit(register_copy / "security_measures.yaml", "    implemented_by: [db/schema/0010_audit_log.sql]\n", "")
+    edit(
+        register_copy / "security_measures.yaml",
+        "    implemented_by: [db/schema/0362_baseline.sql, db/functions/audit.sql]\n",
+        "",
+    )
     with pytest.raises(RegisterError) as caught:
         load(register_copy)
     assert any(

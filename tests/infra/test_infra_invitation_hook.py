@@ -1,5 +1,5 @@
-"""Invitation-only without the service-role key (db/schema/0280): sign-ups are open in Supabase Auth only because
-its before-user-created hook is on and names the database's invitation check; the policy pack refuses any
+"""Invitation-only without the service-role key (db/functions/invitations.sql): sign-ups are open in Supabase
+Auth only because its before-user-created hook is on and names the database's invitation check; the policy pack refuses any
 stack where that gate is missing, and the invitation e-mail links the portal's accept page."""
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ def test_the_hook_uri_names_the_migrated_function_that_only_supabase_auth_admin_
     match = re.fullmatch(r"pg-functions://postgres/(\w+)/(\w+)", BEFORE_USER_CREATED_HOOK_URI)
     assert match, BEFORE_USER_CREATED_HOOK_URI
     schema, function = match.groups()
-    migration = (REPO_ROOT / "db" / "schema" / "0280_invitations.sql").read_text("utf-8")
-    assert f"create or replace function {schema}.{function}(event jsonb) returns jsonb" in migration
-    assert f"grant execute on function {schema}.{function}(jsonb) to supabase_auth_admin;" in migration
+    declared = (REPO_ROOT / "db" / "functions" / "invitations.sql").read_text("utf-8")
+    assert f"create or replace function {schema}.{function}(event jsonb) returns jsonb" in declared
+    assert f"grant execute on function {schema}.{function}(jsonb) to supabase_auth_admin;" in declared
     assert schema == "private"  # never an API-exposed schema (the Data API serves `public` only)
 
 

@@ -156,13 +156,16 @@ def test_generated_and_configured_secrets_stay_secret_in_every_resource(run: Moc
     assert webhook.get("url") == f"https://{DOMAINS[run.stack]}/api/webhooks/brevo"
 
 
-def test_migrations_carry_the_checksum_of_every_migration_and_policy_file(run: MockRun) -> None:
-    from db.migrate import load_migrations, load_policies
+def test_migrations_carry_the_checksum_of_every_migration_function_and_policy_file(run: MockRun) -> None:
+    from db.migrate import load_functions, load_migrations, load_policies
 
     migrations = run.of_type(SUPABASE_MIGRATIONS)[0]
 
     assert migrations.get("migrations") == {f.path.name: f.sha256 for f in load_migrations()}
     assert migrations.get("policies") == {f.path.name: f.sha256 for f in load_policies()}
+    assert migrations.get("functions") == {f.path.name: f.sha256 for f in load_functions()}
+    squashed = {f"{v}_{name}.sql": sha for m in load_migrations() for v, (name, sha) in m.replaces.items()}
+    assert migrations.get("squashed") == squashed and len(squashed) == 38
 
 
 def test_only_production_has_point_in_time_recovery_and_deletion_protection(run: MockRun) -> None:

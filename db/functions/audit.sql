@@ -1,23 +1,5 @@
--- The activity timeline of a ticket (who opened it, changed its status, priority or assignee, added a file,
--- and when), built from the access log (0010) rather than from a second history table, and readable through
--- one narrow function (db/policies/README.md §6, "Ticket activity"):
---
--- 1. public.audit_log.new_values: the log keeps the NAMES of changed columns, never values, which is right
---    for personal data. A ticket's workflow columns are not personal content, and a history that says
---    "status changed" without saying to what is of no use to the client or the agent, so for `update` entries
---    of `tickets` only, the new values of status, priority and assignee_id that changed are kept (jsonb). Every
---    other table and column stays names-only (private.audit_row_change below).
--- 2. private.ticket_activity(p_ticket): the audit_log SELECT rule shows a caller only their own entries, and
---    its rows carry the actor's IP and user agent. This security definer answers, for a ticket the caller sees
---    (the tickets SELECT rule restated, with the staff MFA rule: a definer does not get RLS), its `opened`,
---    `changed` (status, priority, assignee) and `attachment` events, oldest first, with the actor's id and
---    never the IP, user agent or any `read` entry. Attachments follow the attachments SELECT rule: a client
---    never sees the file of an internal note. Nothing (no error) for a ticket the caller does not see.
-
-alter table public.audit_log add column new_values jsonb;
-comment on column public.audit_log.new_values is
-'For update entries of tickets only: the new values of the changed workflow columns (status, priority, '
-'assignee_id). Null elsewhere: the log keeps column names, never values, of personal data.';
+-- The audit trail: row changes, access log entries (record_read) and the ticket activity built from them.
+-- nexk: after access.sql
 
 -- The ticket columns whose new values the log keeps.
 create or replace function private.write_audit_entry(
@@ -46,6 +28,7 @@ begin
     );
 end
 $$;
+revoke all on function private.write_audit_entry(text, text, uuid, text[], jsonb) from public;
 
 -- The four-argument entry point (record_read, sign-ins, the DSR and invitation functions) is unchanged.
 create or replace function private.write_audit_entry(
@@ -57,6 +40,7 @@ set search_path = ''
 as $$
     select private.write_audit_entry(p_action, p_object_table, p_object_id, p_changed_columns, null::jsonb)
 $$;
+revoke all on function private.write_audit_entry(text, text, uuid, text[]) from public;
 
 create or replace function private.audit_row_change() returns trigger
 language plpgsql
@@ -88,9 +72,7 @@ begin
     return null;
 end
 $$;
-
-revoke all on function private.write_audit_entry(text, text, uuid, text[], jsonb) from public;
-revoke all on function private.write_audit_entry(text, text, uuid, text[]) from public;
+revoke all on function private.audit_row_change() from public;
 
 create or replace function private.ticket_activity(p_ticket uuid)
 returns table (
@@ -135,6 +117,62 @@ as $$
     where l.action = 'insert' and (not a.internal or (select private.is_staff()))
     order by 1, 3
 $$;
-
-revoke all on function private.ticket_activity(uuid) from public, anon;
+revoke all on function private.ticket_activity(uuid) from public;
 grant execute on function private.ticket_activity(uuid) to authenticated;
+
+-- 0361: private.record_read checks its caller (issue 13, finding 4).
+--
+-- Why: 0010's record_read wrote an audit entry for whatever table and id it was given, for any
+-- `authenticated` token: a stranger, an erased or deactivated person, staff at aal1, even a token without
+-- `sub` could write "read" rows about any tenant's ticket (false evidence in the GDPR access log, and a way to
+-- flood it). A definer bypasses the policies, so it now checks what db/policies/README.md §6 says:
+--   - the caller is an active portal user, and staff are at aal2 (private.require_self_service(), 0210:
+--     42501 without `sub`, without an active profile, or staff below aal2);
+--   - the object is a ticket or an attachment (22023 otherwise: the portal logs nothing else);
+--   - the caller can read it: the ticket is visible (the tickets_select condition of db/policies/tickets.sql,
+--     with the same helpers), an attachment's ticket is visible and, for clients, the file is not internal
+--     (attachments_select). Otherwise 42501, the same whether the id exists or not (no existence oracle).
+create or replace function private.record_read(p_object_table text, p_object_id uuid) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_ticket_id uuid;
+    v_internal boolean := false;
+begin
+    perform private.require_self_service();
+    if p_object_table = 'tickets' then
+        v_ticket_id := p_object_id;
+    elsif p_object_table = 'attachments' then
+        select a.ticket_id, a.internal into v_ticket_id, v_internal
+        from public.attachments as a
+        where a.id = p_object_id;
+    else
+        raise exception 'record_read logs reads of tickets and attachments, not of %', p_object_table
+            using errcode = '22023';
+    end if;
+    -- Two probes by primary key, each the tickets_select / attachments_select condition.
+    if
+        v_internal and not (select private.is_staff())
+        or not exists (
+            select
+            from public.tickets as t
+            where
+                t.id = v_ticket_id
+                and t.organization_id = any(array(select private.ticket_org_ids()))
+                and (
+                    t.requester_id = (select auth.uid())
+                    or (select private.sees_all_org_tickets())
+                    or (select private.is_staff())
+                )
+        )
+    then
+        raise exception 'nothing to log: the caller cannot read % %', p_object_table, p_object_id
+            using errcode = '42501';
+    end if;
+    perform private.write_audit_entry('read', p_object_table, p_object_id, null);
+end
+$$;
+revoke all on function private.record_read(text, uuid) from public;
+grant execute on function private.record_read(text, uuid) to authenticated;

@@ -1,56 +1,4 @@
--- Invitations without the service-role key. GoTrue's POST /auth/v1/invite needs the service-role key, which
--- bypasses RLS and which request handlers never hold. Instead, an admin (or a client admin, for their own
--- organization) records the invitation here, in their own RLS transaction, with the sha256 of a one-time
--- nonce; the portal then asks Supabase Auth, with the publishable key, for an e-mail sign-up
--- (POST /auth/v1/otp, create_user, data {"nexk_invitation": <nonce>}). Sign-ups are therefore open in the
--- auth settings (infra/supabase_platform.py), and the gate is Supabase Auth's "before-user-created" hook,
--- private.hook_before_user_created(event): it lets an account be created only when the user metadata carries
--- a nonce whose hash matches a pending, unexpired invitation for the same e-mail address (case-insensitive).
--- A password sign-up, an anonymous sign-in or an OTP request without that nonce is refused with 403 - also
--- for the address of someone who was invited: only the portal ever knows the nonce.
--- When the account row is inserted, two triggers on auth.users (GoTrue runs as supabase_auth_admin, so both
--- are security definer) finish the job in the same transaction: the BEFORE trigger claims the invitation
--- (accepted_by = the new user id) and strips the nonce from raw_user_meta_data; the AFTER trigger creates
--- the profile from the invitation (profile id = user id: role and organization come from the invitation,
--- never from user metadata) and deletes the consumed invitation. No personal data stays here after that.
--- An invitation nobody used expires after 7 days (expires_at) and is deleted by
--- private.purge_expired_invitations() once it has been expired for the period in private.retention_policy
--- ('expired_invitations_after_expiry'); pg_cron runs it daily where the extension exists, and
--- `nexk retention run` runs it too.
--- Who may read, add and cancel invitations: db/policies/invitations.sql (spec: db/policies/README.md §3).
-
-create table private.invitations (
-    id uuid primary key default gen_random_uuid(),
-    -- Stored lower-case (private.prepare_invitation): GoTrue lower-cases addresses as well.
-    email text not null check (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' and length(email) <= 254),
-    organization_id uuid references public.organizations (id) on delete cascade,
-    role text not null check (role in ('client_member', 'client_admin', 'agent', 'admin')),
-    first_name text not null check (length(first_name) between 1 and 100),
-    surname text not null check (length(surname) between 1 and 100),
-    invited_by uuid default auth.uid() references public.profiles (id) on delete set null,
-    created_at timestamptz not null default now(),
-    expires_at timestamptz not null default now() + interval '7 days',
-    -- sha256 (hex) of the one-time nonce sent as user metadata; the nonce itself is never stored.
-    nonce_hash text not null check (nonce_hash ~ '^[0-9a-f]{64}$'),
-    -- Set by the BEFORE INSERT trigger on auth.users for the account being created from this invitation; the
-    -- AFTER trigger deletes the row in the same transaction, so it is never seen set outside of it.
-    accepted_by uuid,
-    constraint invitations_email_key unique (email),
-    constraint invitations_nonce_hash_key unique (nonce_hash),
-    -- As for profiles: clients are invited into exactly one organization, NexK staff into none.
-    constraint invitations_organization_matches_role check (
-        (role in ('client_member', 'client_admin')) = (organization_id is not null)
-    ),
-    constraint invitations_expire_after_creation check (expires_at > created_at)
-);
-
-comment on table private.invitations is
-'Pending invitations (db/schema/0280): consumed by the auth.users triggers when the invited account is created.';
-
-create index invitations_organization_id_idx on private.invitations (organization_id);
--- Erasing the inviter sets invited_by to null (private.erase_person deletes their profile).
-create index invitations_invited_by_idx on private.invitations (invited_by);
-create index invitations_expires_at_idx on private.invitations (expires_at);
+-- Invitations: recording, claiming (before-user-created hook), profile creation, status, purge.
 
 -- The hash the portal stores for a nonce (app/queries/invitations.py computes the same in Python).
 create or replace function private.invitation_nonce_hash(p_nonce text) returns text
@@ -59,6 +7,7 @@ set search_path = ''
 as $$
     select encode(sha256(convert_to(p_nonce, 'UTF8')), 'hex')
 $$;
+revoke all on function private.invitation_nonce_hash(text) from public;
 
 -- Before an invitation is stored: the address is normalised, and an expired invitation for the same address
 -- gives way to the new one (it is dead anyway; the unique e-mail would refuse the new one otherwise).
@@ -73,6 +22,7 @@ begin
     return new;
 end
 $$;
+revoke all on function private.prepare_invitation() from public;
 
 -- After it is stored (so after the policies accepted the caller: nobody else learns anything): an address
 -- that already has an account (auth user or profile) is refused with 23505, as the unique e-mail of profiles
@@ -95,17 +45,7 @@ begin
     return null;
 end
 $$;
-
-create trigger invitations_prepare
-before insert on private.invitations
-for each row execute function private.prepare_invitation();
-
-create trigger invitations_refuse_existing_account
-after insert on private.invitations
-for each row execute function private.refuse_invitation_of_account();
-
-create trigger invitations_audit after insert or update or delete on private.invitations
-for each row execute function private.audit_row_change();
+revoke all on function private.refuse_invitation_of_account() from public;
 
 -- Supabase Auth's before-user-created hook (Postgres function hook: the auth config names it
 -- pg-functions://postgres/private/hook_before_user_created). GoTrue calls it as supabase_auth_admin with
@@ -156,9 +96,10 @@ begin
     return '{}'::jsonb;
 end
 $$;
-
 comment on function private.hook_before_user_created(jsonb) is
 'Supabase Auth before-user-created hook: only invited addresses with their invitation nonce get an account.';
+revoke all on function private.hook_before_user_created(jsonb) from public;
+grant execute on function private.hook_before_user_created(jsonb) to supabase_auth_admin;
 
 -- BEFORE INSERT on auth.users: claim the invitation the nonce names (same address, unexpired, unclaimed) for
 -- the new user id, and strip the nonce from the user metadata. BEFORE UPDATE: strip it too (it is a one-time
@@ -186,6 +127,7 @@ begin
     return new;
 end
 $$;
+revoke all on function private.claim_invitation() from public;
 
 -- AFTER INSERT on auth.users: the profile of the invited person, from the invitation claimed above, which is
 -- then deleted. The profile's audit entry records the creation (actor: none, it is GoTrue's transaction).
@@ -209,22 +151,7 @@ begin
     return null;
 end
 $$;
-
-create trigger users_claim_invitation
-before insert or update of raw_user_meta_data on auth.users
-for each row execute function private.claim_invitation();
-
-create trigger users_create_invited_profile
-after insert on auth.users
-for each row execute function private.create_invited_profile();
-
--- Expired invitations: deleted once expired for longer than the retention period. Returns the rows deleted
--- (or, dry, that would be). `now` allows time travel, like private.run_retention.
-insert into private.retention_policy (name, period, description) values (
-    'expired_invitations_after_expiry', interval '30 days',
-    'Invitations nobody accepted (e-mail address, name, role, organization of the invited person) are deleted '
-    || 'this long after they expired (private.invitations.expires_at, 7 days after sending).'
-);
+revoke all on function private.create_invited_profile() from public;
 
 create or replace function private.purge_expired_invitations(
     now timestamptz default now(), dry_run boolean default false
@@ -246,31 +173,91 @@ begin
     return v_n;
 end
 $$;
-
 comment on function private.purge_expired_invitations(timestamptz, boolean) is
 'Deletes invitations expired for longer than expired_invitations_after_expiry; dry_run only counts them.';
+revoke all on function private.purge_expired_invitations(timestamptz, boolean) from public;
 
--- Privileges. Nobody but the owner runs the helpers and triggers; the hook is GoTrue's alone (Supabase's
--- requirement: execute for supabase_auth_admin, revoked from authenticated, anon and public), and GoTrue's
--- role needs usage on the schema to call it. The table's grants and policies: db/policies/invitations.sql.
-revoke all on function private.invitation_nonce_hash(text), private.prepare_invitation(),
-private.refuse_invitation_of_account(),
-private.claim_invitation(), private.create_invited_profile(),
-private.purge_expired_invitations(timestamptz, boolean) from public, anon, authenticated;
-revoke all on function private.hook_before_user_created(jsonb) from public, anon, authenticated;
-grant usage on schema private to supabase_auth_admin;
-grant execute on function private.hook_before_user_created(jsonb) to supabase_auth_admin;
+-- Whether an invited person has accepted, and sending their invitation link again (docs/admin.md,
+-- "Invitations"). Once Supabase Auth has created an invited account (0280), the person is a profile like any
+-- other; whether they have accepted is whether they used the e-mailed link, which confirms the address
+-- (auth.users.email_confirmed_at). The admin's RLS transaction cannot read auth.users, so two narrow security
+-- definer wrappers answer for it, in the manner of the admin DSR wrappers (0220):
+--
+--   private.admin_invitation_status(p_ids uuid[]) -> table (id uuid, accepted boolean, link_sent_at timestamptz)
+--       for each id among p_ids with a profile that is not erased: whether the account confirmed its address,
+--       and when the sign-in service last sent the confirmation link. Nothing for any other id, and no other
+--       column of auth.users. Called once per page with the page's people, never once per row.
+--   private.admin_resend_invitation(p_person uuid) -> text
+--       for a person who has not accepted yet: writes the audit entry of the resend (actor = the admin; action
+--       `update`, table `auth_users`, the columns the sign-in service rewrites) and returns the account's
+--       address, to which the portal then asks Supabase Auth (POST /auth/v1/resend, type signup) to send a
+--       fresh link. The portal does so inside the same transaction, so the entry is committed only when the
+--       sign-in service accepted. Refused: unknown or erased person P0002, already accepted 55000.
+--
+-- Both refuse everyone but an admin signed in with two-step verification (42501), checked inside the function:
+-- a definer bypasses the policies that would otherwise stop a client or an agent. They live in `private`
+-- (not exposed through /rpc) and are reached only by the portal's SQL.
 
-alter table private.invitations enable row level security;
-alter table private.invitations force row level security;
-revoke all on private.invitations from public, anon, authenticated;
-
--- The daily purge, only where pg_cron is available (as 0100 schedules private.run_retention).
-do $cron$
+-- The caller check of both wrappers. Not a definer: it only runs inside them (as the owner), and nobody else
+-- may execute it.
+create or replace function private.require_admin_with_mfa() returns void
+language plpgsql stable
+set search_path = ''
+as $$
 begin
-    if exists (select from pg_catalog.pg_available_extensions as e where e.name = 'pg_cron') then
-        create extension if not exists pg_cron;
-        perform cron.schedule('nexk-invitations-purge', '23 3 * * *', 'select private.purge_expired_invitations()');
+    if not coalesce((select private.is_admin()) and (select private.has_mfa()), false) then
+        raise exception 'only a NexK administrator signed in with two-step verification can manage invitations'
+            using errcode = '42501';
     end if;
 end
-$cron$;
+$$;
+revoke all on function private.require_admin_with_mfa() from public;
+
+create or replace function private.admin_invitation_status(p_ids uuid[])
+returns table (id uuid, accepted boolean, link_sent_at timestamptz)
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+begin
+    perform private.require_admin_with_mfa();
+    return query
+    select p.id, u.email_confirmed_at is not null, u.confirmation_sent_at
+    from public.profiles as p
+    inner join auth.users as u on p.id = u.id
+    where p.id = any(p_ids) and p.erased_at is null;
+end
+$$;
+revoke all on function private.admin_invitation_status(uuid[]) from public;
+grant execute on function private.admin_invitation_status(uuid[]) to authenticated;
+
+create or replace function private.admin_resend_invitation(p_person uuid) returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_email text;
+    v_confirmed_at timestamptz;
+begin
+    perform private.require_admin_with_mfa();
+    select u.email, u.email_confirmed_at into v_email, v_confirmed_at
+    from public.profiles as p
+    inner join auth.users as u on p.id = u.id
+    where p.id = p_person and p.erased_at is null;
+    if not found or v_email is null then
+        raise exception 'invitations: no person with id %', p_person
+            using errcode = 'P0002', hint = 'Open the member list and choose a person from it.';
+    end if;
+    if v_confirmed_at is not null then
+        raise exception 'invitations: % has already accepted the invitation', v_email
+            using errcode = '55000', hint = 'A person who forgot their password uses "Forgot your password?".';
+    end if;
+    perform private.write_audit_entry(
+        'update', 'auth_users', p_person, array['confirmation_sent_at', 'confirmation_token']
+    );
+    return v_email;
+end
+$$;
+revoke all on function private.admin_resend_invitation(uuid) from public;
+grant execute on function private.admin_resend_invitation(uuid) to authenticated;

@@ -1,3 +1,71 @@
+-- Profiles: agent assignments, the profile guard, and the display names a caller may read.
+-- nexk: after access.sql
+
+-- Only agents are assigned (admins see every organization anyway, clients never are).
+create or replace function private.check_agent_assignment() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if not exists (select from public.profiles as p where p.id = new.agent_id and p.role = 'agent') then
+        raise exception 'agent_assignments: profile % is not an agent', new.agent_id
+            using errcode = '23514', hint = 'Give the profile the agent role before assigning it.';
+    end if;
+    return new;
+end
+$$;
+revoke all on function private.check_agent_assignment() from public;
+
+-- Column grants (db/policies/profiles.sql) let `authenticated` update the privileged columns at all only
+-- because admins need them; this guard narrows them per caller: a user edits only their own personal
+-- fields and preferences; a client admin edits colleagues' names, position, phone, client role and
+-- deactivation, never their organization, email, preferences or a staff role. Admins are unrestricted.
+-- Calls private.current_app_role() (0006) at run time. Service jobs and definer functions are trusted.
+create or replace function private.guard_profile_update() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+    caller_role text := private.current_app_role();
+begin
+    if current_user <> 'authenticated' or caller_role = 'admin' then
+        return new;
+    end if;
+    if new.id = (select auth.uid()) then
+        if new.role is distinct from old.role
+            or new.organization_id is distinct from old.organization_id
+            or new.email is distinct from old.email
+            or new.restricted_at is distinct from old.restricted_at
+            or new.deactivated_at is distinct from old.deactivated_at
+        then
+            raise exception 'profiles: you may change only your own name, position, phone and preferences'
+                using errcode = '42501';
+        end if;
+        return new;
+    end if;
+    if caller_role = 'client_admin' then
+        if new.organization_id is distinct from old.organization_id
+            or new.email is distinct from old.email
+            or new.restricted_at is distinct from old.restricted_at
+            or new.language is distinct from old.language
+            or new.theme is distinct from old.theme
+            or new.notify_ticket_replies is distinct from old.notify_ticket_replies
+            or new.notify_status_changes is distinct from old.notify_status_changes
+            or new.notify_sla_alerts is distinct from old.notify_sla_alerts
+            or new.role not in ('client_member', 'client_admin')
+        then
+            raise exception 'profiles: a client admin may change a member''s name, position, phone, '
+                'client role (client_member or client_admin) and deactivation only'
+                using errcode = '42501';
+        end if;
+        return new;
+    end if;
+    raise exception 'profiles: you may change only your own profile' using errcode = '42501';
+end
+$$;
+revoke all on function private.guard_profile_update() from public;
+
 -- Who is helping me? Clients saw every agent's reply signed "Someone": private.display_names (0310) named no
 -- staff for a client. From this release a client also learns the FIRST NAME (no surname, no other column) of
 -- the NexK staff who worked on a ticket the client sees: the ticket's assignee, or the author of one of its
@@ -7,7 +75,6 @@
 -- security definer does not get it from RLS: the client's organization, and the requester or a caller who
 -- sees all of the organization's tickets (client admin, member of a sharing organization). Everything else is
 -- 0310 unchanged: one row per nameable id among p_ids, nothing for strangers or staff below aal2.
-
 create or replace function private.display_names(p_ids uuid[])
 returns table (id uuid, name text)
 language sql stable security definer
@@ -51,9 +118,7 @@ as $$
             )
         )
 $$;
-
 revoke all on function private.display_names(uuid[]) from public;
-revoke all on function private.display_names(uuid[]) from anon;
 grant execute on function private.display_names(uuid[]) to authenticated;
 
 -- Which of the people a page names are NexK staff, so that a staff message carries the "NexK support" badge
@@ -70,7 +135,5 @@ as $$
     inner join public.profiles as p on n.id = p.id
     where p.role in ('agent', 'admin')
 $$;
-
 revoke all on function private.staff_among(uuid[]) from public;
-revoke all on function private.staff_among(uuid[]) from anon;
 grant execute on function private.staff_among(uuid[]) to authenticated;

@@ -1,3 +1,5 @@
+-- Erasure (GDPR Art. 17): pseudonymising a person (private.erase_person) and what it touches.
+
 -- Erasure of one person (GDPR Art. 17), shared by the DSR workflow (private.dsr_erase, 0104) and the
 -- contract-end retention step (private.run_retention, 0100). private.erase_person(subject):
 --   - deletes the person's attachments (rows) and their storage objects, and any object they own;
@@ -27,13 +29,13 @@
 -- Immutable tables (messages, attachments) and the Art. 18 guards are bypassed by disabling their triggers
 -- for the duration of the transaction: only the table owner can do that (never an API role), and it is undone
 -- before the function returns or rolled back with it.
-
 create or replace function private.regex_escape(p_text text) returns text
 language sql immutable strict
 set search_path = ''
 as $$
     select regexp_replace(p_text, '([.^$*+?(){}|\[\]\\-])', '\\\1', 'g')
 $$;
+revoke all on function private.regex_escape(text) from public;
 
 -- A phone number as people write it: the last nine digits with any separators between them, after an
 -- optional international (+32, 0032) or trunk (0) prefix. Null for fewer than six digits.
@@ -52,6 +54,7 @@ begin
         || array_to_string(regexp_split_to_array(v_digits, ''), '[ ./()-]*');
 end
 $$;
+revoke all on function private.phone_pattern(text) from public;
 
 -- The regular expressions (case-insensitive) that find a person's identifiers in free text, most specific
 -- first (e-mails before the names they contain, full names before their parts).
@@ -112,6 +115,7 @@ begin
     );
 end
 $$;
+revoke all on function private.identifier_patterns(uuid) from public;
 
 create or replace function private.replace_patterns(p_text text, p_patterns text[], p_replacement text)
 returns text
@@ -131,6 +135,7 @@ begin
     return v_text;
 end
 $$;
+revoke all on function private.replace_patterns(text, text[], text) from public;
 
 -- One regular expression matching any of the patterns (for WHERE clauses; replacing uses the ordered list).
 create or replace function private.any_pattern(p_patterns text[]) returns text
@@ -139,6 +144,94 @@ set search_path = ''
 as $$
     select case when cardinality(p_patterns) > 0 then '(' || array_to_string(p_patterns, ')|(') || ')' end
 $$;
+revoke all on function private.any_pattern(text[]) from public;
+
+-- Erasure deletes the person's auth user and profile (issue 5: "delete ... their auth user; keep only what a
+-- legal obligation requires, in a restricted state"). Until now private.erase_person (0103) anonymised the
+-- auth user and banned it, because public.profiles.id references auth.users (on delete cascade) and the
+-- organization's tickets, messages and DSR records reference the profile: deleting the user would have taken
+-- the organization's support history with it.
+-- Now the rows the organization keeps are re-pointed, inside erase_person's transaction, to a placeholder
+-- identity, "Erased person": one per organization (created on first need), one global placeholder for NexK
+-- staff (no organization). A placeholder is an auth.users row with no e-mail, no phone, no password, banned
+-- forever and marked raw_app_meta_data.nexk_placeholder = 'erased_person', plus a profile that is deactivated
+-- and erased (deactivated_at, erased_at set): 0006's helpers and the policies treat it as a stranger
+-- (db/policies/README.md §1), so it can never sign in nor see anything. Then the person's auth user is
+-- deleted, and their profile with it. Per reference to auth.users / public.profiles (pg_constraint):
+--   tickets.requester_id -> placeholder;  tickets.assignee_id -> null (staff; the ticket returns to the queue);
+--   ticket_messages.author_id, attachments.uploaded_by (none left: their attachments are deleted) ->
+--   placeholder;  dsr_requests.subject_id and handled_by -> placeholder (the request stays as Art. 5(2)
+--   evidence with its dates and the anonymised e-mail; the admin queue can still close it);
+--   private.processing_objections -> deleted (no one is left to process);  agent_assignments -> deleted;
+--   private.notifications -> deleted (as before; also on delete cascade);  auth.sessions, auth.mfa_factors
+--   (and Supabase's identities/tokens) -> deleted (as before; also cascade). public.audit_log.actor_id and
+--   private.dsr_events.subject_id hold ids without a foreign key: the person's access log is deleted (as
+--   before); the journal keeps the bare, now meaningless, UUID. Any other non-cascading reference found in
+--   the catalog stops the erasure with a clear message rather than letting the delete fail or lose data.
+-- People erased before this migration (anonymised profile, banned user) are finished the same way below.
+-- The identifier scrubbing of free text, attachments and storage objects is unchanged (0103).
+
+-- Whether this profile / auth user is an "Erased person" placeholder.
+create or replace function private.is_erased_placeholder(p_id uuid) returns boolean
+language sql stable
+set search_path = ''
+as $$
+    select exists (
+        select from auth.users as u
+        where u.id = p_id and u.raw_app_meta_data ->> 'nexk_placeholder' = 'erased_person'
+    )
+$$;
+revoke all on function private.is_erased_placeholder(uuid) from public;
+
+-- The placeholder of an organization (null: the NexK staff placeholder), created on first need.
+create or replace function private.erased_person_placeholder(p_organization uuid) returns uuid
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+begin
+    -- Two erasures in the same organization at once must not create two placeholders.
+    perform pg_advisory_xact_lock(
+        hashtext('nexk.erased_person_placeholder'), hashtext(coalesce(p_organization::text, 'staff'))
+    );
+    select p.id into v_id
+    from public.profiles as p
+    inner join auth.users as u on p.id = u.id
+    where
+        u.raw_app_meta_data ->> 'nexk_placeholder' = 'erased_person'
+        and p.organization_id is not distinct from p_organization
+    order by p.created_at, p.id
+    limit 1;
+    if v_id is not null then
+        return v_id;
+    end if;
+    v_id := gen_random_uuid();
+    insert into auth.users (
+        id, aud, role, email, encrypted_password, phone, raw_app_meta_data, raw_user_meta_data, banned_until,
+        created_at, updated_at
+    )
+    values (
+        v_id, 'authenticated', 'authenticated', null, null, null,
+        jsonb_build_object('nexk_placeholder', 'erased_person', 'organization_id', p_organization),
+        '{}'::jsonb, 'infinity', now(), now()
+    );
+    insert into public.profiles (
+        id, organization_id, role, first_name, surname, email, language, theme,
+        notify_ticket_replies, notify_status_changes, notify_sla_alerts, deactivated_at, erased_at
+    )
+    values (
+        v_id, p_organization, case when p_organization is null then 'agent' else 'client_member' end,
+        'Erased', 'person', 'erased-person-' || v_id::text || '@erased.invalid', 'en', 'system',
+        false, false, false, now(), now()
+    );
+    return v_id;
+end
+$$;
+comment on function private.erased_person_placeholder(uuid) is
+'The banned, erased, deactivated "Erased person" identity of an organization (null: NexK staff) that keeps '
+'the references of erased people (db/schema/0240).';
+revoke all on function private.erased_person_placeholder(uuid) from public;
 
 create or replace function private.erase_person(
     p_subject uuid, p_reason text, p_at timestamptz default now()
@@ -155,8 +248,9 @@ declare
     v_counts jsonb := '{}';
     v_n bigint;
     v_table text;
-    v_column record;
-    v_assignments text [] := '{}';
+    v_legacy boolean := false;
+    v_placeholder uuid;
+    v_fk record;
 begin
     select p.* into v_profile from public.profiles as p where p.id = p_subject for update;
     if not found then
@@ -164,14 +258,20 @@ begin
             using errcode = 'P0002', hint = 'Check the id (nexk dsr list shows the subjects of open requests).';
     end if;
     if v_profile.erased_at is not null then
-        return jsonb_build_object('already_erased', true, 'storage_paths', '[]'::jsonb);
+        if private.is_erased_placeholder(p_subject) then
+            return jsonb_build_object('already_erased', true, 'storage_paths', '[]'::jsonb);
+        end if;
+        -- Anonymised before 0240 (profile kept, auth user banned): finish it. Its identifiers are gone
+        -- already, and scrubbing 'Erased' / 'person' would damage other people's texts.
+        v_legacy := true;
     end if;
     if v_profile.restricted_at is not null then
         -- Erasure ends the restriction (the subject asked for it, or the retention period ended).
         update public.profiles as p set restricted_at = null where p.id = p_subject;
     end if;
 
-    v_patterns := private.identifier_patterns(p_subject);
+    v_patterns := case when v_legacy then '{}'::text [] else private.identifier_patterns(p_subject) end;
+    v_placeholder := private.erased_person_placeholder(v_profile.organization_id);
     v_any := private.any_pattern(v_patterns);
 
     alter table public.ticket_messages disable trigger ticket_messages_immutable;
@@ -180,16 +280,23 @@ begin
     alter table public.attachments disable trigger attachments_restriction_guard;
     alter table public.tickets disable trigger tickets_restriction_guard;
 
-    -- Their files: metadata, storage objects (the bytes are removed by the caller through Storage).
+    -- Their files: the attachment rows go now, so nobody can download them any more; the objects (any they
+    -- own) are queued for the storage sweeper, which deletes rows and bytes through the Storage API (0270).
     select coalesce(array_agg(a.storage_path order by a.storage_path), '{}') into v_paths
     from public.attachments as a where a.uploaded_by = p_subject;
-    delete from storage.objects as so
+    insert into private.storage_deletions (bucket_id, name, reason)
+    select
+        so.bucket_id,
+        so.name,
+        case when p_reason like 'retention:%' then 'retention: contract end' else 'erasure' end
+    from storage.objects as so
     where
         (so.bucket_id = 'attachments' and so.name = any(v_paths))
         or so.owner = p_subject
-        or so.owner_id = p_subject::text;
+        or so.owner_id = p_subject::text
+    on conflict (bucket_id, name) do nothing;
     get diagnostics v_n = row_count;
-    v_counts := v_counts || jsonb_build_object('storage_objects_deleted', v_n);
+    v_counts := v_counts || jsonb_build_object('storage_objects_queued', v_n);
     delete from public.attachments as a where a.uploaded_by = p_subject;
     get diagnostics v_n = row_count;
     v_counts := v_counts || jsonb_build_object('attachments_deleted', v_n);
@@ -246,6 +353,25 @@ begin
     set detail = private.replace_patterns(e.detail::text, v_patterns, '[erased]')::jsonb
     where e.detail::text ~* v_any;
 
+    -- What the organization keeps now points at its "Erased person" placeholder (or, for staff, the staff one),
+    -- so that the person's own rows (auth user, profile) can be deleted below.
+    update public.tickets as t set requester_id = v_placeholder where t.requester_id = p_subject;
+    get diagnostics v_n = row_count;
+    v_counts := v_counts || jsonb_build_object('tickets_reassigned_to_placeholder', v_n);
+    update public.tickets as t set assignee_id = null where t.assignee_id = p_subject;
+    get diagnostics v_n = row_count;
+    v_counts := v_counts || jsonb_build_object('tickets_unassigned', v_n);
+    update public.ticket_messages as m set author_id = v_placeholder where m.author_id = p_subject;
+    get diagnostics v_n = row_count;
+    v_counts := v_counts || jsonb_build_object('messages_reassigned_to_placeholder', v_n);
+    update public.attachments as a set uploaded_by = v_placeholder where a.uploaded_by = p_subject;
+    -- The requests stay as Art. 5(2) evidence (dates, type, status, anonymised e-mail, recipients).
+    update public.dsr_requests as r set subject_id = v_placeholder where r.subject_id = p_subject;
+    update public.dsr_requests as r set handled_by = v_placeholder where r.handled_by = p_subject;
+    -- Objections concern processing of a person who no longer exists (the journal keeps that they objected).
+    delete from private.processing_objections as o where o.subject_id = p_subject;
+    delete from public.agent_assignments as aa where aa.agent_id = p_subject;
+
     alter table public.ticket_messages enable trigger ticket_messages_immutable;
     alter table public.ticket_messages enable trigger ticket_messages_restriction_guard;
     alter table public.attachments enable trigger attachments_immutable;
@@ -265,58 +391,37 @@ begin
         end if;
     end loop;
 
-    -- The auth user: every text column emptied, metadata cleared, banned for good (GoTrue soft delete).
-    for v_column in
-        select c.column_name, c.data_type, c.is_nullable
-        from information_schema.columns as c
+    -- Any other reference (a table added later) would block the delete or be cascaded away unseen: stop with
+    -- a clear message instead, so that the new table gets its own rule above.
+    for v_fk in
+        select c.conrelid::regclass as tbl, a.attname as col
+        from pg_catalog.pg_constraint as c
+        inner join pg_catalog.pg_attribute as a on c.conrelid = a.attrelid and a.attnum = any(c.conkey)
         where
-            c.table_schema = 'auth'
-            and c.table_name = 'users'
-            and c.is_generated = 'NEVER'
-            and c.column_name not in ('id', 'aud', 'role', 'instance_id')
-            and c.data_type in ('text', 'character varying', 'jsonb')
+            c.contype = 'f'
+            and c.confrelid in ('auth.users'::regclass, 'public.profiles'::regclass)
+            and c.conname <> 'profiles_id_fkey'
+            and c.confdeltype not in ('c', 'n', 'd')
     loop
-        v_assignments := v_assignments || format(
-            '%I = %s', v_column.column_name,
-            case
-                when v_column.data_type = 'jsonb' then '''{}''::jsonb'
-                when v_column.is_nullable = 'YES' then 'null'
-                else ''''''
-            end
-        );
+        execute format('select count(*) from %s where %I = $1', v_fk.tbl, v_fk.col) into v_n using p_subject;
+        if v_n > 0 then
+            raise exception 'erasure: %.% still references % (% rows)', v_fk.tbl, v_fk.col, p_subject, v_n
+                using errcode = '23503', hint = 'Teach private.erase_person (db/schema/0240) what to do with it.';
+        end if;
     end loop;
-    execute format(
-        'update auth.users set %s, email_confirmed_at = null, last_sign_in_at = null, banned_until = ''infinity'', '
-        'deleted_at = $2, updated_at = $2 where id = $1',
-        array_to_string(v_assignments, ', ')
-    ) using p_subject, p_at;
 
-    update public.profiles as p
-    set
-        first_name = 'Erased',
-        surname = 'person',
-        position = null,
-        email = v_anon_email,
-        phone = null,
-        language = 'en',
-        theme = 'system',
-        notify_ticket_replies = false,
-        notify_status_changes = false,
-        notify_sla_alerts = false,
-        erased_at = p_at
-    where p.id = p_subject;
+    -- The person's account and profile go (the profile by cascade from auth.users).
+    delete from auth.users as u where u.id = p_subject;
+    get diagnostics v_n = row_count;
+    v_counts := v_counts || jsonb_build_object('auth_user_deleted', v_n = 1, 'placeholder_id', v_placeholder);
 
     return v_counts || jsonb_build_object(
         'reason', p_reason, 'storage_paths', to_jsonb(v_paths), 'erased_at', p_at
     );
 end
 $$;
-
 comment on function private.erase_person(uuid, text, timestamptz) is
-'Art. 17: anonymises one person everywhere (see db/schema/0103_dsr_erasure.sql); returns counts and the '
-'storage paths whose bytes the caller removes from Storage.';
-
-revoke all on function private.regex_escape(text), private.phone_pattern(text),
-private.identifier_patterns(uuid), private.replace_patterns(text, text[], text), private.any_pattern(text[]),
-private.erase_person(uuid, text, timestamptz)
-from public, anon, authenticated;
+'Art. 17: anonymises one person everywhere, re-points what the organization keeps to its "Erased person" '
+'placeholder, deletes their auth user and profile (db/schema/0103, 0240) and queues their storage objects '
+'for the storage sweeper (0270); returns counts and the storage paths of their attachments.';
+revoke all on function private.erase_person(uuid, text, timestamptz) from public;

@@ -1,24 +1,4 @@
--- Self-service for the portal (issue 7): what a signed-in person may do about their own data and sessions
--- without an admin, through narrow security-definer wrappers that act for auth.uid() only, plus the list
--- index the portal engineer measured (ticket list p95 6.7 -> 2.1 ms).
---
---   private.record_sign_in()         a dedicated 'sign_in' entry in public.audit_log for the caller's session
---                                    (until now the portal logged a sign-in as a read of auth_sessions)
---   private.my_dsr_export() -> jsonb Art. 15/20 for the caller: private.dsr_export(auth.uid()), nobody else
---   private.request_my_dsr(type, details) -> uuid  Art. 16/17/18/21: the caller files a request about
---                                    themselves (0101's trigger computes the due dates; dsr_open journals it)
---
--- The 0104 functions stay owner-only (admin tooling taking any subject); these wrappers take no subject at
--- all, so a caller can never reach another person's data through them. Staff must have passed MFA, as the
--- restrictive *_staff_need_mfa policies demand everywhere else, and deactivated or erased people get nothing.
-
--- Keyset pagination of the ticket lists (organization slice, newest update first, id as tie-breaker).
-create index tickets_org_updated_id_idx on public.tickets (organization_id, updated_at desc, id desc);
-
-alter table public.audit_log drop constraint audit_log_action_check;
-alter table public.audit_log add constraint audit_log_action_check check (
-    action in ('insert', 'update', 'delete', 'read', 'sign_in')
-);
+-- Self-service: what a signed-in person may do about their own data (argument-free definer functions).
 
 -- The caller must be an active portal user, and staff must be at aal2; otherwise refuse with 42501.
 create or replace function private.require_self_service() returns uuid
@@ -37,6 +17,7 @@ begin
     return (select auth.uid());
 end
 $$;
+revoke all on function private.require_self_service() from public;
 
 -- The session id comes from the verified JWT (session_id claim); IP and user agent from request.headers.
 create or replace function private.record_sign_in() returns void
@@ -58,6 +39,8 @@ begin
     perform private.write_audit_entry('sign_in', 'auth_sessions', v_session, null);
 end
 $$;
+revoke all on function private.record_sign_in() from public;
+grant execute on function private.record_sign_in() to authenticated;
 
 create or replace function private.my_dsr_export() returns jsonb
 language plpgsql
@@ -68,6 +51,8 @@ begin
     return private.dsr_export(private.require_self_service());
 end
 $$;
+revoke all on function private.my_dsr_export() from public;
+grant execute on function private.my_dsr_export() to authenticated;
 
 -- Access and portability are answered at once by my_dsr_export(); the rights that need a person to act
 -- are filed here. One open request per type: a second one would only duplicate the admins' work.
@@ -93,8 +78,5 @@ begin
     return private.dsr_open(v_subject, request_my_dsr.type, now(), nullif(trim(request_my_dsr.details), ''));
 end
 $$;
-
-revoke all on function private.require_self_service(), private.record_sign_in(), private.my_dsr_export(),
-private.request_my_dsr(text, text) from public, anon, authenticated;
-grant execute on function private.record_sign_in(), private.my_dsr_export(), private.request_my_dsr(text, text)
-to authenticated;
+revoke all on function private.request_my_dsr(text, text) from public;
+grant execute on function private.request_my_dsr(text, text) to authenticated;

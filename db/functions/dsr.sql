@@ -1,3 +1,118 @@
+-- Data-subject requests (GDPR Art. 15-21): deadlines, restriction, export, rectification, the admin wrappers.
+
+create or replace function private.dsr_set_due_dates() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    new.legal_due_at := ((new.received_at at time zone 'Europe/Brussels') + interval '1 month')
+        at time zone 'Europe/Brussels';
+    new.internal_due_at := ((new.received_at at time zone 'Europe/Brussels') + interval '30 days')
+        at time zone 'Europe/Brussels';
+    -- An explicit due date (an extension, or an admin's choice) is kept; 0011's check caps it.
+    if new.due_at is null or (tg_op = 'UPDATE' and new.due_at is not distinct from old.due_at) then
+        new.due_at := least(new.legal_due_at, new.internal_due_at);
+    end if;
+    return new;
+end
+$$;
+revoke all on function private.dsr_set_due_dates() from public;
+
+-- Restriction of processing (GDPR Art. 18), enforced by the database: while profiles.restricted_at is set,
+-- the person's data "are not subject to further processing operations and cannot be changed" (Recital 67).
+-- profiles.restricted_at (0005) is the marker; these triggers are the enforcement, for every role (the API's
+-- `authenticated`, `service_role` and the owner alike, since triggers do not care about BYPASSRLS):
+--   - the restricted profile cannot be updated or deleted, except to lift the restriction (an UPDATE that
+--     changes restricted_at to null and nothing else: Art. 18(3) says the subject is told before lifting);
+--   - the tickets they requested cannot be created, updated (status, assignee, archiving) or deleted;
+--   - no message or attachment is added by them or to their tickets, and none of theirs is deleted.
+-- Reads stay allowed (restricted data is stored, and the subject keeps their right of access).
+-- Notifications: the outbox (0200, private.enqueue_notification) already turns every e-mail to a restricted
+-- person into a `suppressed` row without address or content, and the guards above stop the events (replies,
+-- status changes) that would cause one on their tickets. Agent queues should filter on
+-- private.is_restricted(requester_id) (the policies' owner decides how the portal shows them).
+-- The DSR functions that must change restricted data (rectification, erasure) lift the marker first, in the
+-- same transaction, and set it back where the restriction continues.
+
+-- Definer: it must see every profile, whoever asks; only the guards and the service side call it.
+create or replace function private.is_restricted(p_profile_id uuid) returns boolean
+language sql stable security definer
+set search_path = ''
+as $$
+    select exists (
+        select from public.profiles as p where p.id = p_profile_id and p.restricted_at is not null
+    )
+$$;
+revoke all on function private.is_restricted(uuid) from public;
+
+create or replace function private.guard_restricted_profile() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if old.restricted_at is null then
+        return coalesce(new, old);
+    end if;
+    if tg_op = 'UPDATE'
+        and new.restricted_at is null
+        and to_jsonb(new) - 'restricted_at' - 'updated_at' = to_jsonb(old) - 'restricted_at' - 'updated_at'
+    then
+        return new;  -- lifting the restriction, and nothing else
+    end if;
+    raise exception 'profiles: the data of profile % is restricted (GDPR Art. 18) and cannot be changed', old.id
+        using errcode = '42501',
+        hint = 'Lift the restriction first (private.dsr_restrict(subject, false)), after telling the person.';
+end
+$$;
+revoke all on function private.guard_restricted_profile() from public;
+
+create or replace function private.guard_restricted_ticket() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_requester uuid;
+begin
+    if tg_op = 'INSERT' then
+        v_requester := new.requester_id;
+    elsif tg_op = 'UPDATE' and private.is_restricted(new.requester_id) then
+        v_requester := new.requester_id;
+    else
+        v_requester := old.requester_id;
+    end if;
+    if private.is_restricted(v_requester) then
+        raise exception 'tickets: the requester''s data is restricted (GDPR Art. 18): the ticket is read-only'
+            using errcode = '42501', hint = 'A NexK admin lifts the restriction (private.dsr_restrict).';
+    end if;
+    return coalesce(new, old);
+end
+$$;
+revoke all on function private.guard_restricted_ticket() from public;
+
+-- Messages and attachments: the author/uploader and the ticket's requester must not be restricted.
+-- The ticket and message guards are definer because the writer may not see the requester's profile.
+-- `tg_argv[0]` names the person column (author_id or uploaded_by).
+create or replace function private.guard_restricted_ticket_content() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_row jsonb := to_jsonb(coalesce(new, old));
+    v_person uuid := (v_row ->> tg_argv[0])::uuid;
+    v_requester uuid;
+begin
+    select t.requester_id into v_requester from public.tickets as t where t.id = (v_row ->> 'ticket_id')::uuid;
+    if private.is_restricted(v_person) or private.is_restricted(v_requester) then
+        raise exception '%: the data of this ticket''s people is restricted (GDPR Art. 18): read-only', tg_table_name
+            using errcode = '42501', hint = 'A NexK admin lifts the restriction (private.dsr_restrict).';
+    end if;
+    return coalesce(new, old);
+end
+$$;
+revoke all on function private.guard_restricted_ticket_content() from public;
+
 -- Data-subject rights as SQL functions (issue 5, item 6): what `nexk dsr ...` (compliance/dsr.py) calls
 -- today and what the portal will reach later through narrow security-definer wrappers. They run as the
 -- database owner (admin tooling; erasure must disable the immutability triggers, which only the owner can),
@@ -28,7 +143,6 @@
 -- Every action is journalled in private.dsr_events (whose audit trigger also writes public.audit_log) and
 -- its data changes are audited row by row by 0010's triggers. An unknown subject raises P0002 with a clear
 -- message; since a raise rolls back, the caller records the attempt with dsr_log_failure() afterwards.
-
 create or replace function private.dsr_find_subject(p_ref text) returns uuid
 language plpgsql stable
 set search_path = ''
@@ -49,6 +163,7 @@ begin
     return v_id;
 end
 $$;
+revoke all on function private.dsr_find_subject(text) from public;
 
 -- The subject's profile, or a clear error: unknown (P0002) or, unless p_allow_erased, already erased (55000).
 create or replace function private.dsr_subject(p_subject uuid, p_allow_erased boolean default false)
@@ -72,6 +187,7 @@ begin
     return v_profile;
 end
 $$;
+revoke all on function private.dsr_subject(uuid, boolean) from public;
 
 -- The open request of these types for the subject (the most recent), if any: actions are attached to it.
 create or replace function private.dsr_open_request(p_subject uuid, p_types text[]) returns uuid
@@ -84,6 +200,7 @@ as $$
     order by r.received_at desc, r.id
     limit 1
 $$;
+revoke all on function private.dsr_open_request(uuid, text[]) from public;
 
 create or replace function private.dsr_journal(
     p_request uuid, p_subject uuid, p_event text, p_detail jsonb default '{}'
@@ -98,6 +215,7 @@ begin
     where r.id = p_request and r.status in ('received', 'verifying_identity');
 end
 $$;
+revoke all on function private.dsr_journal(uuid, uuid, text, jsonb) from public;
 
 create or replace function private.dsr_log_failure(p_subject_ref text, p_type text, p_error text) returns uuid
 language plpgsql
@@ -120,6 +238,7 @@ begin
     return v_id;
 end
 $$;
+revoke all on function private.dsr_log_failure(text, text, text) from public;
 
 create or replace function private.dsr_open(
     subject uuid, type text, received_at timestamptz default now(), notes text default null
@@ -146,6 +265,7 @@ begin
     return v_id;
 end
 $$;
+revoke all on function private.dsr_open(uuid, text, timestamptz, text) from public;
 
 -- How a person other than the subject appears in the subject's export.
 create or replace function private.dsr_role_label(p_person uuid, p_subject uuid) returns text
@@ -162,6 +282,7 @@ as $$
     from public.profiles as p
     where p.id = p_person
 $$;
+revoke all on function private.dsr_role_label(uuid, uuid) from public;
 
 create or replace function private.redact_labels(p_text text, p_patterns text[], p_labels text[]) returns text
 language plpgsql immutable
@@ -176,6 +297,7 @@ begin
     return v_text;
 end
 $$;
+revoke all on function private.redact_labels(text, text[], text[]) from public;
 
 create or replace function private.dsr_export(subject uuid) returns jsonb
 language plpgsql
@@ -358,6 +480,7 @@ begin
     return v_export;
 end
 $$;
+revoke all on function private.dsr_export(uuid) from public;
 
 create or replace function private.dsr_rectify(subject uuid, changes jsonb) returns jsonb
 language plpgsql
@@ -407,6 +530,7 @@ begin
     return jsonb_build_object('subject_id', v_profile.id, 'fields', to_jsonb(v_keys));
 end
 $$;
+revoke all on function private.dsr_rectify(uuid, jsonb) from public;
 
 create or replace function private.dsr_recipients(subject uuid, subprocessors jsonb default '[]')
 returns table (recipient text, kind text, reason text)
@@ -462,6 +586,7 @@ begin
     end loop;
 end
 $$;
+revoke all on function private.dsr_recipients(uuid, jsonb) from public;
 
 create or replace function private.dsr_recipients_json(p_subject uuid, p_subprocessors jsonb) returns jsonb
 language sql stable
@@ -471,6 +596,7 @@ as $$
         '[]'::jsonb)
     from private.dsr_recipients(p_subject, p_subprocessors) as r
 $$;
+revoke all on function private.dsr_recipients_json(uuid, jsonb) from public;
 
 create or replace function private.dsr_erase(subject uuid, subprocessors jsonb default '[]') returns jsonb
 language plpgsql
@@ -489,6 +615,7 @@ begin
     return v_result || jsonb_build_object('request_id', v_request, 'recipients', v_recipients);
 end
 $$;
+revoke all on function private.dsr_erase(uuid, jsonb) from public;
 
 create or replace function private.dsr_restrict(
     subject uuid, restricted boolean default true, subprocessors jsonb default '[]'
@@ -517,6 +644,7 @@ begin
     return jsonb_build_object('subject_id', v_profile.id, 'restricted_at', v_at, 'request_id', v_request);
 end
 $$;
+revoke all on function private.dsr_restrict(uuid, boolean, jsonb) from public;
 
 create or replace function private.dsr_object(subject uuid, purpose text, reason text default null) returns text
 language plpgsql
@@ -561,6 +689,7 @@ begin
     return v_status;
 end
 $$;
+revoke all on function private.dsr_object(uuid, text, text) from public;
 
 -- Whether the person's objection to a purpose stands (the processing then skips them).
 create or replace function private.has_objected(p_subject uuid, p_purpose text) returns boolean
@@ -572,6 +701,7 @@ as $$
         where o.subject_id = p_subject and o.purpose = p_purpose and o.status = 'upheld'
     )
 $$;
+revoke all on function private.has_objected(uuid, text) from public;
 
 create or replace function private.dsr_complete(
     request_id uuid, status text default 'completed', subprocessors jsonb default '[]'
@@ -622,13 +752,148 @@ begin
     );
 end
 $$;
+revoke all on function private.dsr_complete(uuid, text, jsonb) from public;
 
-revoke all on function private.dsr_find_subject(text), private.dsr_subject(uuid, boolean),
-private.dsr_open_request(uuid, text[]), private.dsr_journal(uuid, uuid, text, jsonb),
-private.dsr_log_failure(text, text, text), private.dsr_open(uuid, text, timestamptz, text),
-private.dsr_role_label(uuid, uuid), private.redact_labels(text, text[], text[]), private.dsr_export(uuid),
-private.dsr_rectify(uuid, jsonb), private.dsr_recipients(uuid, jsonb), private.dsr_recipients_json(uuid, jsonb),
-private.dsr_erase(uuid, jsonb), private.dsr_restrict(uuid, boolean, jsonb), private.dsr_object(uuid, text, text),
-private.has_objected(uuid, text), private.dsr_complete(uuid, text, jsonb)
-from public, anon, authenticated;
-grant execute on function private.has_objected(uuid, text) to service_role;
+-- The portal's DSR queue (issue 7, item 5): narrow security definer wrappers through which an administrator at
+-- aal2 fulfils a recorded data-subject request from the portal. The private.dsr_* functions (0104) stay
+-- owner-only; each wrapper here
+--   * refuses everyone but an admin with MFA (42501), checked inside the function, since a definer bypasses
+--     the policies that would otherwise stop a client or an agent;
+--   * acts on one open request of the matching type (the queue's row), never on a free-form subject, so the
+--     portal cannot erase or export anybody without a request on record;
+--   * stamps `handled_by` with the admin (audited by the dsr_requests row trigger) and then calls the private
+--     function, whose journal entry in private.dsr_events is audited too (actor = the admin's JWT subject).
+-- They live in `private` (not exposed through /rpc) and are reached only by the portal's SQL.
+
+-- The open request the action applies to, after the admin check. Not a definer: it only runs inside the
+-- definer wrappers below (as the owner), and nobody else may execute it.
+create or replace function private.admin_dsr_request(p_request uuid, p_types text[])
+returns public.dsr_requests
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_request public.dsr_requests;
+begin
+    if not coalesce((select private.is_admin()) and (select private.has_mfa()), false) then
+        raise exception 'only a NexK administrator signed in with two-step verification can handle DSR requests'
+            using errcode = '42501';
+    end if;
+    select r.* into v_request from public.dsr_requests as r where r.id = p_request for update;
+    if not found then
+        raise exception 'dsr: no request with id %', p_request
+            using errcode = 'P0002', hint = 'Open the DSR queue and choose a request from the list.';
+    end if;
+    if v_request.completed_at is not null then
+        raise exception 'dsr: request % was already closed (%)', v_request.id, v_request.status
+            using errcode = '55000';
+    end if;
+    if v_request.type <> all(p_types) then
+        raise exception 'dsr: this action does not fulfil a % request', v_request.type
+            using errcode = '22023', hint = 'Use an action offered for this request in the queue.';
+    end if;
+    if v_request.subject_id is null then
+        raise exception 'dsr: request % names no portal user', v_request.id
+            using errcode = '22023', hint = 'Answer it outside the portal (nexk dsr) or link the subject first.';
+    end if;
+    update public.dsr_requests as r set handled_by = (select auth.uid())
+    where r.id = v_request.id and r.handled_by is distinct from (select auth.uid());
+    return v_request;
+end
+$$;
+revoke all on function private.admin_dsr_request(uuid, text[]) from public;
+
+-- Art. 15 / 20: the person's data as JSON (access and portability requests).
+create or replace function private.admin_dsr_export(p_request uuid) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_request public.dsr_requests := private.admin_dsr_request(p_request, array['access', 'portability']);
+begin
+    return private.dsr_export(v_request.subject_id);
+end
+$$;
+revoke all on function private.admin_dsr_export(uuid) from public;
+grant execute on function private.admin_dsr_export(uuid) to authenticated;
+
+-- Art. 16: correct first_name, surname, position, email, phone.
+create or replace function private.admin_dsr_rectify(p_request uuid, p_changes jsonb) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_request public.dsr_requests := private.admin_dsr_request(p_request, array['rectification']);
+begin
+    return private.dsr_rectify(v_request.subject_id, p_changes);
+end
+$$;
+revoke all on function private.admin_dsr_rectify(uuid, jsonb) from public;
+grant execute on function private.admin_dsr_rectify(uuid, jsonb) to authenticated;
+
+-- Art. 17: anonymise the person everywhere (0103); the caller removes the returned storage paths' bytes.
+create or replace function private.admin_dsr_erase(p_request uuid, p_subprocessors jsonb) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_request public.dsr_requests := private.admin_dsr_request(p_request, array['erasure']);
+begin
+    return private.dsr_erase(v_request.subject_id, p_subprocessors);
+end
+$$;
+revoke all on function private.admin_dsr_erase(uuid, jsonb) from public;
+grant execute on function private.admin_dsr_erase(uuid, jsonb) to authenticated;
+
+-- Art. 18 (and an objection pending review): set or lift the restriction.
+create or replace function private.admin_dsr_restrict(
+    p_request uuid, p_restricted boolean, p_subprocessors jsonb
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_request public.dsr_requests := private.admin_dsr_request(p_request, array['restriction', 'objection']);
+begin
+    return private.dsr_restrict(v_request.subject_id, p_restricted, p_subprocessors);
+end
+$$;
+revoke all on function private.admin_dsr_restrict(uuid, boolean, jsonb) from public;
+grant execute on function private.admin_dsr_restrict(uuid, boolean, jsonb) to authenticated;
+
+-- Art. 21: record the objection to a legitimate-interest purpose.
+create or replace function private.admin_dsr_object(p_request uuid, p_purpose text, p_reason text) returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_request public.dsr_requests := private.admin_dsr_request(p_request, array['objection']);
+begin
+    return private.dsr_object(v_request.subject_id, p_purpose, p_reason);
+end
+$$;
+revoke all on function private.admin_dsr_object(uuid, text, text) from public;
+grant execute on function private.admin_dsr_object(uuid, text, text) to authenticated;
+
+-- Close the request (completed or rejected) with its Art. 19 recipients.
+create or replace function private.admin_dsr_complete(p_request uuid, p_status text, p_subprocessors jsonb)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_request public.dsr_requests := private.admin_dsr_request(
+        p_request, array['access', 'rectification', 'erasure', 'restriction', 'portability', 'objection']
+    );
+begin
+    return private.dsr_complete(v_request.id, p_status, p_subprocessors);
+end
+$$;
+revoke all on function private.admin_dsr_complete(uuid, text, jsonb) from public;
+grant execute on function private.admin_dsr_complete(uuid, text, jsonb) to authenticated;

@@ -1,7 +1,4 @@
--- Small, table-independent helpers the later migrations use: the `updated_at` trigger and the Belgian
--- enterprise-number validator (check constraints call it). Functions in `private` are not executable by
--- anyone by default; each migration grants exactly what the API roles need.
-alter default privileges in schema private revoke execute on functions from public;
+-- Small utilities every other file may use: timestamps, immutability, Belgian enterprise numbers.
 
 -- Keeps `updated_at` honest: clients never send it (no column grant), the trigger sets it.
 create or replace function private.set_updated_at() returns trigger
@@ -13,6 +10,7 @@ begin
     return new;
 end
 $$;
+revoke all on function private.set_updated_at() from public;
 
 -- A Belgian enterprise number (KBO/BCE) is ten digits, written 0123.456.789 (new numbers start with 1);
 -- the last two digits are 97 - (first eight digits mod 97).
@@ -24,8 +22,5 @@ as $$
         and 97 - (left(replace(p_number, '.', ''), 8)::bigint % 97)
         = right(replace(p_number, '.', ''), 2)::integer
 $$;
-
-revoke all on function private.set_updated_at() from public;
 revoke all on function private.is_valid_be_enterprise_number(text) from public;
--- Check constraints run with the inserting role's privileges, so `authenticated` must be able to call it.
 grant execute on function private.is_valid_be_enterprise_number(text) to authenticated;

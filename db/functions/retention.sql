@@ -1,82 +1,4 @@
--- Retention in the database (issue 5, item 5): the retention periods in ONE table, the purge routine that
--- applies them, and its daily schedule with pg_cron where the extension exists (Supabase; not locally).
---
--- private.retention_policy is the single source of the periods: private.run_retention() reads them, and the
--- register's cross-check (compliance/) reads them too, so the privacy policy, the register and what the
--- database actually does cannot drift apart silently.
---
--- What run_retention(now, dry_run) does, step by step (time travel = pass `now`):
---   1. technical_logs (90 days, privacy policy "Technical data (logs) is purged after 90 days"): deletes
---      public.audit_log rows, auth.sessions not used for 90 days, auth.mfa_challenges, settled e-mails of
---      the notification outbox (private.notifications, 0200: sent, delivered, failed or suppressed; queued
---      ones stay), and on real Supabase GoTrue's auth.audit_log_entries (tables looked up by name: the local
---      emulation has no audit_log_entries, and the outbox migration comes after this one).
---   2. resolved_ticket_archive_after (30 days): stamps archived_at on tickets resolved or closed for longer.
---      30 days mirrors the SLA reopening window in practice (a client reopens within weeks, not months);
---      archived tickets stay readable (the policies do not look at archived_at), they only leave queues.
---   3. contract_data_after_contract_end (5 years, privacy policy "duration of the support contract, plus
---      five (5) years after the end of the contract"): for each organization whose contract_end + 5 years
---      has passed, erases the personal data: every client person of the organization is anonymised with
---      private.erase_person() (profile, auth user, their attachments, and their name/e-mail/phone wherever
---      they occur in free text), then all ticket texts of the organization are replaced by a placeholder,
---      its messages, attachments and storage objects are deleted, and its agent assignments removed.
---      KEPT, and why: the organization row (legal name, enterprise number, contract dates: data about a
---      legal person, not personal data (GDPR Recital 14), and the proof of which contract existed when) and
---      the ticket rows without their texts (status, priority, created/first response/resolved/archived
---      timestamps: after the anonymisation nothing links them to a person; they keep the service history and
---      SLA statistics). Accounting law: Belgian bookkeeping and VAT rules (7 to 10 years) bind invoices and
---      their supporting documents; this portal holds no invoices, prices or payments (they live in the
---      accounting system), so no accounting obligation extends the retention of anything here. Caveat: for
---      a sole trader the enterprise number identifies a natural person; it is kept as the contract's legal
---      identifier (legal claims, Art. 17(3)(e)) and listed in docs/data-subject-rights.md.
---      People under an Art. 18 restriction (restricted_at) and their tickets are skipped and reported: their
---      data may only be stored until the restriction is lifted; the organization is then retried next run.
---   4. dsr_records_after_completion (5 years): completed/rejected data-subject requests and their journal
---      (the proof we answered, kept for the limitation period of a complaint or claim), and the journal's
---      refused attempts (unknown subject) of the same age.
--- A dry run performs every step inside a subtransaction that is then rolled back, so its counts are exactly
--- those a real run would report, and nothing changes.
--- Storage bytes: deleting storage.objects rows does not delete the files in Supabase Storage's backend; the
--- service-side sweep (Storage API) removes objects without a metadata row (docs/data-subject-rights.md).
-
-create table private.retention_policy (
-    name text primary key check (name ~ '^[a-z][a-z0-9_]*$'),
-    period interval not null check (period > interval '0 seconds'),
-    description text not null
-);
-
-comment on table private.retention_policy is
-'Retention periods, one row per category: private.run_retention() enforces them, the register reads them.';
-
-insert into private.retention_policy (name, period, description) values
-(
-    'technical_logs', interval '90 days',
-    'Access log (public.audit_log), inactive auth sessions, MFA challenges and GoTrue audit entries: IP '
-    || 'addresses, user agents. Purged after 90 days (privacy policy, "Retention period").'
-),
-(
-    'resolved_ticket_archive_after', interval '30 days',
-    'Tickets resolved or closed for this long get archived_at (leave the working queues, stay readable).'
-),
-(
-    'contract_data_after_contract_end', interval '5 years',
-    'Personal data of a client organization (people, ticket texts, messages, attachments) is erased this '
-    || 'long after its contract_end; the organization and anonymous ticket metadata are kept.'
-),
-(
-    'dsr_records_after_completion', interval '5 years',
-    'Completed or rejected data-subject requests and their journal, kept as proof of the answer.'
-);
-
-revoke all on private.retention_policy from public, anon, authenticated;
-grant select on private.retention_policy to service_role;
-
--- Marks the organizations whose personal data the retention job has erased (so the job runs once each).
--- Added here rather than in 0004 because the retention job owns it; the API has no column grant on it.
-alter table public.organizations add column personal_data_erased_at timestamptz;
-
-comment on column public.organizations.personal_data_erased_at is
-'Set by private.run_retention() when the contract-end retention period erased this organization''s people.';
+-- Retention: the nightly purge (private.run_retention) of what compliance/retention.yaml keeps for a time.
 
 -- The period of a retention category; a missing row is a configuration error, never "keep forever".
 create or replace function private.retention_period(p_name text) returns interval
@@ -94,6 +16,7 @@ begin
     return v_period;
 end
 $$;
+revoke all on function private.retention_period(text) from public;
 
 create or replace function private.run_retention(
     now timestamptz default now(), dry_run boolean default false
@@ -205,18 +128,18 @@ begin
                     );
                     v_people := v_people + 1;
                     v_attachments := v_attachments + (v_erased ->> 'attachments_deleted')::bigint;
-                    v_objects := v_objects + (v_erased ->> 'storage_objects_deleted')::bigint;
+                    v_objects := v_objects + (v_erased ->> 'storage_objects_queued')::bigint;
                 end if;
             end loop;
 
-            delete from storage.objects as so
-            using public.attachments as a
+            -- The files' bytes go through the Storage API: queued here for the storage sweeper (0270).
+            insert into private.storage_deletions (bucket_id, name, reason)
+            select so.bucket_id, so.name, 'retention: contract end'
+            from storage.objects as so
+            inner join public.attachments as a on so.bucket_id = 'attachments' and so.name = a.storage_path
             inner join public.tickets as t on a.ticket_id = t.id
-            where
-                so.bucket_id = 'attachments'
-                and so.name = a.storage_path
-                and a.organization_id = v_org.id
-                and not private.is_restricted(t.requester_id);
+            where a.organization_id = v_org.id and not private.is_restricted(t.requester_id)
+            on conflict (bucket_id, name) do nothing;
             get diagnostics v_n = row_count;
             v_objects := v_objects + v_n;
 
@@ -268,7 +191,7 @@ begin
             'contract_end: ticket texts erased',
             'contract_end: messages deleted',
             'contract_end: attachments deleted',
-            'contract_end: storage objects deleted',
+            'contract_end: storage objects queued for deletion',
             'contract_end: agent assignments deleted'
         ];
         v_counts := v_counts || array[
@@ -287,6 +210,15 @@ begin
         v_steps := v_steps || 'dsr_records: refused attempts deleted'::text;
         v_counts := v_counts || v_n;
 
+        -- 5. The storage deletion queue forgets the objects the sweeper has deleted (their rows are gone).
+        delete from private.storage_deletions as q
+        where not exists (
+            select from storage.objects as so where so.bucket_id = q.bucket_id and so.name = q.name
+        );
+        get diagnostics v_n = row_count;
+        v_steps := v_steps || 'storage: deletions confirmed and forgotten'::text;
+        v_counts := v_counts || v_n;
+
         if dry_run then
             -- Undo everything this block did; the counts in the variables survive the rollback.
             raise exception 'retention dry run' using errcode = 'NXDRY';
@@ -297,20 +229,6 @@ begin
     return query select s.step, s.affected from unnest(v_steps, v_counts) as s (step, affected);
 end
 $$;
-
 comment on function private.run_retention(timestamptz, boolean) is
 'Applies private.retention_policy as of `now` (time travel); dry_run reports the same counts, changes nothing.';
-
-revoke all on function private.retention_period(text), private.run_retention(timestamptz, boolean)
-from public, anon, authenticated;
-
--- The daily schedule, only where pg_cron is available (Supabase: enable it in the dashboard or here). Locally
--- the extension does not exist and this block does nothing; `nexk retention run` is the manual trigger.
-do $cron$
-begin
-    if exists (select from pg_catalog.pg_available_extensions as e where e.name = 'pg_cron') then
-        create extension if not exists pg_cron;
-        perform cron.schedule('nexk-retention', '17 3 * * *', 'select private.run_retention()');
-    end if;
-end
-$cron$;
+revoke all on function private.run_retention(timestamptz, boolean) from public;

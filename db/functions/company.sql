@@ -1,3 +1,5 @@
+-- Client admins and their company: the sharing setting and the invitation status they may see.
+
 -- A client administrator manages their own company from the portal ("My company"): the members and their
 -- roles, invitations, deactivation (all under the row rules of db/policies/README.md §3, profiles and
 -- private.invitations), and two things those rules do not give them, each through one narrow security
@@ -27,6 +29,7 @@ begin
     return (select private.current_org_id());
 end
 $$;
+revoke all on function private.require_client_admin() from public;
 
 create or replace function private.set_my_organization_sharing(p_shared boolean) returns void
 language plpgsql
@@ -42,6 +45,8 @@ begin
     update public.organizations as o set shared_tickets = p_shared where o.id = v_org;
 end
 $$;
+revoke all on function private.set_my_organization_sharing(boolean) from public;
+grant execute on function private.set_my_organization_sharing(boolean) to authenticated;
 
 create or replace function private.my_organization_invitation_status(p_ids uuid[])
 returns table (id uuid, accepted boolean, link_sent_at timestamptz)
@@ -59,9 +64,5 @@ begin
     where p.id = any(p_ids) and p.erased_at is null and p.organization_id = v_org;
 end
 $$;
-
-revoke all on function private.require_client_admin() from public, anon, authenticated;
-revoke all on function private.set_my_organization_sharing(boolean),
-private.my_organization_invitation_status(uuid[]) from public, anon;
-grant execute on function private.set_my_organization_sharing(boolean),
-private.my_organization_invitation_status(uuid[]) to authenticated;
+revoke all on function private.my_organization_invitation_status(uuid[]) from public;
+grant execute on function private.my_organization_invitation_status(uuid[]) to authenticated;

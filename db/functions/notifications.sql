@@ -1,60 +1,4 @@
--- Notifications outbox (issue 7, item 2): every e-mail the portal owes somebody is first a row here, written
--- by triggers in the SAME transaction as the event (new ticket, staff reply, status change), so an event
--- that commits always has its notification and a rolled-back event never has one. The worker
--- (app/notifications/worker.py) sends the rows through Brevo with retries and marks them; Brevo's delivery
--- webhook updates their status (private.record_delivery_event). SLA alerts are enqueued by the worker's scan.
--- The table lives in `private`: only server-side jobs (owner or service_role) read or write it; the API never
--- exposes it. Rows hold personal data (recipient e-mail, first name, ticket subject): they cascade with the
--- ticket and the profile, and need a retention period (see the report to the lead).
-create table private.notifications (
-    id uuid primary key default gen_random_uuid(),
-    -- What happened, unique per event ('ticket:<id>:created', 'message:<id>', 'sla:<ticket>:<target>:...').
-    event_key text not null check (length(event_key) between 1 and 300),
-    kind text not null check (
-        kind in ('ticket_created', 'agent_reply', 'status_changed', 'ticket_resolved', 'sla_warning', 'sla_breach')
-    ),
-    -- The Brevo template family provisioned by infra/templates/notifications.yaml (mynexk.<template>.<language>).
-    template_key text not null check (
-        template_key in ('ticket_created', 'agent_reply', 'status_changed', 'ticket_resolved', 'sla_at_risk')
-    ),
-    recipient_id uuid not null references public.profiles (id) on delete cascade,
-    -- Null only for suppressed rows (nothing is sent, so no address is kept).
-    recipient_email extensions.citext,
-    language text not null check (language in ('en', 'fr', 'nl')),
-    ticket_id uuid references public.tickets (id) on delete cascade,
-    -- Raw facts for the template (ticket_id, subject, first_name, ...); the worker renders links, references
-    -- and localized labels at send time (app/notifications/templates.py).
-    params jsonb not null default '{}' check (jsonb_typeof(params) = 'object'),
-    status text not null default 'queued' check (
-        status in ('queued', 'sending', 'sent', 'delivered', 'failed', 'suppressed')
-    ),
-    attempts integer not null default 0 check (attempts >= 0),
-    next_attempt_at timestamptz not null default now(),
-    -- A claimed row belongs to one worker until this instant; after it, another worker may take it over.
-    locked_until timestamptz,
-    last_attempt_at timestamptz,
-    -- Set when an attempt may have reached Brevo without us learning the outcome (timeout, 5xx, crash):
-    -- the next attempt first asks Brevo whether the e-mail exists (app/notifications/outbox.py).
-    ambiguous_since timestamptz,
-    last_error text,
-    brevo_message_id text unique,
-    last_event text,
-    created_at timestamptz not null default now(),
-    sent_at timestamptz,
-    delivered_at timestamptz,
-    constraint notifications_idempotency unique (event_key, recipient_id, template_key),
-    constraint notifications_suppressed_keep_no_address check (
-        (status = 'suppressed') = (recipient_email is null)
-    )
-);
-
-comment on table private.notifications is
-'Transactional outbox of e-mail notifications (app/notifications): written with the event, sent by the worker.';
-
-create index notifications_due_idx on private.notifications (next_attempt_at)
-where status in ('queued', 'sending');
-create index notifications_recipient_id_idx on private.notifications (recipient_id);
-create index notifications_ticket_id_idx on private.notifications (ticket_id);
+-- Notifications: the outbox, the triggers that fill it, and the definer functions of nexk_notifier.
 
 -- Enqueue one notification for one person, honouring their preferences and GDPR state:
 -- deactivated or erased people get nothing; a restricted person (Art. 18) gets a `suppressed` row with no
@@ -119,25 +63,8 @@ begin
     return v_added > 0;
 end
 $$;
-
--- A new ticket: the requester gets the acknowledgement (template ticket_created, audience client).
-create or replace function private.notify_ticket_created() returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-    perform private.enqueue_notification(
-        'ticket:' || new.id || ':created', 'ticket_created', 'ticket_created', new.requester_id, new.id,
-        'status_changes', jsonb_build_object('ticket_id', new.id, 'subject', new.subject)
-    );
-    return null;
-end
-$$;
-
-create trigger tickets_notify_created
-after insert on public.tickets
-for each row execute function private.notify_ticket_created();
+revoke all on function private.enqueue_notification(text, text, text, uuid, uuid, text, jsonb) from public;
+grant execute on function private.enqueue_notification(text, text, text, uuid, uuid, text, jsonb) to nexk_notifier;
 
 -- A status change: the requester is told (ticket_resolved when it became resolved, else status_changed),
 -- unless they made the change themselves.
@@ -161,10 +88,7 @@ begin
     return null;
 end
 $$;
-
-create trigger tickets_notify_status
-after update of status on public.tickets
-for each row execute function private.notify_ticket_status();
+revoke all on function private.notify_ticket_status() from public;
 
 -- A public staff reply: the requester is told that there is a reply (the reply itself stays in the portal).
 create or replace function private.notify_agent_reply() returns trigger
@@ -192,10 +116,7 @@ begin
     return null;
 end
 $$;
-
-create trigger ticket_messages_notify_reply
-after insert on public.ticket_messages
-for each row execute function private.notify_agent_reply();
+revoke all on function private.notify_agent_reply() from public;
 
 -- Brevo's delivery webhook, applied idempotently. The row is found by the outbox id we put in the
 -- X-Mailin-custom header (works even before the worker recorded the message id) or by Brevo's message id.
@@ -241,15 +162,135 @@ begin
     return true;
 end
 $$;
+revoke all on function private.record_delivery_event(uuid, text, text, timestamptz) from public;
+grant execute on function private.record_delivery_event(uuid, text, text, timestamptz) to nexk_notifier;
 
-revoke all on function private.enqueue_notification(text, text, text, uuid, uuid, text, jsonb),
-private.notify_ticket_created(), private.notify_ticket_status(), private.notify_agent_reply(),
-private.record_delivery_event(uuid, text, text, timestamptz) from public, anon, authenticated;
-revoke all on private.notifications from public, anon, authenticated;
+-- A new ticket: the requester gets the acknowledgement (ticket_created, audience client) and every agent
+-- assigned to the ticket's organization gets `ticket_created_agent`, each under their `notify_status_changes`
+-- preference and GDPR state (private.enqueue_notification: opted out -> nothing, restricted -> a suppressed
+-- row, deactivated or erased -> nothing). An agent who filed the ticket themselves is not told about it.
+create or replace function private.notify_ticket_created() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_organization text;
+    v_agent uuid;
+begin
+    perform private.enqueue_notification(
+        'ticket:' || new.id || ':created', 'ticket_created', 'ticket_created', new.requester_id, new.id,
+        'status_changes', jsonb_build_object('ticket_id', new.id, 'subject', new.subject)
+    );
+    select o.name into v_organization from public.organizations as o where o.id = new.organization_id;
+    for v_agent in
+        select a.agent_id
+        from public.agent_assignments as a
+        where a.organization_id = new.organization_id and a.agent_id <> new.requester_id
+        order by a.agent_id
+    loop
+        perform private.enqueue_notification(
+            'ticket:' || new.id || ':created', 'ticket_created_agent', 'ticket_created_agent', v_agent, new.id,
+            'status_changes',
+            jsonb_build_object(
+                'ticket_id', new.id, 'subject', new.subject, 'priority', new.priority,
+                'organization', v_organization
+            )
+        );
+    end loop;
+    return null;
+end
+$$;
+revoke all on function private.notify_ticket_created() from public;
 
--- The worker and the webhook run server-side as the owner or as service_role (the portal's webhook route
--- switches to it after checking Brevo's bearer token). service_role needs the schema to reach them.
-grant usage on schema private to service_role;
-grant select, insert, update on private.notifications to service_role;
-grant execute on function private.enqueue_notification(text, text, text, uuid, uuid, text, jsonb),
-private.record_delivery_event(uuid, text, text, timestamptz) to service_role;
+-- A business calendar as the SLA clock needs it (reference data, no personal data):
+-- {"name", "time_zone", "hours": [{"day_of_week", "opens_at", "closes_at"}], "closed_days": [date]}.
+create or replace function private.notifier_business_calendar(p_calendar_id uuid)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select jsonb_build_object(
+        'name', bc.name,
+        'time_zone', bc.time_zone,
+        'hours', coalesce((
+            select jsonb_agg(
+                jsonb_build_object('day_of_week', h.day_of_week, 'opens_at', h.opens_at, 'closes_at', h.closes_at)
+                order by h.day_of_week, h.opens_at
+            )
+            from public.business_hours as h
+            where h.calendar_id = bc.id
+        ), '[]'::jsonb),
+        'closed_days', coalesce((
+            select jsonb_agg(hd.day order by hd.day)
+            from public.holidays as hd
+            where hd.calendar_id = bc.id
+        ), '[]'::jsonb)
+    )
+    from public.business_calendars as bc
+    where bc.id = p_calendar_id
+$$;
+revoke all on function private.notifier_business_calendar(uuid) from public;
+grant execute on function private.notifier_business_calendar(uuid) to nexk_notifier;
+
+-- Who is alerted about a ticket's SLA: the assignee (or, while unassigned, the agents of the organization)
+-- and every admin. Ids only; private.enqueue_notification reads the rest.
+create or replace function private.notifier_sla_recipients(p_assignee_id uuid, p_organization_id uuid)
+returns setof uuid
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select p.id
+    from public.profiles as p
+    where
+        p.role = 'admin'
+        or p.id = p_assignee_id
+        or (
+            p_assignee_id is null
+            and p.id in (
+                select a.agent_id from public.agent_assignments as a where a.organization_id = p_organization_id
+            )
+        )
+$$;
+revoke all on function private.notifier_sla_recipients(uuid, uuid) from public;
+grant execute on function private.notifier_sla_recipients(uuid, uuid) to nexk_notifier;
+
+create or replace function private.notifier_open_tickets()
+returns table (
+    id uuid,
+    organization_id uuid,
+    assignee_id uuid,
+    priority text,
+    status text,
+    subject text,
+    created_at timestamptz,
+    first_response_at timestamptz,
+    paused_periods tstzmultirange,
+    awaiting_reply_since timestamptz,
+    calendar_id uuid,
+    first_response_minutes integer,
+    next_response_minutes integer,
+    resolution_minutes integer
+)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select
+        t.id, t.organization_id, t.assignee_id, t.priority, t.status, t.subject, t.created_at,
+        t.first_response_at, c.paused_periods, c.awaiting_reply_since, p.calendar_id, s.first_response_minutes,
+        s.next_response_minutes, s.resolution_minutes
+    from public.tickets as t
+    inner join public.organizations as o on t.organization_id = o.id
+    inner join public.sla_plans as p on o.sla_plan_id = p.id
+    left join public.sla_policies as s on p.id = s.plan_id and t.priority = s.priority
+    left join private.ticket_sla_clocks as c on t.id = c.ticket_id
+    where t.status not in ('resolved', 'closed')
+$$;
+revoke all on function private.notifier_open_tickets() from public;
+grant execute on function private.notifier_open_tickets() to nexk_notifier;
