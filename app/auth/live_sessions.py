@@ -3,7 +3,7 @@
 An access token stays cryptographically valid until `exp` (900 s), whatever happens to its session. GoTrue
 refuses a token whose session row is gone (supabase/auth internal/api/auth.go: 403 session_not_found), and
 so does the portal: every cookie session and every bearer token of the JSON API is checked against
-`auth.sessions` through `private.session_is_live()` (db/schema/0370), which reads the caller's own session
+`auth.sessions` through `private.session_is_live()` (db/functions/sessions.sql), which reads the caller's own session
 inside an RLS transaction as the caller. The same check serves both adapters, because both keep their
 sessions in that table: GoTrue in production (its logout deletes the rows: scope local, others or global),
 the local emulation in dev (app/auth/local.py, same semantics).

@@ -113,7 +113,7 @@ SPEC: dict[str, Spec] = {
         # (tests/app/test_sessions.py proves the true answer and the sign-out)
         "select private.session_is_live()",
         nothing=AUTHENTICATED,
-        why="§6 (0370): whether the caller's own session (JWT session_id) is still live; about no one else",
+        why="§6 (db/functions/sessions.sql): whether the caller's own session (JWT session_id) is still live; about no one else",
     ),
     # -- functions that act for the caller (§6) --------------------------------------------------------------
     "private.record_read(text,uuid)": Spec(
@@ -186,7 +186,7 @@ SPEC: dict[str, Spec] = {
     "private.admin_resend_invitation(uuid)": Spec(
         "select private.admin_resend_invitation(%(person)s)", allowed=frozenset({ADMIN}), why="§6"
     ),
-    # -- attempt limits (0373, 0374): the portal's bookkeeping; only its HMAC key names a bucket ---------------
+    # -- attempt limits (db/functions/rate_limits.sql): the portal's bookkeeping; only its HMAC key names a bucket ---------------
     "private.rate_limit_attempt(text,bytea,bytea)": Spec(
         "select * from private.rate_limit_attempt('sign_in', %(key)s, %(key)s)",
         allowed=AUTHENTICATED,

@@ -184,7 +184,7 @@ def test_the_api_roles_reach_the_tables_only_through_the_definer_functions(
 
 
 def test_anon_executes_no_limit_function(db: psycopg.Connection) -> None:
-    """The portal never counts as anon: anon executes nothing in `private` (README §6, 0374)."""
+    """The portal never counts as anon: anon executes nothing in `private` (README §6, db/functions/rate_limits.sql)."""
     for call in (
         "select * from private.rate_limit_attempt('sign_in', sha256('x'), null)",
         "select private.rate_limit_succeeded('sign_in', sha256('x'), null, null)",

@@ -1,5 +1,5 @@
--- 0370: private.session_is_live(), whether the caller's own sign-in session still exists (issue 13, finding 5).
---
+-- Live sessions: whether the caller's own sign-in session still exists.
+
 -- Why: an access token is a signed statement valid until `exp` (900 s); signing out deletes the session in
 -- Supabase Auth, yet the token itself stays valid, so a copied cookie or bearer token kept working for up to
 -- 15 minutes after sign-out. GoTrue itself refuses such a token: every authenticated GoTrue endpoint loads
