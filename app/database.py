@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from app.timing import measure
@@ -29,6 +29,7 @@ class Database:
     def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10) -> None:
         self._pool = ConnectionPool(
             dsn,
+            connection_class=psycopg.Connection[DictRow],
             min_size=min_size,
             max_size=max_size,
             kwargs={"prepare_threshold": None, "row_factory": dict_row, "autocommit": False},
@@ -51,7 +52,7 @@ class Database:
         *,
         read_only: bool = False,
         headers: Mapping[str, str] | None = None,
-    ) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+    ) -> Iterator[psycopg.Connection[DictRow]]:
         """One transaction as the caller: `authenticated` with its claims, or `anon` when claims is None.
 
         `headers` become `request.headers` (lower-case names, as PostgREST sets them): the audit log reads
@@ -74,7 +75,7 @@ class Database:
             yield conn
 
 
-def _check_login_role(conn: psycopg.Connection) -> None:
+def _check_login_role(conn: psycopg.Connection[DictRow]) -> None:
     """Refuse to serve requests over a login that could bypass RLS (a superuser or BYPASSRLS role)."""
     row = conn.execute(
         "select rolsuper, rolbypassrls from pg_catalog.pg_roles where rolname = current_user"

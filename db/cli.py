@@ -84,10 +84,8 @@ def status() -> None:
         table.add_row("[yellow]to record[/]", f"{plan.adopt_baseline.relpath} (replaces what is applied)")
     for file in plan.pending_migrations:
         table.add_row("[yellow]pending[/]", file.relpath)
-    for file in plan.changed_functions:
-        table.add_row("[yellow]to apply[/]", file.relpath)
-    for file in plan.changed_policies:
-        table.add_row("[yellow]to apply[/]", file.relpath)
+    for changed in [*plan.changed_functions, *plan.changed_policies]:
+        table.add_row("[yellow]to apply[/]", changed.relpath)
     for name in plan.removed_policies:
         table.add_row("[yellow]removed[/]", f"db/policies/{name}.sql")
     console.print(table)

@@ -27,7 +27,8 @@ from typing import Any
 import bcrypt
 import jwt
 import pyotp
-from psycopg.rows import dict_row
+from psycopg import Connection
+from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
@@ -43,6 +44,7 @@ from app.auth import (
 )
 from app.auth.tokens import mint_access_token
 from app.i18n import N_
+from db.rows import one
 
 log = logging.getLogger("nexk.auth")
 
@@ -81,6 +83,7 @@ class LocalAuth:
     ):
         self._pool = ConnectionPool(
             auth_dsn,
+            connection_class=Connection[DictRow],
             min_size=0,
             max_size=2,
             kwargs={"row_factory": dict_row},
@@ -241,7 +244,7 @@ class LocalAuth:
                    returning id, aal, created_at, refreshed_at::text as refreshed_at""",
                 (live["id"],),
             ).fetchone()
-            return self._session(conn, user, row)
+            return self._session(conn, user, one(row))
 
     def refresh(self, refresh_token: str) -> AuthSession:
         try:
@@ -265,6 +268,8 @@ class LocalAuth:
                 conn.commit()
                 raise AuthError(N_("Your session has ended: sign in again."))
             user = conn.execute("select id, email from auth.users where id = %s", (claims["sub"],)).fetchone()
+            if user is None:  # the person was erased while the session lived
+                raise AuthError(N_("Your session has ended: sign in again."))
             return self._session(conn, user, row)
 
     def sign_out(self, session: AuthSession, scope: SignOutScope = "local") -> None:
@@ -325,6 +330,8 @@ class LocalAuth:
     def _create_invited_user(conn: Any, address: str, nonce: str, token: str) -> None:
         """GoTrue's sign-up of a new user, run as its role supabase_auth_admin when this login may take it."""
         user_id = uuid.uuid4()
+        app_metadata = {"provider": "email", "providers": ["email"]}
+        user_metadata = {INVITATION_METADATA_KEY: nonce}
         event = {
             "metadata": {
                 "uuid": str(uuid.uuid4()),
@@ -338,8 +345,8 @@ class LocalAuth:
                 "role": "",
                 "email": address,
                 "phone": "",
-                "app_metadata": {"provider": "email", "providers": ["email"]},
-                "user_metadata": {INVITATION_METADATA_KEY: nonce},
+                "app_metadata": app_metadata,
+                "user_metadata": user_metadata,
                 "identities": [],
                 "created_at": "0001-01-01T00:00:00Z",
                 "updated_at": "0001-01-01T00:00:00Z",
@@ -352,9 +359,9 @@ class LocalAuth:
         ).fetchone()["ok"]
         if as_gotrue:
             conn.execute("set local role supabase_auth_admin")
-        verdict = conn.execute(
-            "select private.hook_before_user_created(%s) as verdict", (Jsonb(event),)
-        ).fetchone()["verdict"]
+        verdict: dict[str, Any] = one(
+            conn.execute("select private.hook_before_user_created(%s) as verdict", (Jsonb(event),)).fetchone()
+        )["verdict"]
         if verdict.get("error"):
             log.warning("before-user-created hook refused %s: %s", address, verdict["error"].get("message"))
             raise AuthError(INVITATION_REFUSED)
@@ -367,8 +374,8 @@ class LocalAuth:
                 user_id,
                 address,
                 _token_hash(token),
-                Jsonb(event["user"]["app_metadata"]),
-                Jsonb(event["user"]["user_metadata"]),
+                Jsonb(app_metadata),
+                Jsonb(user_metadata),
             ),
         )
         if as_gotrue:
