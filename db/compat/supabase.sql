@@ -305,6 +305,29 @@ to anon, authenticated, service_role;
 
 -- Supabase's default privileges on public: everything to the API roles, so RLS is the only barrier ------
 grant usage on schema public to anon, authenticated, service_role;
-alter default privileges for role postgres in schema public grant all on tables to anon, authenticated, service_role;
-alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;
-alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;
+-- Supabase sets these once, when it creates the project; what the project's own migrations change later stays
+-- changed (0360 revokes TRUNCATE, REFERENCES and TRIGGER on future tables). This file runs on every migrate,
+-- so it sets each of them only where postgres has no default privileges of that kind in public yet.
+do $default_privileges$
+declare
+    kind record;
+begin
+    for kind in
+        select * from (values ('r', 'tables'), ('S', 'sequences'), ('f', 'functions')) as k (code, objects)
+    loop
+        if not exists (
+            select from pg_catalog.pg_default_acl as d
+            where
+                d.defaclrole = 'postgres'::regrole
+                and d.defaclnamespace = 'public'::regnamespace
+                and d.defaclobjtype = kind.code::"char"
+        ) then
+            execute format(
+                'alter default privileges for role postgres in schema public grant all on %s '
+                'to anon, authenticated, service_role',
+                kind.objects
+            );
+        end if;
+    end loop;
+end
+$default_privileges$;

@@ -106,6 +106,23 @@ def test_new_public_functions_and_sequences_are_granted_to_the_api_roles(db):
         assert scalar(db, "select nextval('public.compat_seq')") == 1
 
 
+def test_running_the_layer_again_keeps_what_the_migrations_revoked_from_the_default_privileges(db):
+    # 0360 revoked TRUNCATE, REFERENCES and TRIGGER on future public tables; the layer runs on every
+    # migrate and, as Supabase sets its defaults only once, must not hand them back.
+    assert ensure_compat(db) is True
+    db.execute("create table public.compat_probe_again (id int primary key)")
+    granted = {
+        (r[0], r[1])
+        for r in db.execute(
+            "select grantee, privilege_type from information_schema.role_table_grants"
+            " where table_schema = 'public' and table_name = 'compat_probe_again'"
+        )
+    }
+    for role in ("anon", "authenticated"):
+        assert {(role, p) for p in ("SELECT", "INSERT", "UPDATE", "DELETE")} <= granted
+        assert not {(role, p) for p in ("TRUNCATE", "REFERENCES", "TRIGGER")} & granted
+
+
 def test_api_roles_cannot_read_gotrue_tables(db):
     with impersonate(db, jwt_claims(uuid.uuid4())), pytest.raises(psycopg.errors.InsufficientPrivilege):
         db.execute("select * from auth.users")

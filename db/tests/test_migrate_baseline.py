@@ -84,8 +84,8 @@ def history(url: str) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]
 @pytest.fixture
 def new_database(pg_server: Server) -> Iterator[str]:
     """A database built from today's tree by two runs of the runner, like the upgraded one: every run applies
-    the compatibility layer again, and db/compat/supabase.sql re-grants its default privileges on `public`
-    each time (what 0360 revoked from them comes back locally; Supabase itself never runs the layer)."""
+    the compatibility layer again (which sets Supabase's default privileges on `public` only the first time,
+    so what 0360 revoked from them stays revoked, as on Supabase)."""
     name = f"nexk_baseline_{os.getpid()}"
     janitor = pg_server.janitor(name)
     janitor.init()
