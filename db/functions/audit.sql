@@ -120,7 +120,8 @@ $$;
 revoke all on function private.ticket_activity(uuid) from public;
 grant execute on function private.ticket_activity(uuid) to authenticated;
 
--- 0361: private.record_read checks its caller (issue 13, finding 4).
+-- 0361: private.record_read checks its caller: only an active, signed-in person (staff at aal2) who sees
+-- the ticket writes an entry.
 --
 -- Why: 0010's record_read wrote an audit entry for whatever table and id it was given, for any
 -- `authenticated` token: a stranger, an erased or deactivated person, staff at aal1, even a token without

@@ -113,7 +113,7 @@ end
 $$;
 revoke all on function private.guard_restricted_ticket_content() from public;
 
--- Data-subject rights as SQL functions (issue 5, item 6): what `nexk dsr ...` (compliance/dsr.py) calls
+-- Data-subject rights as SQL functions: what `nexk dsr ...` (compliance/dsr.py) calls
 -- today and what the portal will reach later through narrow security-definer wrappers. They run as the
 -- database owner (admin tooling; erasure must disable the immutability triggers, which only the owner can),
 -- so none is security definer and none is executable by anon, authenticated or service_role.
@@ -754,7 +754,7 @@ end
 $$;
 revoke all on function private.dsr_complete(uuid, text, jsonb) from public;
 
--- The portal's DSR queue (issue 7, item 5): narrow security definer wrappers through which an administrator at
+-- The portal's DSR queue: narrow security definer wrappers through which an administrator at
 -- aal2 fulfils a recorded data-subject request from the portal. The private.dsr_* functions (0104) stay
 -- owner-only; each wrapper here
 --   * refuses everyone but an admin with MFA (42501), checked inside the function, since a definer bypasses

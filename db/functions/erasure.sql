@@ -146,7 +146,7 @@ as $$
 $$;
 revoke all on function private.any_pattern(text[]) from public;
 
--- Erasure deletes the person's auth user and profile (issue 5: "delete ... their auth user; keep only what a
+-- Erasure deletes the person's auth user and profile ("delete ... their auth user; keep only what a
 -- legal obligation requires, in a restricted state"). Until now private.erase_person (0103) anonymised the
 -- auth user and banned it, because public.profiles.id references auth.users (on delete cascade) and the
 -- organization's tickets, messages and DSR records reference the profile: deleting the user would have taken
@@ -330,7 +330,7 @@ begin
     get diagnostics v_n = row_count;
     v_counts := v_counts || jsonb_build_object('dsr_requests_scrubbed', v_n);
 
-    -- The notification outbox (0200, issue 7; looked up by name, it comes later): the e-mails owed to them
+    -- The notification outbox (0200; looked up by name, it comes later): the e-mails owed to them
     -- go, and their identifiers leave other people's template parameters.
     if to_regclass('private.notifications') is not null then
         execute 'delete from private.notifications as n where n.recipient_id = $1' using p_subject;

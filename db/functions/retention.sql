@@ -64,7 +64,7 @@ begin
         v_steps := v_steps || 'technical_logs: auth.mfa_challenges'::text;
         v_counts := v_counts || v_n;
 
-        -- The e-mail outbox (0200, issue 7) once an e-mail is settled: a delivery log like the others.
+        -- The e-mail outbox (0200) once an e-mail is settled: a delivery log like the others.
         if to_regclass('private.notifications') is not null then
             execute 'delete from private.notifications as n '
                 'where n.status in (''sent'', ''delivered'', ''failed'', ''suppressed'') '

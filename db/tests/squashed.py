@@ -1,5 +1,5 @@
 """The migrations the baseline replaced (db/schema/0362_baseline.sql), read back from git: they left the tree
-with the squash (issue 15), and the tests that prove the baseline equivalent, or that replay an old data
+with the squash, and the tests that prove the baseline equivalent, or that replay an old data
 migration, build databases from them. Each file is checked against the sha256 the baseline lists."""
 
 from __future__ import annotations

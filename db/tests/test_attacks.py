@@ -34,6 +34,7 @@ SELF_DESCRIBING_HELPERS = {
     "private.record_read",  # writes one audit entry whose actor is the caller
     "private.is_storage_sweeper",  # whether the caller is the storage sweeper (0270)
     "private.is_queued_for_deletion",  # false for anyone but the storage sweeper (0270)
+    "private.session_is_live",  # whether the caller's own sign-in session still exists (db/functions/sessions.sql)
 }
 # Definer helpers that take other people's ids (README §6): each answers only about the people the caller may
 # see anyway, never about anyone else. Name -> (why the arguments cannot reach others, the test proving it).

@@ -1,4 +1,4 @@
-"""The baseline (db/schema/0362_baseline.sql) stands for migrations 0001-0362, squashed (issue 15).
+"""The baseline (db/schema/0362_baseline.sql) stands for migrations 0001-0362, squashed.
 
 Proven on real databases: one built from the old files (read back from git, db/tests/squashed.py) and then
 brought up to date by today's runner, and one built from today's tree (baseline, db/functions, later

@@ -230,7 +230,7 @@ def test_openapi_document_bounds_every_list_in_a_response(portal: TestClient) ->
     assert unbounded == []
 
 
-# What the contract says and what the API does agree (issue 13, finding 7, found by schemathesis).
+# What the contract says and what the API does agree (disagreements schemathesis found).
 
 
 def test_api_errors_on_the_message_field_body_name_the_field_body(portal: TestClient, world: World) -> None:

@@ -1,6 +1,6 @@
 """In Chromium: a page on another site that makes a signed-in person's browser post to the portal is refused.
 
-The attack of issue 13 (finding 5), as a browser really sends it: the attacker's page (served by Playwright
+Cross-site request forgery as a browser really sends it: the attacker's page (served by Playwright
 for http://evil.test) carries a CSRF token the attacker fetched anonymously and submits a form to the portal
 while the victim is signed in. The browser labels it (`Origin: http://evil.test`, `Sec-Fetch-Site:
 cross-site`); the portal refuses it with a page saying what to do, and nothing changes. The portal's own

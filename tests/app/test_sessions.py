@@ -222,7 +222,7 @@ def _first_name(db: psycopg.Connection, person: Person) -> str:
 def test_an_anonymous_visitors_csrf_token_is_refused_for_a_signed_in_victim(
     portal: TestClient, world: World, db: psycopg.Connection
 ) -> None:
-    """The attack of issue 13 (finding 5): the attacker fetches a page anonymously, keeps its CSRF token,
+    """The cross-site request forgery attack: the attacker fetches a page anonymously, keeps its CSRF token,
     plants it in the victim's browser and makes it post, from https://evil.test, with the victim's session.
     Refused, with or without the evil Origin, and the profile is unchanged."""
     attacker = TestClient(portal.app, raise_server_exceptions=False)

@@ -45,6 +45,7 @@ NOT_SHOWN = {
     "private.notifications.template_key": "Brevo template keys, never shown",
     "private.dsr_events.outcome": "the DSR journal: exported as data (nexk dsr export), not shown on pages",
     "private.storage_deletions.reason": "the storage sweeper's queue: never shown",
+    "private.rate_limit_rules.counts": "attempt limits: decided in the database, never shown",
 }
 CONSTRAINT_VALUES = re.compile(r"\((\w+) = ANY \(ARRAY\[(.*?)\]\)\)")
 WEEKDAYS = re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b")
