@@ -49,6 +49,18 @@ def test_the_portal_login_alone_reads_nothing_until_it_sets_a_role(pg_server: Se
         conn.execute("select count(*) from public.tickets")
 
 
+def test_the_portal_login_has_exactly_the_attributes_0375_gives_it(db: psycopg.Connection) -> None:
+    row = db.execute(
+        """select rolcanlogin, rolinherit, rolsuper, rolbypassrls, rolcreatedb, rolcreaterole, rolreplication,
+                  rolpassword is not null,
+                  array(select g.rolname::text from pg_auth_members as m join pg_roles as g on g.oid = m.roleid
+                        where m.member = a.oid order by 1),
+                  has_database_privilege(a.rolname, current_database(), 'temp')
+           from pg_authid as a where a.rolname = 'nexk_portal'"""
+    ).fetchone()
+    assert row == (True, False, False, False, False, False, False, True, ["anon", "authenticated"], False)
+
+
 def test_the_portal_login_becomes_authenticated_and_rls_decides_what_it_sees(
     pg_server: Server, database: str, db: psycopg.Connection, world: World
 ) -> None:
