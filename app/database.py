@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from app.timing import measure
@@ -36,8 +36,10 @@ class Database:
     """The request pool. Route code never sees it: it asks for `rls_transaction(claims)`."""
 
     def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10) -> None:
-        self._pool = ConnectionPool(
+        # connection_class names the row type for the type checker (psycopg_pool's documented way).
+        self._pool: ConnectionPool[psycopg.Connection[DictRow]] = ConnectionPool(
             dsn,
+            connection_class=psycopg.Connection[DictRow],
             min_size=min_size,
             max_size=max_size,
             kwargs={"prepare_threshold": None, "row_factory": dict_row, "autocommit": False},
@@ -87,10 +89,11 @@ class Database:
             yield conn
 
 
-def _check_login_role(conn: psycopg.Connection) -> None:
+def _check_login_role(conn: psycopg.Connection[DictRow]) -> None:
     """Refuse to serve requests over a login that bypasses RLS or can `set role` (through any chain of
     memberships) to anything but anon and authenticated: a superuser, service_role, postgres, authenticator."""
-    login = str(conn.execute("select session_user as login").fetchone()["login"])  # type: ignore[index]
+    row = conn.execute("select session_user::text as login").fetchone()
+    login = str(row["login"]) if row else ""
     problems = login_problems(conn, login)
     conn.rollback()
     if problems:

@@ -82,12 +82,12 @@ def status() -> None:
         table.add_row("[green]applied[/]", f"db/schema/{version}_{name}.sql")
     if plan.adopt_baseline is not None:
         table.add_row("[yellow]to record[/]", f"{plan.adopt_baseline.relpath} (replaces what is applied)")
-    for file in plan.pending_migrations:
-        table.add_row("[yellow]pending[/]", file.relpath)
-    for file in plan.changed_functions:
-        table.add_row("[yellow]to apply[/]", file.relpath)
-    for file in plan.changed_policies:
-        table.add_row("[yellow]to apply[/]", file.relpath)
+    for migration in plan.pending_migrations:
+        table.add_row("[yellow]pending[/]", migration.relpath)
+    for function_file in plan.changed_functions:
+        table.add_row("[yellow]to apply[/]", function_file.relpath)
+    for policy_file in plan.changed_policies:
+        table.add_row("[yellow]to apply[/]", policy_file.relpath)
     for name in plan.removed_policies:
         table.add_row("[yellow]removed[/]", f"db/policies/{name}.sql")
     console.print(table)

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pglast
 import pglast.stream
@@ -236,6 +237,7 @@ class PolicyFile(SqlFile):
             stmt = raw.stmt
             if isinstance(stmt, pglast.ast.CreatePolicyStmt):
                 rel = stmt.table
+                assert rel is not None  # CREATE POLICY always names its table
                 qualified = f"{rel.schemaname or 'public'}.{rel.relname}"
                 if qualified not in found:
                     found.append(qualified)
@@ -251,7 +253,7 @@ class FunctionFile(SqlFile):
     name: str = ""
 
     @cached_property
-    def _parsed(self) -> list[tuple[int, pglast.ast.Node]]:
+    def _parsed(self) -> list[tuple[int, pglast.ast.Node | None]]:
         return [(line, pglast.parse_sql(text)[0].stmt) for line, text in self.statements()]
 
     @cached_property
@@ -265,7 +267,7 @@ class FunctionFile(SqlFile):
         found = []
         for first_line, stmt in self._parsed:
             if isinstance(stmt, pglast.ast.CreateFunctionStmt) and stmt.replace and not stmt.is_procedure:
-                name = ".".join(part.sval for part in stmt.funcname)
+                name = ".".join(part.sval for part in stmt.funcname or ())
                 if "." not in name:
                     raise MigrationError(f"{self.relpath}:{first_line}: qualify {name} with its schema.")
                 args = [
@@ -306,20 +308,20 @@ class FunctionFile(SqlFile):
             language = next((o.arg.sval for o in stmt.options or () if o.defname == "language"), "")
             if language.lower() != "sql":
                 continue
-            body = next(o.arg for o in stmt.options if o.defname == "as")
+            body = next(o.arg for o in stmt.options or () if o.defname == "as")
             for item in body:
                 for node in pglast.parse_sql(item.sval):
                     called.extend((first_line, name) for name in sorted(_called_functions(node)))
         return called
 
 
-def _called_functions(tree: object) -> set[str]:
+def _called_functions(tree: pglast.ast.Node | tuple[Any, ...]) -> set[str]:
     """schema.name of every schema-qualified function call in a parse tree."""
     called: set[str] = set()
 
     class Calls(pglast.visitors.Visitor):
         def visit_FuncCall(self, _ancestors: object, node: pglast.ast.FuncCall) -> None:
-            parts = [part.sval for part in node.funcname]
+            parts = [part.sval for part in node.funcname or ()]
             if len(parts) == 2:
                 called.add(".".join(parts))
 
@@ -550,7 +552,7 @@ def _plan(
         for first_line, text in m.statements():
             stmt = pglast.parse_sql(text)[0].stmt
             if isinstance(stmt, pglast.ast.CreateFunctionStmt):
-                name = ".".join(part.sval for part in stmt.funcname)
+                name = ".".join(part.sval for part in stmt.funcname or ())
                 if name in declared:
                     raise MigrationError(
                         f"{m.relpath}:{first_line}: defines {name}, which {declared[name].relpath} declares: "
@@ -670,7 +672,7 @@ def _apply_function_file(conn: psycopg.Connection, file: FunctionFile, every: di
 
 
 def _changed_functions(conn: psycopg.Connection, functions: list[FunctionFile]) -> list[FunctionFile]:
-    recorded = dict(
+    recorded: dict[str, str] = dict(
         conn.execute("select name, sha256 from supabase_migrations.nexk_function_files").fetchall()
     )
     return [f for f in functions if recorded.get(f.name) != f.sha256]
@@ -908,13 +910,15 @@ def migrate(
                 ([f.name for f in functions],),
             )
         todo.changed_functions = [f for f in functions if f.name in changed | applied_early]
-        for file in todo.changed_functions:
-            _apply_with_retries(
-                conn, file, timeouts, sleep, lambda file=file: _apply_function_file(conn, file, every)
-            )
-        for file in todo.changed_policies:
+        for function_file in todo.changed_functions:
 
-            def apply_policies(file: PolicyFile = file) -> None:
+            def apply_functions(file: FunctionFile = function_file) -> None:
+                _apply_function_file(conn, file, every)
+
+            _apply_with_retries(conn, function_file, timeouts, sleep, apply_functions)
+        for policy_file in todo.changed_policies:
+
+            def apply_policies(file: PolicyFile = policy_file) -> None:
                 tables = file.tables()
                 for table in tables:
                     _drop_policies(conn, table)
@@ -926,7 +930,7 @@ def migrate(
                     (file.name, file.sha256, tables),
                 )
 
-            _apply_with_retries(conn, file, timeouts, sleep, apply_policies)
+            _apply_with_retries(conn, policy_file, timeouts, sleep, apply_policies)
         for name in todo.removed_policies:
             with conn.transaction():
                 row = conn.execute(

@@ -9,7 +9,7 @@ database that breaks it (db/rls/catalog_lint.py), the policy pack checks the Ver
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import psycopg
@@ -77,7 +77,7 @@ class Reach:
         )
 
 
-def reachable_roles(conn: psycopg.Connection, login: str) -> list[Reach]:
+def reachable_roles(conn: psycopg.Connection[Any], login: str) -> list[Reach]:
     """Every role `login` reaches, one Reach per chain (read from the catalog, nothing changed)."""
     from psycopg.rows import tuple_row  # here: the portal's pool hands out dict-row connections
 
@@ -86,7 +86,7 @@ def reachable_roles(conn: psycopg.Connection, login: str) -> list[Reach]:
     return [Reach(tuple(chain), bool(superuser), bool(bypassrls)) for chain, superuser, bypassrls in rows]
 
 
-def login_problems(conn: psycopg.Connection, login: str) -> list[str]:
+def login_problems(conn: psycopg.Connection[Any], login: str) -> list[str]:
     """What breaks the rule for `login`, one sentence each; empty when it is safe to serve requests with.
 
     A missing login is a problem too (it cannot be the portal's). Each chain is named from the login to the
