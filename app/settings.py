@@ -1,8 +1,9 @@
 """The portal's settings: one typed model, read once from the environment.
 
 `NEXK_ENV=dev` (the default) runs against the local cluster with the built-in auth adapter; `prod` expects
-Supabase: `DATABASE_URL` (the transaction pooler, logged in as `authenticator`; TLS 1.3 and a certificate
-from Supabase's root are required on it, app/tls.py), `SUPABASE_URL` (https), `SUPABASE_PUBLISHABLE_KEY` and `NEXK_SESSION_SECRET`.
+Supabase: `NEXK_PORTAL_DATABASE_URL` (the transaction pooler, logged in as `nexk_portal`; TLS 1.3 and a
+certificate from Supabase's root are required on it, app/tls.py), `SUPABASE_URL` (https), `SUPABASE_PUBLISHABLE_KEY`
+and `NEXK_SESSION_SECRET`. Dev reads the same `NEXK_PORTAL_DATABASE_URL` when set, else the local cluster's.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from pydantic import BaseModel, Field
 from app.tls import require_tls_dsn
 from nexk.errors import NexkError
 from nexk.paths import state_dir
+from nexk.portal_env import PORTAL_DATABASE_URL
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
 class Settings(BaseModel):
     env: Literal["dev", "prod"] = "dev"
-    # The DSN the request pool logs in with: always the `authenticator` role, which cannot bypass RLS.
+    # The DSN the request pool logs in with: the `nexk_portal` login, which may only set role anon or
+    # authenticated (db/schema/0375); the pool refuses any other at start (app/database.py).
     database_url: str
     # Dev only: the owner DSN the built-in GoTrue emulation uses for auth.* (see app/auth/local.py).
     auth_database_url: str | None = None
@@ -70,9 +73,19 @@ def load_settings() -> Settings:
     if env == "prod":
         missing = [
             name
-            for name in ("DATABASE_URL", "SUPABASE_URL", "SUPABASE_PUBLISHABLE_KEY", "NEXK_SESSION_SECRET")
+            for name in (
+                PORTAL_DATABASE_URL,
+                "SUPABASE_URL",
+                "SUPABASE_PUBLISHABLE_KEY",
+                "NEXK_SESSION_SECRET",
+            )
             if not os.environ.get(name)
         ]
+        if PORTAL_DATABASE_URL in missing and os.environ.get("DATABASE_URL"):
+            raise NexkError(
+                f"NEXK_ENV=prod needs {PORTAL_DATABASE_URL}: DATABASE_URL (the owner's pooler URL) is no longer "
+                "read; `pulumi up` sets the nexk_portal login's URL on Vercel (docs/ops.md)"
+            )
         if missing:
             raise NexkError(f"NEXK_ENV=prod needs these environment variables: {', '.join(missing)}")
         supabase_url = os.environ["SUPABASE_URL"].rstrip("/")
@@ -84,7 +97,7 @@ def load_settings() -> Settings:
         return Settings(
             env="prod",
             # The pool reaches Supabase's pooler over the network: TLS 1.3 required, weaker settings refused.
-            database_url=require_tls_dsn(os.environ["DATABASE_URL"], name="DATABASE_URL"),
+            database_url=require_tls_dsn(os.environ[PORTAL_DATABASE_URL], name=PORTAL_DATABASE_URL),
             supabase_url=supabase_url,
             supabase_publishable_key=os.environ["SUPABASE_PUBLISHABLE_KEY"],
             session_secret=os.environ["NEXK_SESSION_SECRET"],
@@ -94,12 +107,12 @@ def load_settings() -> Settings:
         )
     if env != "dev":
         raise NexkError(f"NEXK_ENV must be 'dev' or 'prod', not {env!r}")
-    from db.connection import authenticator_url, database_url
+    from db.connection import database_url, portal_database_url
 
     home = state_dir()
     return Settings(
         env="dev",
-        database_url=authenticator_url(),
+        database_url=portal_database_url(),
         auth_database_url=database_url(),
         session_secret=os.environ.get("NEXK_SESSION_SECRET") or _dev_secret(home),
         uploads_dir=home / "uploads",

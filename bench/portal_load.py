@@ -3,12 +3,12 @@
     python -m bench.portal_load [--clients 32] [--seconds 20] [--workers 2]
 
 Against the database in NEXK_DATABASE_URL (owner DSN, used here only to pick sample users) or the local
-cluster, with NEXK_AUTHENTICATOR_URL (or the local cluster's authenticator) for the portal itself. It starts
+cluster, with NEXK_PORTAL_DATABASE_URL (or the local cluster's nexk_portal login) for the portal itself. It starts
 uvicorn in a separate process with a throw-away signing secret, mints access tokens for sampled client
 admins (each sees every ticket of an organization of ~1,000 tickets), then drives `GET /tickets` (cookie
 session) and `GET /api/tickets` (bearer) from this process with N concurrent clients. It reports p50, p95,
 requests per second, the server's own time (Server-Timing header), and the bare SQL time of the list query
-run the same way (authenticator, `set local role authenticated`, local claims), and writes the Markdown table
+run the same way (nexk_portal, `set local role authenticated`, local claims), and writes the Markdown table
 to stdout.
 
 The reference figures (bench/results/portal.md) now come from bench/portal_wrk.py: wrk as the client, so the
@@ -42,25 +42,28 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from app.auth.tokens import mint_access_token
 from app.database import Database
 from app.queries import tickets as q
+from nexk.portal_env import PORTAL_DATABASE_URL
+from nexk.portal_login import PORTAL_LOGIN
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def owner_and_authenticator_urls() -> tuple[str, str]:
+def owner_and_portal_urls() -> tuple[str, str]:
+    """The owner DSN (sampling users) and the portal's login DSN (nexk_portal, db/schema/0375)."""
     from db.cluster import LocalCluster
 
     owner = os.environ.get("NEXK_DATABASE_URL")
-    authenticator = os.environ.get("NEXK_AUTHENTICATOR_URL")
+    portal = os.environ.get(PORTAL_DATABASE_URL)
     config = LocalCluster().load_config()
     if owner is None:
         if config is None:
             raise SystemExit("No database: start it with `nexk db start` or set NEXK_DATABASE_URL.")
         owner = config.url
-    if authenticator is None:
+    if portal is None:
         if config is None:
-            raise SystemExit("Set NEXK_AUTHENTICATOR_URL (the authenticator DSN of that database).")
-        authenticator = make_conninfo(owner, user="authenticator", password=config.authenticator_password)
-    return owner, authenticator
+            raise SystemExit(f"Set {PORTAL_DATABASE_URL} (the {PORTAL_LOGIN} DSN of that database).")
+        portal = make_conninfo(owner, user=PORTAL_LOGIN, password=config.portal_password)
+    return owner, portal
 
 
 def sample_users(owner_url: str, count: int, seed: int) -> list[tuple[str, str]]:
@@ -144,9 +147,9 @@ async def drive(base: str, requests: list[dict], clients: int, seconds: float) -
     return series
 
 
-def bare_sql_ms(authenticator_url: str, users: list[tuple[str, str]], repeats: int) -> list[float]:
+def bare_sql_ms(portal_url: str, users: list[tuple[str, str]], repeats: int) -> list[float]:
     """The list query alone, run exactly as a request runs it (RLS transaction), timed around execute."""
-    database = Database(authenticator_url, min_size=1, max_size=1)
+    database = Database(portal_url, min_size=1, max_size=1)
     database.open()
     timings = []
     try:
@@ -173,7 +176,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    owner_url, authenticator_url = owner_and_authenticator_urls()
+    owner_url, portal_url = owner_and_portal_urls()
     users = sample_users(owner_url, args.users, args.seed)
     secret = secrets.token_urlsafe(48)
     port = free_port()
@@ -181,7 +184,7 @@ def main() -> None:
         **os.environ,
         "NEXK_ENV": "dev",
         "NEXK_DATABASE_URL": owner_url,
-        "NEXK_AUTHENTICATOR_URL": authenticator_url,
+        PORTAL_DATABASE_URL: portal_url,
         "NEXK_SESSION_SECRET": secret,
         "NEXK_INSECURE_COOKIES": "1",
     }
@@ -219,7 +222,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    sql = bare_sql_ms(authenticator_url, users, 300)
+    sql = bare_sql_ms(portal_url, users, 300)
 
     host = conninfo_to_dict(owner_url).get("dbname")
     print(f"\n## Portal load: {args.clients} concurrent clients, {args.seconds:.0f} s each, "

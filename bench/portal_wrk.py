@@ -7,7 +7,7 @@ event loop as much as the portal (bench/portal_load.py's httpx client saw 52 ms 
 saw 7 ms). wrk is C, one thread per core, a few percent of a core at these rates.
 
 What it does, against the database in NEXK_DATABASE_URL (owner DSN, only to pick sample users) or the local
-cluster, and NEXK_AUTHENTICATOR_URL (or the local cluster's authenticator) for the portal:
+cluster, and NEXK_PORTAL_DATABASE_URL (or the local cluster's nexk_portal login) for the portal:
 
 1. starts uvicorn in its own process group (`--workers N`, uvloop + httptools when installed) with a
    throw-away signing secret, and mints an access token for each of `--users` sampled client admins;
@@ -46,7 +46,9 @@ from psycopg.conninfo import conninfo_to_dict
 from app.auth.tokens import mint_access_token
 from app.database import Database
 from app.queries import tickets as q
-from bench.portal_load import free_port, live_session, owner_and_authenticator_urls, sample_users
+from bench.portal_load import free_port, live_session, owner_and_portal_urls, sample_users
+from nexk.portal_env import PORTAL_DATABASE_URL
+from nexk.portal_login import PORTAL_LOGIN
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -151,14 +153,14 @@ def process_tree_cpu_seconds(root_pid: int) -> float:
 
 
 def database_backends_cpu_seconds(dbname: str) -> float:
-    """utime + stime of the PostgreSQL backends serving `authenticator` on `dbname` (the portal's pool)."""
+    """utime + stime of the PostgreSQL backends serving the portal's login on `dbname` (the portal's pool)."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if not title.startswith(f"postgres: authenticator {dbname} "):
+            if not title.startswith(f"postgres: {PORTAL_LOGIN} {dbname} "):
                 continue
             stat = (entry / "stat").read_text()
         except OSError:
@@ -193,12 +195,10 @@ def check_and_time(base: str, specs: list[dict], rounds: int) -> tuple[list[floa
     return app_ms, db_ms
 
 
-def bare_sql(
-    authenticator_url: str, owner_url: str, users: list[tuple[str, str]]
-) -> tuple[list[float], float]:
+def bare_sql(portal_url: str, owner_url: str, users: list[tuple[str, str]]) -> tuple[list[float], float]:
     """The list query alone, as a request runs it (RLS transaction as the same users), timed around execute;
     and the median `explain analyze` execution time for 50 of them (server side only, no round trip)."""
-    database = Database(authenticator_url, min_size=1, max_size=1)
+    database = Database(portal_url, min_size=1, max_size=1)
     database.open()
     timings: list[float] = []
     explain_ms: list[float] = []
@@ -263,13 +263,13 @@ def lua_script(folder: Path, name: str, path: str, mode: str, tokens: list[str])
 
 
 def start_server(
-    owner_url: str, authenticator_url: str, secret: str, port: int, args: argparse.Namespace
+    owner_url: str, portal_url: str, secret: str, port: int, args: argparse.Namespace
 ) -> subprocess.Popen:
     env = {
         **os.environ,
         "NEXK_ENV": "dev",
         "NEXK_DATABASE_URL": owner_url,
-        "NEXK_AUTHENTICATOR_URL": authenticator_url,
+        PORTAL_DATABASE_URL: portal_url,
         "NEXK_SESSION_SECRET": secret,
         "NEXK_INSECURE_COOKIES": "1",
     }
@@ -308,7 +308,7 @@ def main() -> None:
         raise SystemExit("wrk is not installed: `apt-get install -y wrk` (Debian).")
 
     load_start = os.getloadavg()
-    owner_url, authenticator_url = owner_and_authenticator_urls()
+    owner_url, portal_url = owner_and_portal_urls()
     users = sample_users(owner_url, args.users, args.seed)
     secret = uuid.uuid4().hex + uuid.uuid4().hex
     port = free_port()
@@ -325,7 +325,7 @@ def main() -> None:
     runs: list[Run] = []
     dbname = str(conninfo_to_dict(owner_url).get("dbname"))
     one_client: dict[str, tuple[list[float], list[float]]] = {}
-    server = start_server(owner_url, authenticator_url, secret, port, args)
+    server = start_server(owner_url, portal_url, secret, port, args)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for key, (label, path, mode) in endpoints.items():
@@ -340,7 +340,7 @@ def main() -> None:
                     runs.append(run_wrk(base, script, clients, args.seconds, server.pid, label, dbname))
     finally:
         stop_server(server)
-    sql_ms, explain_ms = bare_sql(authenticator_url, owner_url, users)
+    sql_ms, explain_ms = bare_sql(portal_url, owner_url, users)
 
     with psycopg.connect(owner_url) as conn:
         version = conn.execute("select max(version) from supabase_migrations.schema_migrations").fetchone()[0]

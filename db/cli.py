@@ -119,7 +119,10 @@ def migrate(dry_run: bool = typer.Option(False, "--dry-run", help="Print the pla
     url = database_url(start=not dry_run)
     config = None if external_url() else LocalCluster().load_config()
     plan = runner.migrate(
-        url, dry_run=dry_run, authenticator_password=config.authenticator_password if config else None
+        url,
+        dry_run=dry_run,
+        authenticator_password=config.authenticator_password if config else None,
+        portal_password=config.portal_password if config else None,
     )
     _print_plan(plan, "would apply" if dry_run else "applied")
 
@@ -136,7 +139,11 @@ def reset(yes: bool = typer.Option(False, "--yes", help="Do not ask for confirma
 
     cluster.destroy()
     config = cluster.start()
-    runner.migrate(config.url, authenticator_password=config.authenticator_password)
+    runner.migrate(
+        config.url,
+        authenticator_password=config.authenticator_password,
+        portal_password=config.portal_password,
+    )
     ensure_demo_world(config.url)  # same demo logins as before (.nexk/demo-logins.json survives a reset)
     console.print("Local database rebuilt: migrations, policies and the demo world applied.")
 

@@ -20,11 +20,12 @@ import secrets
 import shutil
 import socket
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nexk.errors import NexkError
 from nexk.paths import state_dir
+from nexk.portal_login import PORTAL_LOGIN
 
 SUPPORTED_MAJOR = 17
 FIRST_PORT = 54322  # Supabase's local database port, so muscle memory carries over
@@ -99,16 +100,18 @@ class ClusterConfig:
 
     port: int
     password: str
-    authenticator_password: str
+    authenticator_password: str  # PostgREST's login, emulated by db/compat/supabase.sql
     service_user: str | None
+    # The portal's login (db/schema/0375; db/logins.py sets it). A cluster made before it gets one on load.
+    portal_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
     @property
     def url(self) -> str:
         return f"postgresql://{SUPERUSER}:{self.password}@127.0.0.1:{self.port}/{DATABASE}"
 
     @property
-    def authenticator_url(self) -> str:
-        return f"postgresql://authenticator:{self.authenticator_password}@127.0.0.1:{self.port}/{DATABASE}"
+    def portal_url(self) -> str:
+        return f"postgresql://{PORTAL_LOGIN}:{self.portal_password}@127.0.0.1:{self.port}/{DATABASE}"
 
 
 class LocalCluster:
@@ -135,7 +138,11 @@ class LocalCluster:
     def load_config(self) -> ClusterConfig | None:
         if not self.config_file.exists():
             return None
-        return ClusterConfig(**json.loads(self.config_file.read_text()))
+        recorded = json.loads(self.config_file.read_text())
+        config = ClusterConfig(**recorded)
+        if "portal_password" not in recorded:
+            self._save_config(config)  # generated just now: keep it
+        return config
 
     def _save_config(self, config: ClusterConfig) -> None:
         self.home.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 from db.cluster import LocalCluster
 from nexk.errors import NexkError
+from nexk.portal_env import PORTAL_DATABASE_URL
 
 
 def external_url() -> str | None:
@@ -35,20 +36,21 @@ def database_url(start: bool = False) -> str:
     return config.url
 
 
-def authenticator_url() -> str:
-    """The DSN of the `authenticator` role: the only role the portal logs in with (it cannot bypass RLS)."""
-    url = os.environ.get("NEXK_AUTHENTICATOR_URL")
+def portal_database_url() -> str:
+    """The DSN the portal's request pool logs in with: the `nexk_portal` login (db/schema/0375), which may only
+    set role anon or authenticated. `NEXK_PORTAL_DATABASE_URL` when set, else the local cluster's."""
+    url = os.environ.get(PORTAL_DATABASE_URL)
     if url:
         return url
     if external_url():
         raise NexkError(
-            "NEXK_DATABASE_URL is set, so the portal needs NEXK_AUTHENTICATOR_URL too: the DSN of the "
-            "`authenticator` role of that database."
+            f"NEXK_DATABASE_URL is set, so the portal needs {PORTAL_DATABASE_URL} too: the DSN of the "
+            "`nexk_portal` login of that database (never `authenticator` or `postgres`: the portal refuses both)."
         )
     config = LocalCluster().load_config()
     if config is None:
         raise NexkError("The local database does not exist yet: run `nexk db start` (or `make dev`).")
-    return config.authenticator_url
+    return config.portal_url
 
 
 def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connection:

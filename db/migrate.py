@@ -37,7 +37,9 @@ import psycopg
 from psycopg import sql
 
 from db.compat import ensure_compat
+from db.logins import set_password
 from nexk.errors import NexkError
+from nexk.portal_login import PORTAL_LOGIN
 
 DB_DIR = Path(__file__).resolve().parent
 SCHEMA_DIR = DB_DIR / "schema"
@@ -853,6 +855,7 @@ def migrate(
     conninfo: str,
     dry_run: bool = False,
     authenticator_password: str | None = None,
+    portal_password: str | None = None,
     schema_dir: Path = SCHEMA_DIR,
     policies_dir: Path = POLICIES_DIR,
     timeouts: Timeouts | None = None,
@@ -864,7 +867,9 @@ def migrate(
     Order: the baseline recorded where the database applied what it replaces; pending migrations (the
     changed function files applied at a migration's `-- nexk: functions` line); the changed function files;
     the changed policy files. Each file runs with `timeouts` (default: Timeouts.from_environment()); `sleep`
-    waits between tries."""
+    waits between tries. The passwords are the local cluster's (db/cluster.py): `authenticator_password` for
+    the compatibility layer's PostgREST login, `portal_password` for `nexk_portal` once its migration ran
+    (db/logins.py); on Supabase neither is given (`pulumi up` sets the portal's)."""
     timeouts = timeouts or Timeouts.from_environment()
     migrations, policies = load_migrations(schema_dir), load_policies(policies_dir)
     functions = load_functions(functions_dir)
@@ -942,5 +947,11 @@ def migrate(
                 ).fetchone()
                 for table in row[0] if row else []:
                     _drop_policies(conn, table)
+        if portal_password is not None and _role_exists(conn, PORTAL_LOGIN):
+            set_password(conn, PORTAL_LOGIN, portal_password)
         conn.execute("select pg_advisory_unlock(hashtext('nexk.migrate'))")
         return todo
+
+
+def _role_exists(conn: psycopg.Connection, role: str) -> bool:
+    return conn.execute("select from pg_catalog.pg_roles where rolname = %s", (role,)).fetchone() is not None

@@ -27,6 +27,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 from db import migrate as runner
 from db.cluster import LocalCluster, stop_server_in
 from db.connection import external_url
+from nexk.portal_login import PORTAL_LOGIN
 
 _counter = itertools.count()
 
@@ -37,6 +38,8 @@ class Server:
 
     url: str
     authenticator_password: str | None
+    # The portal's login (db/schema/0375): set by the runner on the local cluster; None on another server.
+    portal_password: str | None = None
 
     def part(self, key: str) -> str | None:
         value = conninfo_to_dict(self.url).get(key)
@@ -58,6 +61,10 @@ class Server:
 
     def url_for(self, dbname: str) -> str:
         return make_conninfo(self.url, dbname=dbname)
+
+    def portal_url(self, database: str) -> str:
+        """The DSN of `database` (an owner DSN on this server) logged in as the portal's `nexk_portal`."""
+        return make_conninfo(database, user=PORTAL_LOGIN, password=self.portal_password)
 
 
 def _worker_tag() -> str:
@@ -127,7 +134,11 @@ def pg_server() -> Server:
     if url:
         return Server(url=url, authenticator_password=None)
     config = LocalCluster().start()
-    return Server(url=config.url, authenticator_password=config.authenticator_password)
+    return Server(
+        url=config.url,
+        authenticator_password=config.authenticator_password,
+        portal_password=config.portal_password,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +148,11 @@ def template_database(pg_server: Server) -> Iterator[str]:
     janitor = pg_server.janitor(name, as_template=True)
     janitor.drop() if _exists(pg_server, name) else None
     janitor.init()
-    runner.migrate(pg_server.url_for(name), authenticator_password=pg_server.authenticator_password)
+    runner.migrate(
+        pg_server.url_for(name),
+        authenticator_password=pg_server.authenticator_password,
+        portal_password=pg_server.portal_password,
+    )
     yield name
     janitor.drop()
 

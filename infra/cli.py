@@ -55,8 +55,9 @@ def rehearse(
     database_url: str = typer.Option(
         "",
         "--database-url",
-        help="An empty PostgreSQL database that stands in for the project's (the migrations run there); "
-        "without it the database resources are rehearsed by check and diff only.",
+        help="An empty PostgreSQL database that stands in for the project's (the migrations run there, and the "
+        "nexk_portal and nexk_notifier passwords are set, then removed: roles are cluster-wide, so use a cluster "
+        "nothing else logs in to); without it the database resources are rehearsed by check and diff only.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a summary per phase as JSON at the end."),
 ) -> None:

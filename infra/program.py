@@ -1,7 +1,8 @@
 """The whole stack: one component per subprocessor and the explicit wiring between them.
 
 Brevo SMTP relay ............................ -> Supabase Auth SMTP settings
-Supabase URL, publishable key, pooler URL ... -> Vercel environment variables (secrets sensitive)
+Supabase URL, publishable key ............... -> Vercel environment variables (secrets sensitive)
+nexk_portal URL (pooler, its own password) .. -> Vercel NEXK_PORTAL_DATABASE_URL (sensitive), the request pool
 nexk_notifier URL, Brevo send key, cron secret -> Vercel variables of the notifications cron and webhook
 storage sweeper's system account ............ -> Vercel variables of the storage-sweep cron (password sensitive)
 Brevo domain-authentication records ......... -> Vercel DNS records, or the `dnsRecords` output
@@ -46,6 +47,9 @@ def build(settings: StackSettings) -> Stack:
     notifier_password: pulumi.Output[str] = pulumi.Output.secret(
         random.RandomPassword("notifier-db-password", length=40, special=False).result
     )
+    portal_password: pulumi.Output[str] = pulumi.Output.secret(
+        random.RandomPassword("portal-db-password", length=40, special=False).result
+    )
     cron_secret: pulumi.Output[str] = pulumi.Output.secret(
         random.RandomPassword("cron-secret", length=48, special=False).result
     )
@@ -64,6 +68,7 @@ def build(settings: StackSettings) -> Stack:
         settings,
         db_password=db_password,
         notifier_password=notifier_password,
+        portal_password=portal_password,
         sweeper_rotation=sweeper_rotation,
         smtp=mail.smtp_relay,
     )
@@ -79,8 +84,10 @@ def build(settings: StackSettings) -> Stack:
                 sensitive=False,
                 comment="public by design; RLS protects the data",
             ),
-            portal_env.DATABASE_URL: EnvVar(
-                supabase.database_url, sensitive=True, comment="Supavisor transaction mode (port 6543)"
+            portal_env.PORTAL_DATABASE_URL: EnvVar(
+                supabase.portal_database_url,
+                sensitive=True,
+                comment="role nexk_portal (may only set role anon/authenticated), Supavisor transaction mode",
             ),
             portal_env.BREVO_WEBHOOK_TOKEN: EnvVar(
                 webhook_token, sensitive=True, comment=f"bearer token Brevo sends to {BREVO_WEBHOOK_PATH}"

@@ -2,10 +2,11 @@
 
 One project per stack, with its auth settings (invitation only through the before-user-created hook, TOTP MFA,
 SMTP through Brevo, the invitation e-mail, rate limits), the Data API's exposed schemas (never `private`), SSL
-enforcement, network restrictions, PITR in production, the
-transaction-mode pooler URL for the portal, the migrations and the password of the notifications role
-`nexk_notifier` (created by db/schema/0203, no BYPASSRLS), whose own pooler URL is the worker's
-NEXK_WORKER_DATABASE_URL, and the storage sweeper's system account (a GoTrue user the portal's sweeper signs in
+enforcement, network restrictions, PITR in production, the migrations, the passwords of the two logins the
+migrations create without one: the portal's `nexk_portal` (db/schema/0375: anon and authenticated only, never
+service_role), whose transaction-mode pooler URL is the portal's NEXK_PORTAL_DATABASE_URL, and the
+notifications role `nexk_notifier` (db/schema/0203, no BYPASSRLS), whose own pooler URL is the worker's
+NEXK_WORKER_DATABASE_URL; and the storage sweeper's system account (a GoTrue user the portal's sweeper signs in
 as, so it needs no key that bypasses RLS; db/schema/0270).
 """
 
@@ -30,6 +31,7 @@ from infra.providers.supabase import (
 )
 from infra.providers.supabase_auth_admin import SystemUser
 from infra.settings import StackSettings
+from nexk.portal_login import PORTAL_LOGIN
 from nexk.system_accounts import STORAGE_SWEEPER_APP_METADATA
 
 AUTH_CALLBACK_PATHS = ("/auth/callback", "/auth/confirm")
@@ -38,6 +40,7 @@ BEFORE_USER_CREATED_HOOK_URI = "pg-functions://postgres/private/hook_before_user
 INVITATION_TEMPLATE = Path(__file__).resolve().parent / "templates" / "auth" / "invitation.html"
 INVITATION_SUBJECT = "Your invitation to myNexK / Votre invitation à myNexK / Uw uitnodiging voor myNexK"
 NOTIFIER_ROLE = "nexk_notifier"  # db/schema/0203_notifier_role.sql
+PORTAL_ROLE = PORTAL_LOGIN  # db/schema/0375_portal_login_role.sql
 # The storage sweeper's claim (nexk/system_accounts.py): storage.objects policies let exactly this identity
 # delete queued objects (private.is_storage_sweeper(), db/schema/0270_storage_deletion_queue.sql).
 
@@ -102,6 +105,7 @@ class SupabasePlatform(pulumi.ComponentResource):
         *,
         db_password: pulumi.Output[str],
         notifier_password: pulumi.Output[str],
+        portal_password: pulumi.Output[str],
         sweeper_rotation: pulumi.Input[str],
         smtp: SmtpRelay,
         opts: pulumi.ResourceOptions | None = None,
@@ -166,7 +170,15 @@ class SupabasePlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migrations]),
         )
 
-        # The role exists once the migrations ran; its password is set after them, through the same URL.
+        # The roles exist once the migrations ran; their passwords are set after them, through the same URL.
+        self.portal_password = DatabaseRolePassword(
+            "portal-role-password",
+            project_ref=ref,
+            database_url=pulumi.Output.secret(self.pooler.session_database_url),
+            role=PORTAL_ROLE,
+            password=portal_password,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migrations]),
+        )
         self.notifier_password = DatabaseRolePassword(
             "notifier-role-password",
             project_ref=ref,
@@ -188,8 +200,14 @@ class SupabasePlatform(pulumi.ComponentResource):
         )
 
         self.api_url: pulumi.Output[str] = self.project.api_url
-        self.database_url: pulumi.Output[str] = pulumi.Output.secret(self.pooler.database_url)
-        # Transaction mode like the portal; depends on the password resource so the URL works once published.
+        # The portal's login in transaction mode (Supavisor, port 6543), never the owner's `postgres` (BYPASSRLS
+        # on Supabase) nor PostgREST's `authenticator` (granted service_role); both URLs depend on their
+        # password resource so they work once published.
+        self.portal_database_url: pulumi.Output[str] = pulumi.Output.secret(
+            pulumi.Output.all(self.pooler.database_url, portal_password, self.portal_password.id).apply(
+                lambda values: role_database_url(values[0], PORTAL_ROLE, values[1])
+            )
+        )
         self.worker_database_url: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(self.pooler.database_url, notifier_password, self.notifier_password.id).apply(
                 lambda values: role_database_url(values[0], NOTIFIER_ROLE, values[1])

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 SUPABASE_URL = "SUPABASE_URL"
 SUPABASE_PUBLISHABLE_KEY = "SUPABASE_PUBLISHABLE_KEY"
-DATABASE_URL = "DATABASE_URL"  # the request pool's role `authenticator`, through Supavisor
+# The request pool's login `nexk_portal` (db/schema/0375), through Supavisor; the same name in dev.
+PORTAL_DATABASE_URL = "NEXK_PORTAL_DATABASE_URL"
 WORKER_DATABASE_URL = "NEXK_WORKER_DATABASE_URL"  # role nexk_notifier: the cron and webhook routes only
 PORTAL_URL = "NEXK_PORTAL_URL"  # links in e-mails
 BREVO_API_KEY = "BREVO_API_KEY"

@@ -44,12 +44,19 @@ def run(host: str = "127.0.0.1", port: int | None = None) -> None:
     was_running = cluster.is_running() if cluster else True
     stop_worker: threading.Event | None = None
     try:
+        # The portal logs in as nexk_portal (db/schema/0375) with the cluster's own password for it, which the
+        # runner sets; on another server (NEXK_DATABASE_URL) NEXK_PORTAL_DATABASE_URL names the login.
         if cluster:
             config = cluster.start()
-            url, authenticator_password = config.url, config.authenticator_password
+            plan = runner.migrate(
+                config.url,
+                authenticator_password=config.authenticator_password,
+                portal_password=config.portal_password,
+            )
+            url = config.url
         else:
-            url, authenticator_password = str(external_url()), None
-        plan = runner.migrate(url, authenticator_password=authenticator_password)
+            url = str(external_url())
+            plan = runner.migrate(url)
         console.print(
             f"Database ready: {len(plan.pending_migrations)} migration(s) and "
             f"{len(plan.changed_policies)} policy file(s) applied just now."

@@ -1,8 +1,8 @@
 """The one place the notifications code gets its database connection: the `nexk_notifier` role.
 
 In production NEXK_WORKER_DATABASE_URL is the Supavisor URL of role `nexk_notifier` (set by `pulumi up` on the
-Vercel project, sensitive). That role bypasses no row level security and is not granted to `authenticator`,
-so the portal's request handlers keep their RLS-scoped pool (app/database.py) and only the cron route and the
+Vercel project, sensitive). That role bypasses no row level security and is not granted to `authenticator` nor
+to the portal's login `nexk_portal`, so the portal's request handlers keep their RLS-scoped pool (app/database.py) and only the cron route and the
 Brevo webhook route open this connection. Locally, without the variable, the local cluster's owner is used.
 
 This module has no notion of production, so the TLS rule follows the host: a DSN whose hosts are all this

@@ -2,7 +2,7 @@
 
 The route only does HTTP. The token is checked before any database work, then app.notifications.webhook
 records the events on a connection of role `nexk_notifier` (NEXK_WORKER_DATABASE_URL): it bypasses no row
-level security and is not the portal's request pool, which stays `authenticator` (docs/notifications.md).
+level security and is not the portal's request pool, which stays `nexk_portal` (docs/notifications.md).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from pglast import ast
 
 from db.rls import expressions as ex
 from db.rls.findings import Finding, finding
+from nexk.portal_login import PORTAL_LOGIN, PORTAL_ROLES, reachable_roles
 
 EXPOSED_SCHEMAS = ("public",)
 API_ROLES = ("anon", "authenticated")
@@ -713,6 +714,48 @@ def api_role_temp(cat: Catalog) -> list[Finding]:
         )
         for role, via_public, database in cat.rows(query)
     ]
+
+
+@check
+def portal_login_reach(cat: Catalog) -> list[Finding]:
+    """The portal's login (db/schema/0375) reaches anon and authenticated and nothing else, through any chain
+    of memberships: one that leads to a BYPASSRLS or superuser role (service_role, postgres) lets one injected
+    `set role` read every organization's data. The portal refuses to start over the same rule
+    (app/database.py); this catches the drift before a deploy does. A database without the login (only the
+    compatibility layer, or a migration not yet run) has nothing to check."""
+    found = []
+    for reach in reachable_roles(cat.conn, PORTAL_LOGIN):
+        if reach.bypasses_rls:
+            message = f"{PORTAL_LOGIN} reaches {reach.role}, which has {reach.powers}: {reach.path}"
+        elif reach.role not in PORTAL_ROLES:
+            message = (
+                f"{PORTAL_LOGIN} reaches {reach.role}, which is neither anon nor authenticated: {reach.path}"
+            )
+        else:
+            continue
+        found.append(
+            finding(
+                "nexk_portal_login_reach",
+                f"role {PORTAL_LOGIN}",
+                message,
+                object=f"{PORTAL_LOGIN} {reach.path}",
+                hint=f"`revoke {reach.chain[1]} from {PORTAL_LOGIN}` (the chain's first membership)",
+            )
+        )
+    for superuser, bypassrls in cat.rows(
+        "select rolsuper, rolbypassrls from pg_catalog.pg_roles where rolname = %(login)s", login=PORTAL_LOGIN
+    ):
+        if superuser or bypassrls:
+            found.append(
+                finding(
+                    "nexk_portal_login_reach",
+                    f"role {PORTAL_LOGIN}",
+                    f"{PORTAL_LOGIN} itself is " + ("SUPERUSER" if superuser else "BYPASSRLS"),
+                    object=f"{PORTAL_LOGIN} itself",
+                    hint=f"`alter role {PORTAL_LOGIN} nosuperuser nobypassrls` (as a superuser)",
+                )
+            )
+    return found
 
 
 def lint(conn: psycopg.Connection, exposed: Iterable[str] = EXPOSED_SCHEMAS) -> list[Finding]:

@@ -189,6 +189,12 @@ RULES = _rules(
         "revoke TEMPORARY on the database from PUBLIC, anon and authenticated in a migration",
     ),
     Rule(
+        "nexk_portal_login_reach",
+        "portal_login_reach",
+        E,
+        "revoke the chain's first membership from nexk_portal: it may reach anon and authenticated only",
+    ),
+    Rule(
         "nexk_definer_function_exposed",
         "definer_function_exposed",
         E,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import socket
@@ -52,6 +53,22 @@ def test_a_second_start_reuses_the_data(cluster):
     config = cluster.start()
     with psycopg.connect(config.url) as conn:
         assert conn.execute("select to_regclass('public.kept') is not null").fetchone()[0]
+
+
+def test_a_cluster_made_before_the_portal_login_gets_its_own_password_for_it_once(cluster):
+    """cluster.json written before db/schema/0375 has no nexk_portal password: the first load makes one and
+    keeps it (0600), so the runner and the portal agree on it from then on."""
+    cluster.home.mkdir(parents=True, exist_ok=True)
+    old = {"port": 54399, "password": "owner-pw", "authenticator_password": "auth-pw", "service_user": None}
+    cluster.config_file.write_text(json.dumps(old))
+    first = cluster.load_config()
+    assert first is not None and len(first.portal_password) >= 24
+    assert json.loads(cluster.config_file.read_text())["portal_password"] == first.portal_password
+    assert cluster.config_file.stat().st_mode & 0o777 == 0o600
+    again = cluster.load_config()
+    assert again is not None and again.portal_password == first.portal_password
+    assert again.portal_url == f"postgresql://nexk_portal:{first.portal_password}@127.0.0.1:54399/postgres"
+    assert (again.password, again.authenticator_password) == ("owner-pw", "auth-pw")
 
 
 def test_the_server_never_runs_as_root_and_as_root_uses_the_unprivileged_service_user(cluster):

@@ -308,6 +308,46 @@ def test_each_catalog_rule_fires_on_its_bad_case_and_not_on_its_good_one(lint_ca
     assert lint_case(good) == []
 
 
+# The portal's login (db/schema/0375) given more than anon and authenticated. Roles are cluster-wide, so each
+# grant is made inside the lint transaction and rolled back: no other session ever sees it.
+PORTAL_LOGIN_CASES = {
+    "granted service_role": (
+        "grant service_role to nexk_portal;",
+        {"nexk_portal nexk_portal -> service_role"},
+    ),
+    "through an intermediate role": (
+        "create role lint_middle nologin; grant service_role to lint_middle; grant lint_middle to nexk_portal;",
+        {"nexk_portal nexk_portal -> lint_middle", "nexk_portal nexk_portal -> lint_middle -> service_role"},
+    ),
+    "granted the owner": ("grant postgres to nexk_portal;", {"nexk_portal nexk_portal -> postgres"}),
+    "made BYPASSRLS itself": ("alter role nexk_portal bypassrls;", {"nexk_portal itself"}),
+}
+
+
+@pytest.mark.parametrize("case", PORTAL_LOGIN_CASES, ids=str)
+def test_the_portal_login_rule_fires_when_nexk_portal_reaches_more_than_the_api_roles(
+    lint_case, template_database: str, case: str
+) -> None:
+    """`template_database` is the migrated template: it guarantees nexk_portal exists on this cluster."""
+    sql, expected = PORTAL_LOGIN_CASES[case]
+    assert lint_case("select 1") == []  # nexk_portal as 0375 leaves it: anon and authenticated only
+    found = [f for f in lint_case(sql) if f.rule == "nexk_portal_login_reach"]
+    assert {f.object for f in found} == expected
+    assert len(found) == len(lint_case(sql))  # nothing else fires
+    assert all("revoke" in f.fix or "alter role" in f.fix for f in found)
+
+
+def test_the_portal_login_rule_names_the_chain_and_what_to_revoke(lint_case, template_database: str) -> None:
+    [direct] = lint_case("grant service_role to nexk_portal;")
+    assert direct.message == (
+        "nexk_portal reaches service_role, which has BYPASSRLS: nexk_portal -> service_role"
+    )
+    assert "revoke service_role from nexk_portal" in direct.fix
+    middle = {f.object: f for f in lint_case(PORTAL_LOGIN_CASES["through an intermediate role"][0])}
+    chain = middle["nexk_portal nexk_portal -> lint_middle -> service_role"]
+    assert "revoke lint_middle from nexk_portal" in chain.fix
+
+
 def test_boolean_policy_columns_need_no_index(lint_case) -> None:
     sql = "alter table public.notes add column archived boolean not null default false;" + (
         f"{SELECT_NOTES} for select to authenticated using (owner_id = (select auth.uid()) and not archived);"

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -39,6 +40,8 @@ from infra.resource_types import (
     is_repository_type,
     subprocessor_of,
 )
+from nexk.portal_env import PORTAL_DATABASE_URL
+from nexk.portal_login import PORTAL_LOGIN
 from nexk.subprocessors import Register
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -59,6 +62,9 @@ PRODUCTION_STACK = "prod"
 # `private` holds the security-definer helpers and the auth hook (db/policies/README.md).
 SUPABASE_POSTGREST = "pulumi-python:dynamic/supabase:PostgrestSettings"
 NEVER_EXPOSED_SCHEMAS = frozenset({"private"})
+# Database logins no Vercel variable may carry: each can become a role that bypasses RLS (the owner `postgres` is
+# BYPASSRLS on Supabase, PostgREST's `authenticator` is granted service_role) or is one (db/README.md, "Roles").
+RLS_BYPASS_LOGINS = frozenset({"postgres", "authenticator", "service_role", "supabase_admin"})
 
 
 def prop(props: Mapping[str, Any], path: str, default: Any = None) -> Any:
@@ -90,6 +96,15 @@ def bypasses_rls(key: str, value: str) -> bool:
         or value.startswith(SUPABASE_SECRET_KEY_PREFIX)
         or jwt_role(value) == "service_role"
     )
+
+
+def database_login(value: str) -> str | None:
+    """The PostgreSQL user a connection URL logs in as, without Supavisor's `.<project ref>` tenant suffix;
+    None for anything that is not a postgres:// or postgresql:// URL (or, in a preview, not known yet)."""
+    if not value.startswith(("postgres://", "postgresql://")):
+        return None
+    user = urlsplit(value).username
+    return unquote(user).partition(".")[0] if user else None
 
 
 def stack_of(urn: str) -> str:
@@ -239,6 +254,26 @@ def build_policies(register: Register, workflow: Path | None = None) -> list[Pol
                 None,
             )
 
+    def portal_database_login(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != VERCEL_ENV:
+            return
+        key = str(args.props.get("key", ""))
+        login = database_login(str(args.props.get("value", "")))
+        if login is None:
+            return
+        if key == PORTAL_DATABASE_URL and login != PORTAL_LOGIN:
+            report(
+                f"Vercel environment variable {key} logs in as {login!r}: the portal's request pool must use the "
+                f"{PORTAL_LOGIN} login (db/schema/0375), which can only set role anon or authenticated",
+                None,
+            )
+        elif login in RLS_BYPASS_LOGINS:
+            report(
+                f"Vercel environment variable {key} logs in as {login!r}, which is or can become a role that "
+                f"bypasses RLS; Vercel functions use {PORTAL_LOGIN} (portal) or a least-privilege login of their own",
+                None,
+            )
+
     def previews_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type != VERCEL_PROJECT:
             return
@@ -369,6 +404,12 @@ def build_policies(register: Register, workflow: Path | None = None) -> list[Pol
             "vercel-no-rls-bypass-key",
             "No Vercel environment variable carries a Supabase key that bypasses RLS (secret or service_role).",
             no_rls_bypass_key,
+        ),
+        resource_policy(
+            "vercel-portal-database-login",
+            f"The portal's database URL ({PORTAL_DATABASE_URL}) logs in as {PORTAL_LOGIN}, and no Vercel "
+            "variable logs in as postgres, authenticator, service_role or supabase_admin.",
+            portal_database_login,
         ),
         resource_policy(
             "vercel-previews-protected",

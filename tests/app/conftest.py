@@ -1,5 +1,5 @@
 """Fixtures for the portal: a small world written with the owner connection, and the app configured to log in
-as `authenticator` on the same fresh test database (exactly as in production: RLS is the only gatekeeper)."""
+as `nexk_portal` on the same fresh test database (exactly as in production: RLS is the only gatekeeper)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from portal_testkit import SECRET, World
-from psycopg.conninfo import make_conninfo
 
 from app.main import create_app
 from app.settings import Settings
@@ -41,7 +40,7 @@ def world(db: psycopg.Connection) -> World:
 def portal_settings(database: str, pg_server: Any, tmp_path: Path) -> Settings:
     return Settings(
         env="dev",
-        database_url=make_conninfo(database, user="authenticator", password=pg_server.authenticator_password),
+        database_url=pg_server.portal_url(database),
         auth_database_url=database,
         session_secret=SECRET,
         uploads_dir=tmp_path / "uploads",

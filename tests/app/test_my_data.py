@@ -15,16 +15,14 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from portal_testkit import Person, World, csrf_of, sign_in
-from psycopg.conninfo import make_conninfo
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
 def as_user(database: str, pg_server: Any) -> Iterator[Any]:
-    """Run SQL as a person exactly as the portal does: authenticator, `authenticated`, their claims."""
-    dsn = make_conninfo(database, user="authenticator", password=pg_server.authenticator_password)
-    with psycopg.connect(dsn) as conn:
+    """Run SQL as a person exactly as the portal does: nexk_portal, `authenticated`, their claims."""
+    with psycopg.connect(pg_server.portal_url(database)) as conn:
 
         def run(person: Person, sql: str, params: tuple[Any, ...] = ()) -> Any:
             with conn.transaction():

@@ -32,7 +32,7 @@ def portal_database(portal_settings: Settings) -> Iterator[Database]:
 
 @pytest.fixture
 def limits(portal_database: Database) -> RateLimits:
-    """As the portal uses them: over the portal's own login (authenticator, as anon), with the session secret."""
+    """As the portal uses them: over the portal's own login (nexk_portal, as anon), with the session secret."""
     return RateLimits(portal_database, SECRET)
 
 

@@ -1,5 +1,5 @@
 """Security plumbing: headers on every response, cookies, CSRF, refresh, friendly errors, and the
-request model (authenticator login, transaction-local claims that never leak across pooled connections)."""
+request model (nexk_portal login, transaction-local claims that never leak across pooled connections)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from portal_testkit import World, csrf_of, sign_in
 
-from app.database import Database
+from app.database import Database, UnsafeLoginError
 from app.security import (
     HEADERS,
     VERCEL_JSON,
@@ -152,7 +152,7 @@ def test_open_redirects_are_not_followed_after_sign_in(portal: TestClient, world
 
 def test_the_pool_refuses_a_login_that_bypasses_rls(database: str) -> None:
     owner = Database(database, min_size=1, max_size=1)
-    with pytest.raises(RuntimeError, match="authenticator"):
+    with pytest.raises(UnsafeLoginError, match="postgres itself has SUPERUSER"):
         owner.open()
     owner.close()
 
@@ -160,7 +160,7 @@ def test_the_pool_refuses_a_login_that_bypasses_rls(database: str) -> None:
 def test_claims_are_transaction_local_and_never_leak_to_the_next_request(
     portal_settings: Settings, world: World
 ) -> None:
-    """Invariant: after an RLS transaction ends, the pooled connection is back to `authenticator` with no claims."""
+    """Invariant: after an RLS transaction ends, the pooled connection is back to `nexk_portal` with no claims."""
     database = Database(portal_settings.database_url, min_size=1, max_size=1)
     database.open()
     try:
@@ -170,7 +170,7 @@ def test_claims_are_transaction_local_and_never_leak_to_the_next_request(
             row = conn.execute(
                 "select current_user as u, current_setting('request.jwt.claims', true) as c"
             ).fetchone()
-        assert row["u"] == "authenticator" and not row["c"]
+        assert row["u"] == "nexk_portal" and not row["c"]
         with database.rls_transaction(None) as conn:
             assert conn.execute("select current_user as u").fetchone()["u"] == "anon"
             assert json.loads(

@@ -21,7 +21,6 @@ import portal_testkit
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from psycopg.conninfo import make_conninfo
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
@@ -64,12 +63,8 @@ def objects(db: psycopg.Connection) -> set[str]:
 
 @pytest.fixture
 def pool(database: str, pg_server: Any) -> Iterator[Database]:
-    """The portal's pool: the `authenticator` login, which cannot bypass RLS."""
-    pool = Database(
-        make_conninfo(database, user="authenticator", password=pg_server.authenticator_password),
-        min_size=1,
-        max_size=2,
-    )
+    """The portal's pool: the `nexk_portal` login, which cannot bypass RLS."""
+    pool = Database(pg_server.portal_url(database), min_size=1, max_size=2)
     pool.open()
     yield pool
     pool.close()
@@ -257,10 +252,7 @@ def test_the_storage_cli_shows_the_backlog_then_sweeps_it(
     db: psycopg.Connection, database: str, pg_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NEXK_DATABASE_URL", database)
-    monkeypatch.setenv(
-        "NEXK_AUTHENTICATOR_URL",
-        make_conninfo(database, user="authenticator", password=pg_server.authenticator_password),
-    )
+    monkeypatch.setenv("NEXK_PORTAL_DATABASE_URL", pg_server.portal_url(database))
     monkeypatch.setenv("NEXK_HOME", str(tmp_path))
     monkeypatch.setenv("NEXK_SESSION_SECRET", SECRET)
     path = store(db, tmp_path / "uploads", queued=True)

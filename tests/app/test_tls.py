@@ -240,7 +240,7 @@ def test_the_dsn_helper_adds_verify_full_supabase_s_root_and_tls_1_3_to_a_url() 
 def test_the_dsn_helper_adds_them_to_a_key_value_dsn() -> None:
     dsn = require_tls_dsn(
         # checkov:skip=CKV_SECRET_6: a made-up password, to show quoting survives; nothing connects to it
-        "host=db.ref.supabase.co port=5432 user=authenticator password='a b' dbname=postgres"
+        "host=db.ref.supabase.co port=5432 user=nexk_portal password='a b' dbname=postgres"
     )
     params = psycopg.conninfo.conninfo_to_dict(dsn)
     assert params["password"] == "a b"
@@ -395,27 +395,40 @@ PROD_ENV = {
 
 
 def test_production_settings_require_tls_1_3_on_the_portal_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {**PROD_ENV, "DATABASE_URL": POOLER}.items():
+    for name, value in {**PROD_ENV, "NEXK_PORTAL_DATABASE_URL": POOLER}.items():
         monkeypatch.setenv(name, value)
     params = psycopg.conninfo.conninfo_to_dict(load_settings().database_url)
     assert (params["sslmode"], params["ssl_min_protocol_version"]) == ("verify-full", "TLSv1.3")
-    monkeypatch.setenv("DATABASE_URL", f"{POOLER}?sslmode=prefer")
-    with pytest.raises(InsecureTransportError, match="DATABASE_URL sets sslmode=prefer"):
+    monkeypatch.setenv("NEXK_PORTAL_DATABASE_URL", f"{POOLER}?sslmode=prefer")
+    with pytest.raises(InsecureTransportError, match="NEXK_PORTAL_DATABASE_URL sets sslmode=prefer"):
+        load_settings()
+
+
+def test_production_settings_name_the_renamed_database_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Vercel project still holding the old DATABASE_URL (the owner's pooler URL) is told what replaced it."""
+    for name, value in {**PROD_ENV, "DATABASE_URL": POOLER}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("NEXK_PORTAL_DATABASE_URL", raising=False)
+    with pytest.raises(NexkError, match=r"NEXK_PORTAL_DATABASE_URL: DATABASE_URL .* is no longer read"):
         load_settings()
 
 
 def test_production_settings_refuse_a_supabase_url_that_is_not_https(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {**PROD_ENV, "DATABASE_URL": POOLER, "SUPABASE_URL": "http://ref.supabase.co"}.items():
+    for name, value in {
+        **PROD_ENV,
+        "NEXK_PORTAL_DATABASE_URL": POOLER,
+        "SUPABASE_URL": "http://ref.supabase.co",
+    }.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(NexkError, match="SUPABASE_URL must start with https://"):
         load_settings()
 
 
 def test_dev_settings_leave_the_local_cluster_dsn_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
-    local = "postgresql://authenticator@127.0.0.1:54322/postgres"
+    local = "postgresql://nexk_portal@127.0.0.1:54322/postgres"
     monkeypatch.setenv("NEXK_ENV", "dev")
     monkeypatch.setenv("NEXK_DATABASE_URL", "postgresql://postgres@127.0.0.1:54322/postgres")
-    monkeypatch.setenv("NEXK_AUTHENTICATOR_URL", local)
+    monkeypatch.setenv("NEXK_PORTAL_DATABASE_URL", local)
     monkeypatch.setenv("NEXK_SESSION_SECRET", "x" * 48)
     assert load_settings().database_url == local
 

@@ -24,6 +24,7 @@ from infra.resource_types import (
 from nexk.subprocessors import load_register
 
 POLICIES = build_policies(load_register())
+POOLER = "postgresql://{user}:pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
 SUPABASE_POSTGREST = "pulumi-python:dynamic/supabase:PostgrestSettings"
 
 
@@ -118,9 +119,9 @@ VIOLATIONS = [
     ),
     pytest.param(
         VERCEL_ENV,
-        lambda p: p.update(sensitive=False) if p["key"] == "DATABASE_URL" else None,
+        lambda p: p.update(sensitive=False) if p["key"] == "NEXK_PORTAL_DATABASE_URL" else None,
         "vercel-secrets-sensitive",
-        "DATABASE_URL holds a secret and must be sensitive",
+        "NEXK_PORTAL_DATABASE_URL holds a secret and must be sensitive",
         id="database-url-not-sensitive",
     ),
     pytest.param(
@@ -150,10 +151,36 @@ VIOLATIONS = [
     ),
     pytest.param(
         VERCEL_ENV,
-        lambda p: p.update(key="SUPABASE_SERVICE_ROLE_KEY") if p["key"] == "DATABASE_URL" else None,
+        lambda p: (
+            p.update(key="SUPABASE_SERVICE_ROLE_KEY") if p["key"] == "NEXK_PORTAL_DATABASE_URL" else None
+        ),
         "vercel-no-rls-bypass-key",
         "SUPABASE_SERVICE_ROLE_KEY carries",
         id="service-role-variable-in-vercel",
+    ),
+    *(
+        pytest.param(
+            VERCEL_ENV,
+            lambda p, login=login: (
+                p.update(value=POOLER.format(user=login)) if p["key"] == "NEXK_PORTAL_DATABASE_URL" else None
+            ),
+            "vercel-portal-database-login",
+            f"NEXK_PORTAL_DATABASE_URL logs in as {login.partition('.')[0]!r}: the portal's request pool must use "
+            "the nexk_portal login",
+            id=f"portal-logs-in-as-{login.partition('.')[0]}",
+        )
+        for login in ("authenticator.mockref", "postgres.mockref", "service_role", "nexk_notifier.mockref")
+    ),
+    pytest.param(
+        VERCEL_ENV,
+        lambda p: (
+            p.update(value=POOLER.format(user="postgres.mockref"))
+            if p["key"] == "NEXK_WORKER_DATABASE_URL"
+            else None
+        ),
+        "vercel-portal-database-login",
+        "NEXK_WORKER_DATABASE_URL logs in as 'postgres', which is or can become a role that bypasses RLS",
+        id="worker-logs-in-as-the-owner",
     ),
     pytest.param(
         VERCEL_PROJECT,

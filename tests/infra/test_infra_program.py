@@ -130,14 +130,18 @@ def test_vercel_gets_supabase_outputs_with_secrets_sensitive_and_kept_out_of_dev
     url, key, database = (
         env_var(run, "SUPABASE_URL"),
         env_var(run, "SUPABASE_PUBLISHABLE_KEY"),
-        env_var(run, "DATABASE_URL"),
+        env_var(run, "NEXK_PORTAL_DATABASE_URL"),
     )
 
     # The mocks derive the project's outputs from its name; the env vars must carry exactly those values.
     assert url.get("value") == f"https://mockref{project.name.replace('-', '')[:10]}.supabase.co"
     assert url.get("sensitive") is False and url.get("targets") == ["production", "preview", "development"]
     assert key.get("value") == "sb_publishable_mock"
-    assert database.get("value").endswith(":6543/postgres")  # Supavisor transaction mode
+    # The pooler in transaction mode, as the portal's own login with its generated password, never the owner.
+    assert database.get("value") == (
+        "postgresql://nexk_portal.mockref:generated-portal-db-password"
+        "@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
+    )
     assert database.get("sensitive") is True and database.get("targets") == ["production", "preview"]
     assert database.is_secret("value")
     webhook_token = env_var(run, "BREVO_WEBHOOK_TOKEN")
@@ -228,14 +232,29 @@ def test_the_notifications_cron_and_webhook_get_their_credentials_as_sensitive_w
     )
 
 
-def test_the_notifier_role_password_is_generated_secret_and_set_after_the_migrations(run: MockRun) -> None:
-    (password,) = run.of_type(SUPABASE_ROLE_PASSWORD)
-    assert password.get("role") == "nexk_notifier"
-    assert password.get("password") == "generated-notifier-db-password"
+@pytest.mark.parametrize("role", ["nexk_portal", "nexk_notifier"])
+def test_each_login_role_password_is_generated_secret_and_set_after_the_migrations(
+    run: MockRun, role: str
+) -> None:
+    """The portal's (db/schema/0375) and the notifier's (0203) logins, created by migrations without a password,
+    get their own generated secret in every stack, set through the migrations' session URL once they ran."""
+    passwords = {p.get("role"): p for p in run.of_type(SUPABASE_ROLE_PASSWORD)}
+    assert set(passwords) == {"nexk_portal", "nexk_notifier"}
+    password = passwords[role]
+    generated = f"generated-{role.removeprefix('nexk_')}-db-password"
+    assert password.get("password") == generated
     assert password.is_secret("password") and password.is_secret("database_url")
     assert password.get("database_url").endswith(":5432/postgres")  # session mode, like the migrations
-    owner = env_var(run, "DATABASE_URL").get("value")
-    assert "generated-notifier-db-password" not in owner
+    # Each password reaches exactly its own Vercel variable.
+    own = {"nexk_portal": "NEXK_PORTAL_DATABASE_URL", "nexk_notifier": "NEXK_WORKER_DATABASE_URL"}[role]
+    holders = [r.get("key") for r in run.of_type(VERCEL_ENV) if generated in str(r.get("value"))]
+    assert holders == [own]
+
+
+def test_vercel_no_longer_gets_the_owners_database_url(run: MockRun) -> None:
+    keys = {r.get("key") for r in run.of_type(VERCEL_ENV)}
+    assert "DATABASE_URL" not in keys
+    assert not [r.get("key") for r in run.of_type(VERCEL_ENV) if "postgres.mockref" in str(r.get("value"))]
 
 
 def test_the_storage_sweeper_gets_its_system_account_email_plain_and_its_password_sensitive_and_secret(

@@ -2,19 +2,26 @@
 against the vendor simulators, phase by phase as docs/ops.md describes the first deployment of a stack.
 
 One rehearsal per stack (module-scoped, about 20-30 s each); the tests read what it did. Dev rehearses
-against a real PostgreSQL database standing in for the project's (the migration runner and the notifier's
-role password run there); the migrations are the same for every stack, so staging and prod rehearse their
-database resources by check and diff, which the rehearsal says on those steps.
+against a real PostgreSQL database standing in for the project's (the migration runner and the portal's and
+the notifier's role passwords run there), on a cluster of its own: role passwords are cluster-wide, and the
+rehearsal sets, then (destroy) removes, nexk_portal's, which the other tests' portals log in with. The
+migrations are the same for every stack, so staging and prod rehearse their database resources by check and
+diff, which the rehearsal says on those steps.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from app.notifications.catalog import load_templates
+from db.cluster import LocalCluster, stop_server_in
 from infra.rehearsal import vendor_calls
 from infra.rehearsal.contract_check import read_record, violations
 from infra.rehearsal.scenario import CHANGED_JWT_EXPIRY, Rehearsal, rehearse
@@ -22,21 +29,36 @@ from infra.rehearsal.scenario import CHANGED_JWT_EXPIRY, Rehearsal, rehearse
 STACKS = ("dev", "staging", "prod")
 
 
+@contextmanager
+def cluster_of_its_own(home: Path) -> Iterator[str]:
+    """The owner URL of a throw-away local cluster in `home`, stopped and deleted afterwards. As root its server
+    files go to a private stand-in for /var/lib/nexk (as the `cluster_server_root` fixture does)."""
+    root = Path(tempfile.mkdtemp(prefix="nexk-server-root-", dir="/tmp"))
+    root.chmod(0o755)  # the service user must reach it
+    home.parent.chmod(0o755)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEXK_SERVER_ROOT", str(root))
+        cluster = LocalCluster(home)
+        try:
+            yield cluster.start().url
+        finally:
+            cluster.destroy()
+            for data_dir in root.glob("*/pgdata"):
+                stop_server_in(data_dir)
+            shutil.rmtree(root)
+
+
 @pytest.fixture(scope="module", params=STACKS)
-def rehearsal(request: pytest.FixtureRequest, pg_server) -> Iterator[tuple[Rehearsal, list[str], list[dict]]]:
+def rehearsal(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Rehearsal, list[str], list[dict]]]:
     stack = request.param
     record = vendor_calls.log_path()
     before = len(read_record(record))
     printed: list[str] = []
     if stack == "dev":
-        janitor = pg_server.janitor(f"nexk_rehearsal_{stack}")
-        janitor.init()
-        try:
-            result = rehearse(
-                stack, database_url=pg_server.url_for(f"nexk_rehearsal_{stack}"), echo=printed.append
-            )
-        finally:
-            janitor.drop()
+        with cluster_of_its_own(tmp_path_factory.mktemp("rehearsal") / "nexk-home") as url:
+            result = rehearse(stack, database_url=url, echo=printed.append)
     else:
         result = rehearse(stack, echo=printed.append)
     yield result, printed, read_record(record)[before:]

@@ -130,7 +130,7 @@ def test_the_notifier_role_reads_no_api_table_bypasses_no_rls_and_is_out_of_the_
         "select rolsuper, rolbypassrls, rolcanlogin from pg_roles where rolname = 'nexk_notifier'"
     ).fetchone()
     assert (super_, bypass, login) == (False, False, True)
-    for role in ("authenticator", "authenticated", "anon", "service_role"):
+    for role in ("authenticator", "nexk_portal", "authenticated", "anon", "service_role"):
         assert db.execute("select pg_has_role(%s, 'nexk_notifier', 'member')", (role,)).fetchone() == (False,)
     for table in ("public.tickets", "public.profiles", "public.organizations", "private.ticket_sla_clocks"):
         with as_notifier(database)() as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
