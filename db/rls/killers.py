@@ -36,6 +36,7 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
+from db import testing_world as make
 from db.rls import model
 from db.rls.probe import lit
 
@@ -100,67 +101,27 @@ def _one(conn: psycopg.Connection, query: str, params: tuple = ()) -> Any:
 
 
 def build_world(conn: psycopg.Connection) -> FixedWorld:
-    """Write the fixed world as the owner (caller commits). Returns the labels of every row."""
+    """Write the fixed world as the owner (caller commits), with db/testing_world.py's builders. Returns the
+    labels of every row."""
     w = FixedWorld()
     ids = w.ids
-    ids["cal"] = _one(conn, "insert into public.business_calendars (name) values ('Brussels') returning id")
-    ids["cal_spare"] = _one(
-        conn, "insert into public.business_calendars (name) values ('Spare') returning id"
-    )
-    ids["plan"] = _one(
-        conn,
-        "insert into public.sla_plans (code, name, calendar_id) values ('std', 'Std', %s) returning id",
-        (ids["cal"],),
-    )
-    ids["plan_spare"] = _one(
-        conn,
-        "insert into public.sla_plans (code, name, calendar_id) values ('spare', 'Spare', %s) returning id",
-        (ids["cal"],),
-    )
-    ids["slapol"] = _one(
-        conn,
-        "insert into public.sla_policies"
-        " (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)"
-        " values (%s, 'normal', 60, 120, 480) returning id",
-        (ids["plan"],),
-    )
-    ids["hours"] = _one(
-        conn,
-        "insert into public.business_hours (calendar_id, day_of_week, opens_at, closes_at)"
-        " values (%s, 1, '09:00', '17:00') returning id",
-        (ids["cal"],),
-    )
-    ids["holiday"] = _one(
-        conn,
-        "insert into public.holidays (calendar_id, day, name) values (%s, '2026-12-25', 'Christmas') returning id",
-        (ids["cal"],),
-    )
-    org_sql = (
-        "insert into public.organizations (name, enterprise_number, contract_start, sla_plan_id, shared_tickets)"
-        " values (%s, %s, '2026-01-01', %s, %s) returning id"
-    )
-    ids["org_a"] = _one(conn, org_sql, ("Alpha", "0403.170.701", ids["plan"], False))
-    ids["org_b"] = _one(conn, org_sql, ("Beta", "1037.508.040", ids["plan"], True))
-    ids["org_e"] = _one(conn, org_sql, ("Empty", "0203.201.340", ids["plan"], False))
+    ids["cal"] = make.calendar(conn, "Brussels")
+    ids["cal_spare"] = make.calendar(conn, "Spare")
+    ids["plan"] = make.sla_plan(conn, ids["cal"], code="std", name="Std")
+    ids["plan_spare"] = make.sla_plan(conn, ids["cal"], code="spare", name="Spare")
+    ids["slapol"] = make.sla_policy(conn, ids["plan"], "normal", 60, 120, 480)
+    ids["hours"] = make.business_hours(conn, ids["cal"], 1, "09:00", "17:00")
+    ids["holiday"] = make.holiday(conn, ids["cal"], "2026-12-25", "Christmas")
+    for label, name in (("org_a", "Alpha"), ("org_b", "Beta"), ("org_e", "Empty")):
+        ids[label] = make.organization(
+            conn, name, ids["plan"], contract_start="2026-01-01", shared_tickets=SHARED[label]
+        )
     for label, role, org, _aal, _off in PEOPLE:
-        uid = uuid.uuid4()
-        ids[label] = uid
-        email = f"{label}@example.be"
-        conn.execute("insert into auth.users (id, email) values (%s, %s)", (uid, email))
-        if role:
-            conn.execute(
-                "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-                " values (%s, %s, %s, 'First', 'Last', %s)",
-                (uid, ids[org] if org else None, role, email),
-            )
+        ids[label] = make.person(conn, f"{label}@example.be", role, ids[org] if org else None)
     for agent, orgs in ASSIGNED.items():
         for org in sorted(orgs):  # the first one is `asg_<agent>`, any other `asg_<agent>_<org>`
             label = f"asg_{agent}" if f"asg_{agent}" not in ids else f"asg_{agent}_{org}"
-            ids[label] = _one(
-                conn,
-                "insert into public.agent_assignments (agent_id, organization_id) values (%s, %s) returning id",
-                (ids[agent], ids[org]),
-            )
+            ids[label] = make.assign(conn, ids[agent], ids[org])
     # Deactivated only now: an agent is assignable only while active (private.check_agent_assignment()).
     for label, _role, _org, _aal, off in PEOPLE:
         if off:
@@ -171,12 +132,7 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
         ("t_b1", "org_b", "member_b1"),
         ("t_b2", "org_b", "member_b2"),
     ):
-        ids[label] = _one(
-            conn,
-            "insert into public.tickets (organization_id, requester_id, subject, description)"
-            " values (%s, %s, 'Printer', 'On fire') returning id",
-            (ids[org], ids[requester]),
-        )
+        ids[label] = make.ticket(conn, ids[org], ids[requester], subject="Printer", description="On fire")
     for label, ticket, author, internal in (
         ("m_a1", "t_a1", "member_a1", False),
         ("n_a1", "t_a1", "agent_a", True),
@@ -184,12 +140,8 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
         ("m_b1", "t_b1", "member_b1", False),
         ("n_b1", "t_b1", "agent_b", True),
     ):
-        ids[label] = _one(
-            conn,
-            "insert into public.ticket_messages (ticket_id, author_id, body, internal) values (%s, %s, 'Hi', %s)"
-            " returning id",
-            (ids[ticket], ids[author], internal),
-        )
+        ids[label] = make.message(conn, ids[ticket], ids[author], "Hi", internal=internal)
+    paths: dict[str, str] = {}
     for label, ticket, org, by, internal, with_object in (
         ("f_a1", "t_a1", "org_a", "member_a1", False, True),
         ("f_a1i", "t_a1", "org_a", "agent_a", True, True),
@@ -199,44 +151,20 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
         ("f_a2_pending", "t_a2", "org_a", "member_a2", False, False),
         ("f_a1i_pending", "t_a1", "org_a", "agent_a", True, False),
     ):
-        ids[label] = _one(
-            conn,
-            "insert into public.attachments (ticket_id, organization_id, uploaded_by, internal, file_name,"
-            " content_type, size_bytes, sha256) values (%s, %s, %s, %s, 'log.txt', 'text/plain', 10,"
-            " repeat('a', 64)) returning id",
-            (ids[ticket], ids[org], ids[by], internal),
-        )
+        ids[label], paths[label] = make.attachment(conn, ids[ticket], ids[org], ids[by], internal=internal)
         if with_object:
-            ids[f"o_{label[2:]}"] = _one(
-                conn,
-                "insert into storage.objects (bucket_id, name) select 'attachments', a.storage_path"
-                " from public.attachments as a where a.id = %s returning id",
-                (ids[label],),
-            )
+            ids[f"o_{label[2:]}"] = make.stored_object(conn, paths[label])
     conn.execute("insert into storage.buckets (id, name) values ('other', 'other') on conflict do nothing")
-    ids["o_other"] = _one(
-        conn,
-        "insert into storage.objects (bucket_id, name) select 'other', a.storage_path from public.attachments as a"
-        " where a.id = %s returning id",
-        (ids["f_a1"],),
-    )
+    ids["o_other"] = make.stored_object(conn, paths["f_a1"], bucket="other")
     for label, actor in (
         ("au_a1", "member_a1"),
         ("au_b1", "member_b1"),
         ("au_agent_a", "agent_a"),
         ("au_a3_off", "member_a3_off"),
     ):
-        ids[label] = _one(
-            conn,
-            "insert into public.audit_log (actor_id, action, object_table) values (%s, 'read', 'tickets') returning id",
-            (ids[actor],),
-        )
+        ids[label] = make.audit_entry(conn, ids[actor])
     for label, subject in (("dsr_a1", "member_a1"), ("dsr_b1", "member_b1"), ("dsr_a3_off", "member_a3_off")):
-        ids[label] = _one(
-            conn,
-            "insert into public.dsr_requests (subject_id, subject_email, type) values (%s, %s, 'access') returning id",
-            (ids[subject], f"{subject}@example.be"),
-        )
+        ids[label] = make.dsr_request(conn, ids[subject], f"{subject}@example.be")
     # One attachment object queued for the storage sweeper (db/schema/0270), as an erasure would queue it.
     conn.execute(
         "insert into private.storage_deletions (bucket_id, name, reason)"
@@ -246,11 +174,8 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
     # Pending invitations (db/schema/0280): one per client organization, one for NexK staff.
     for label, org, role in (("inv_a", "org_a", "client_member"), ("inv_b", "org_b", "client_admin"),
                              ("inv_staff", None, "agent")):  # fmt: skip
-        ids[label] = _one(
-            conn,
-            "insert into private.invitations (email, organization_id, role, first_name, surname, nonce_hash)"
-            " values (%s, %s, %s, 'Invited', 'Person', encode(sha256(convert_to(%s, 'UTF8')), 'hex')) returning id",
-            (f"{label}@example.be", ids[org] if org else None, role, label),
+        ids[label] = make.invitation(
+            conn, f"{label}@example.be", role, ids[org] if org else None, nonce=label
         )
     conn.execute(
         "create table if not exists private.mutation_world (label text primary key, id uuid not null)"
