@@ -46,16 +46,20 @@ def next_enterprise_number() -> str:
 # --- Rows ---------------------------------------------------------------------------------------------------
 
 
+# A value written as the statement's `now()` (the transaction's time), not as a parameter.
+NOW = sql.SQL("now()")
+
+
 def _insert(conn: psycopg.Connection, table: str, values: Mapping[str, Any], returning: str = "id") -> Any:
     """insert into `table` the columns of `values` that are not None (the others keep their defaults)."""
     given = {column: value for column, value in values.items() if value is not None}
     query = sql.SQL("insert into {} ({}) values ({}) returning {}").format(
         sql.Identifier(*table.split(".")),
         sql.SQL(", ").join(map(sql.Identifier, given)),
-        sql.SQL(", ").join(sql.Placeholder() * len(given)),
+        sql.SQL(", ").join(v if v is NOW else sql.Placeholder() for v in given.values()),
         sql.Identifier(returning),
     )
-    return one(conn.execute(query, tuple(given.values())).fetchone())[0]
+    return one(conn.execute(query, tuple(v for v in given.values() if v is not NOW)).fetchone())[0]
 
 
 def calendar(conn: psycopg.Connection, name: str = "Brussels", *, time_zone: str | None = None) -> uuid.UUID:
@@ -141,9 +145,9 @@ def auth_user(
     values: dict[str, Any] = {"id": user_id, "email": email, **columns}
     if metadata is not None:
         values["raw_user_meta_data"] = Jsonb(dict(metadata))
-    _insert(conn, "auth.users", values)
     if confirmed:
-        conn.execute("update auth.users set email_confirmed_at = now() where id = %s", (user_id,))
+        values["email_confirmed_at"] = NOW
+    _insert(conn, "auth.users", values)
     return user_id
 
 
