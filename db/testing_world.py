@@ -120,7 +120,7 @@ def organization(
     """A client organization with a valid enterprise number (the next test number unless given)."""
     values = {
         "name": name,
-        "enterprise_number": enterprise_number or next_enterprise_number(),
+        "enterprise_number": next_enterprise_number() if enterprise_number is None else enterprise_number,
         "contract_start": contract_start,
         "contract_end": contract_end,
         "sla_plan_id": plan_id,
@@ -188,12 +188,14 @@ def person(
     password_hash: str | None = None,
     confirmed: bool = False,
     metadata: Mapping[str, object] | None = None,
+    user_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """An account with its profile of `role` (None: an account without a profile, a stranger). The account's
-    own columns: `account_phone`, `password_hash` (encrypted_password), `confirmed`, `metadata`."""
+    own columns: `user_id`, `account_phone`, `password_hash` (encrypted_password), `confirmed`, `metadata`."""
     user_id = auth_user(
         conn,
         email,
+        user_id=user_id,
         confirmed=confirmed,
         metadata=metadata,
         phone=account_phone,

@@ -54,18 +54,9 @@ class World:
     def person(
         self, first: str, surname: str, role: str, email: str, phone: str, org: uuid.UUID | None
     ) -> uuid.UUID:
-        return make.person(
-            self.conn,
-            email,
-            role,
-            org,
-            first_name=first,
-            surname=surname,
-            phone=phone,
-            account_phone=phone.replace(" ", ""),
-            password_hash="$2b$10$hash",
-            metadata={"full_name": f"{first} {surname}"},
-        )
+        names = {"first_name": first, "surname": surname, "metadata": {"full_name": f"{first} {surname}"}}
+        account = {"account_phone": phone.replace(" ", ""), "password_hash": "$2b$10$hash"}
+        return make.person(self.conn, email, role, org, phone=phone, **names, **account)
 
     def ticket(self, requester: uuid.UUID, subject: str, description: str) -> uuid.UUID:
         return make.ticket(

@@ -38,17 +38,8 @@ class World:
     ) -> uuid.UUID:
         email = extra.get("email", f"{first}.{surname}@example.test".lower())
         phone = extra.get("phone")
-        return make.person(
-            self.conn,
-            email,
-            role,
-            org,
-            first_name=first,
-            surname=surname,
-            phone=phone,
-            account_phone=phone,
-            metadata={"full_name": f"{first} {surname}"},
-        )
+        names = {"first_name": first, "surname": surname, "metadata": {"full_name": f"{first} {surname}"}}
+        return make.person(self.conn, email, role, org, phone=phone, account_phone=phone, **names)
 
     def assign(self, agent: uuid.UUID, org: uuid.UUID) -> None:
         make.assign(self.conn, agent, org)
