@@ -6,27 +6,39 @@ ask the database, as PostgREST would (`set local role` + JWT claims, one rolled-
 
 - `reads`: every identity (anon, stranger, deactivated client, members of a private and of a sharing
   organization, a client admin, agents at aal2 and aal1, admins at aal2 and aal1) x every table: exactly the
-  rows db/policies/README.md §3 allows, computed here from the owner's read of the same rows;
-- `writes`: the allowed writes succeed and the forbidden ones (other tenant, other author, internal notes by
-  clients, staff below aal2, strangers, unconditional UPDATE/DELETE) are refused (zero rows or 42501);
+  rows db/policies/README.md §3 allows;
+- `writes`: a catalogue of writes around each rule's edges (other tenant, other author, internal notes by
+  clients, staff below aal2, strangers, unconditional UPDATE/DELETE) has exactly the outcome the spec gives:
+  allowed on so many rows, refused (zero rows or 42501), or failing a data rule;
 - `columns`: README §4 column privileges: every listed column is writable by `authenticated`, every other
   column is refused with 42501 (a statement touching no row still checks privileges);
+- `sweeper`: the storage sweeper deletes exactly the queued objects, nobody else any;
 - `structure`: README §5 invariants no request can observe today (FORCE, `to authenticated`, one
   restrictive MFA policy per table, pinned helper search_path, security_invoker views). A mutant only this
   check kills is behaviourally equivalent under the API roles; the report says so.
+
+Every expectation is db/rls/model.py's answer (the one oracle, also the isolation suite's) about the fixed
+world as the owner reads it (`model_world()`); this file holds the world and the statements, no rule. A rule
+change is made in the spec, the policy file and the model (db/policies/README.md "Changing a rule").
 
 Each check returns violations as sentences; `run_killers(dsn)` returns {check name: violations}.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg import errors, sql
+
+from db import testing_world as make
+from db.rls import model
+from db.rls.probe import lit
 
 DENIED_CODES = {"42501"}  # insufficient_privilege: RLS refusal or missing column/table privilege
 SPARE = "spare"
@@ -76,83 +88,40 @@ IDENTITIES = (
     ("admin", "admin", "aal2"),
     ("admin@aal1", "admin", "aal1"),
 )
-ROLE_OF = {p[0]: p[1] for p in PEOPLE}
-ORG_OF = {p[0]: p[2] for p in PEOPLE}
-ACTIVE = {p[0] for p in PEOPLE if p[1] and not p[4]}
 # agent_b also has the empty organization: an agent of two organizations must not file a ticket of one under
 # the other (README §3 tickets INSERT, agent).
 ASSIGNED = {"agent_a": {"org_a"}, "agent_b": {"org_b", "org_e"}, "agent_off": {"org_b"}}
 SHARED = {"org_a": False, "org_b": True, "org_e": False}
 
 
-def _one(conn: psycopg.Connection, query: str, params: tuple = ()) -> uuid.UUID:
+def _one(conn: psycopg.Connection, query: str, params: tuple = ()) -> Any:
     row = conn.execute(query, params).fetchone()
     assert row is not None
     return row[0]
 
 
 def build_world(conn: psycopg.Connection) -> FixedWorld:
-    """Write the fixed world as the owner (caller commits). Returns the labels of every row."""
+    """Write the fixed world as the owner (caller commits), with db/testing_world.py's builders. Returns the
+    labels of every row."""
     w = FixedWorld()
     ids = w.ids
-    ids["cal"] = _one(conn, "insert into public.business_calendars (name) values ('Brussels') returning id")
-    ids["cal_spare"] = _one(
-        conn, "insert into public.business_calendars (name) values ('Spare') returning id"
-    )
-    ids["plan"] = _one(
-        conn,
-        "insert into public.sla_plans (code, name, calendar_id) values ('std', 'Std', %s) returning id",
-        (ids["cal"],),
-    )
-    ids["plan_spare"] = _one(
-        conn,
-        "insert into public.sla_plans (code, name, calendar_id) values ('spare', 'Spare', %s) returning id",
-        (ids["cal"],),
-    )
-    ids["slapol"] = _one(
-        conn,
-        "insert into public.sla_policies"
-        " (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)"
-        " values (%s, 'normal', 60, 120, 480) returning id",
-        (ids["plan"],),
-    )
-    ids["hours"] = _one(
-        conn,
-        "insert into public.business_hours (calendar_id, day_of_week, opens_at, closes_at)"
-        " values (%s, 1, '09:00', '17:00') returning id",
-        (ids["cal"],),
-    )
-    ids["holiday"] = _one(
-        conn,
-        "insert into public.holidays (calendar_id, day, name) values (%s, '2026-12-25', 'Christmas') returning id",
-        (ids["cal"],),
-    )
-    org_sql = (
-        "insert into public.organizations (name, enterprise_number, contract_start, sla_plan_id, shared_tickets)"
-        " values (%s, %s, '2026-01-01', %s, %s) returning id"
-    )
-    ids["org_a"] = _one(conn, org_sql, ("Alpha", "0403.170.701", ids["plan"], False))
-    ids["org_b"] = _one(conn, org_sql, ("Beta", "1037.508.040", ids["plan"], True))
-    ids["org_e"] = _one(conn, org_sql, ("Empty", "0203.201.340", ids["plan"], False))
+    ids["cal"] = make.calendar(conn, "Brussels")
+    ids["cal_spare"] = make.calendar(conn, "Spare")
+    ids["plan"] = make.sla_plan(conn, ids["cal"], code="std", name="Std")
+    ids["plan_spare"] = make.sla_plan(conn, ids["cal"], code="spare", name="Spare")
+    ids["slapol"] = make.sla_policy(conn, ids["plan"], "normal", 60, 120, 480)
+    ids["hours"] = make.business_hours(conn, ids["cal"], 1, "09:00", "17:00")
+    ids["holiday"] = make.holiday(conn, ids["cal"], "2026-12-25", "Christmas")
+    for label, name in (("org_a", "Alpha"), ("org_b", "Beta"), ("org_e", "Empty")):
+        ids[label] = make.organization(
+            conn, name, ids["plan"], contract_start="2026-01-01", shared_tickets=SHARED[label]
+        )
     for label, role, org, _aal, _off in PEOPLE:
-        uid = uuid.uuid4()
-        ids[label] = uid
-        email = f"{label}@example.be"
-        conn.execute("insert into auth.users (id, email) values (%s, %s)", (uid, email))
-        if role:
-            conn.execute(
-                "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-                " values (%s, %s, %s, 'First', 'Last', %s)",
-                (uid, ids[org] if org else None, role, email),
-            )
+        ids[label] = make.person(conn, f"{label}@example.be", role, ids[org] if org else None)
     for agent, orgs in ASSIGNED.items():
         for org in sorted(orgs):  # the first one is `asg_<agent>`, any other `asg_<agent>_<org>`
             label = f"asg_{agent}" if f"asg_{agent}" not in ids else f"asg_{agent}_{org}"
-            ids[label] = _one(
-                conn,
-                "insert into public.agent_assignments (agent_id, organization_id) values (%s, %s) returning id",
-                (ids[agent], ids[org]),
-            )
+            ids[label] = make.assign(conn, ids[agent], ids[org])
     # Deactivated only now: an agent is assignable only while active (private.check_agent_assignment()).
     for label, _role, _org, _aal, off in PEOPLE:
         if off:
@@ -163,12 +132,7 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
         ("t_b1", "org_b", "member_b1"),
         ("t_b2", "org_b", "member_b2"),
     ):
-        ids[label] = _one(
-            conn,
-            "insert into public.tickets (organization_id, requester_id, subject, description)"
-            " values (%s, %s, 'Printer', 'On fire') returning id",
-            (ids[org], ids[requester]),
-        )
+        ids[label] = make.ticket(conn, ids[org], ids[requester], subject="Printer", description="On fire")
     for label, ticket, author, internal in (
         ("m_a1", "t_a1", "member_a1", False),
         ("n_a1", "t_a1", "agent_a", True),
@@ -176,12 +140,8 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
         ("m_b1", "t_b1", "member_b1", False),
         ("n_b1", "t_b1", "agent_b", True),
     ):
-        ids[label] = _one(
-            conn,
-            "insert into public.ticket_messages (ticket_id, author_id, body, internal) values (%s, %s, 'Hi', %s)"
-            " returning id",
-            (ids[ticket], ids[author], internal),
-        )
+        ids[label] = make.message(conn, ids[ticket], ids[author], "Hi", internal=internal)
+    paths: dict[str, str] = {}
     for label, ticket, org, by, internal, with_object in (
         ("f_a1", "t_a1", "org_a", "member_a1", False, True),
         ("f_a1i", "t_a1", "org_a", "agent_a", True, True),
@@ -191,44 +151,20 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
         ("f_a2_pending", "t_a2", "org_a", "member_a2", False, False),
         ("f_a1i_pending", "t_a1", "org_a", "agent_a", True, False),
     ):
-        ids[label] = _one(
-            conn,
-            "insert into public.attachments (ticket_id, organization_id, uploaded_by, internal, file_name,"
-            " content_type, size_bytes, sha256) values (%s, %s, %s, %s, 'log.txt', 'text/plain', 10,"
-            " repeat('a', 64)) returning id",
-            (ids[ticket], ids[org], ids[by], internal),
-        )
+        ids[label], paths[label] = make.attachment(conn, ids[ticket], ids[org], ids[by], internal=internal)
         if with_object:
-            ids[f"o_{label[2:]}"] = _one(
-                conn,
-                "insert into storage.objects (bucket_id, name) select 'attachments', a.storage_path"
-                " from public.attachments as a where a.id = %s returning id",
-                (ids[label],),
-            )
+            ids[f"o_{label[2:]}"] = make.stored_object(conn, paths[label])
     conn.execute("insert into storage.buckets (id, name) values ('other', 'other') on conflict do nothing")
-    ids["o_other"] = _one(
-        conn,
-        "insert into storage.objects (bucket_id, name) select 'other', a.storage_path from public.attachments as a"
-        " where a.id = %s returning id",
-        (ids["f_a1"],),
-    )
+    ids["o_other"] = make.stored_object(conn, paths["f_a1"], bucket="other")
     for label, actor in (
         ("au_a1", "member_a1"),
         ("au_b1", "member_b1"),
         ("au_agent_a", "agent_a"),
         ("au_a3_off", "member_a3_off"),
     ):
-        ids[label] = _one(
-            conn,
-            "insert into public.audit_log (actor_id, action, object_table) values (%s, 'read', 'tickets') returning id",
-            (ids[actor],),
-        )
+        ids[label] = make.audit_entry(conn, ids[actor])
     for label, subject in (("dsr_a1", "member_a1"), ("dsr_b1", "member_b1"), ("dsr_a3_off", "member_a3_off")):
-        ids[label] = _one(
-            conn,
-            "insert into public.dsr_requests (subject_id, subject_email, type) values (%s, %s, 'access') returning id",
-            (ids[subject], f"{subject}@example.be"),
-        )
+        ids[label] = make.dsr_request(conn, ids[subject], f"{subject}@example.be")
     # One attachment object queued for the storage sweeper (db/schema/0270), as an erasure would queue it.
     conn.execute(
         "insert into private.storage_deletions (bucket_id, name, reason)"
@@ -238,11 +174,8 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
     # Pending invitations (db/schema/0280): one per client organization, one for NexK staff.
     for label, org, role in (("inv_a", "org_a", "client_member"), ("inv_b", "org_b", "client_admin"),
                              ("inv_staff", None, "agent")):  # fmt: skip
-        ids[label] = _one(
-            conn,
-            "insert into private.invitations (email, organization_id, role, first_name, surname, nonce_hash)"
-            " values (%s, %s, %s, 'Invited', 'Person', encode(sha256(convert_to(%s, 'UTF8')), 'hex')) returning id",
-            (f"{label}@example.be", ids[org] if org else None, role, label),
+        ids[label] = make.invitation(
+            conn, f"{label}@example.be", role, ids[org] if org else None, nonce=label
         )
     conn.execute(
         "create table if not exists private.mutation_world (label text primary key, id uuid not null)"
@@ -313,9 +246,10 @@ def run_as(
         return Outcome(None, exc.sqlstate, (exc.diag.message_primary or str(exc)).strip()), []
 
 
-# --- reads ----------------------------------------------------------------------------------------------
+# --- the model's state ------------------------------------------------------------------------------------
 
-# Owner reads giving each row's attributes: table -> query returning (id, attrs...).
+# Owner reads naming each row's organization (second column) where it has one: the tenants of the leak report
+# (db/rls/report.py killer_tenants).
 OWNER_ROWS = {
     "public.organizations": "select id from public.organizations",
     "public.profiles": "select id, organization_id, role from public.profiles",
@@ -339,81 +273,108 @@ OWNER_ROWS = {
 }
 
 
-@dataclass(frozen=True)
-class Who:
-    name: str
-    user: str | None
-    role: str | None  # effective role (README §1): None for anon, strangers, inactive, staff below aal2
-    org: uuid.UUID | None
-    me: uuid.UUID | None
-    assigned: frozenset[uuid.UUID]
+def model_world(conn: psycopg.Connection, w: FixedWorld) -> model.World:
+    """The fixed world as db/rls/model.py's state, read as the owner: every expectation of the checks is the
+    model's answer about this state, never a rule written here. Users carry no `aal`: it belongs to the
+    identity (`identity()`)."""
+    world = model.World()
+    world.orgs = [
+        model.Org(i, w.label(i), shared)
+        for i, shared in conn.execute("select id, shared_tickets from public.organizations")
+    ]
+    world.users = [
+        model.User(i, w.label(i), role, org, None, email or "", deactivated, erased, anonymous)
+        for i, email, anonymous, role, org, deactivated, erased in conn.execute(
+            "select u.id, u.email, u.is_anonymous, p.role, p.organization_id, p.deactivated_at is not null,"
+            " p.erased_at is not null from auth.users as u left join public.profiles as p on p.id = u.id"
+        )
+    ]
+    world.assignments = [
+        model.Assignment(i, w.label(i), agent, org)
+        for i, agent, org in conn.execute(
+            "select id, agent_id, organization_id from public.agent_assignments"
+        )
+    ]
+    world.tickets = [
+        model.Ticket(i, w.label(i), *rest)
+        for i, *rest in conn.execute(
+            "select id, organization_id, requester_id, assignee_id, status, priority from public.tickets"
+        )
+    ]
+    world.messages = [
+        model.Message(i, w.label(i), *rest)
+        for i, *rest in conn.execute("select id, ticket_id, author_id, internal from public.ticket_messages")
+    ]
+    world.attachments = [
+        model.Attachment(i, w.label(i), *rest)
+        for i, *rest in conn.execute(
+            "select a.id, a.ticket_id, a.organization_id, a.message_id, a.uploaded_by, a.internal,"
+            " exists (select from storage.objects as o where o.bucket_id = %s and o.name = a.storage_path)"
+            " from public.attachments as a",
+            (model.ATTACHMENTS_BUCKET,),
+        )
+    ]
+    world.objects = [
+        model.StoredObject(i, w.label(i), bucket, name)
+        for i, bucket, name in conn.execute("select id, bucket_id, name from storage.objects")
+    ]
+    world.audit = [
+        model.AuditRow(i, w.label(i), actor)
+        for i, actor in conn.execute("select id, actor_id from public.audit_log")
+    ]
+    world.dsrs = [
+        model.DsrRequest(i, w.label(i), subject, handler)
+        for i, subject, handler in conn.execute("select id, subject_id, handled_by from public.dsr_requests")
+    ]
+    world.invitations = [
+        model.Invitation(i, w.label(i), org, role, email)
+        for i, org, role, email in conn.execute(
+            "select id, organization_id, role, email from private.invitations"
+        )
+    ]
+    world.storage_deletions = [
+        model.QueuedDeletion(f"{bucket}/{name}", bucket, name)
+        for bucket, name in conn.execute("select bucket_id, name from private.storage_deletions")
+    ]
+    world.buckets = tuple(b for (b,) in conn.execute("select id from storage.buckets order by id"))
+    # The reference rows, with what model.may_delete needs to know: the calendar a plan uses, and whether an
+    # organization uses the plan (foreign keys without cascade).
+    for table in model.SLA_TABLES:
+        query = sql.SQL("select to_jsonb(r) from {} as r").format(sql.SQL(table))
+        for (values,) in conn.execute(query):
+            row_id = uuid.UUID(values["id"])
+            if table == "public.sla_plans":
+                values["calendar_id"] = uuid.UUID(values["calendar_id"])
+                values["in_use"] = _one(
+                    conn, "select exists (select from public.organizations where sla_plan_id = %s)", (row_id,)
+                )
+            world.reference.append(model.RefRow(row_id, w.label(row_id), table, values))
+    return world
 
 
-def who(w: FixedWorld, name: str, user: str | None, aal: str | None) -> Who:
-    role = ROLE_OF.get(user) if user in ACTIVE else None
-    if role in ("agent", "admin") and aal != "aal2":
-        role = None
-    org = w[ORG_OF[user]] if role in ("client_member", "client_admin") else None
-    assigned = frozenset(w[o] for o in ASSIGNED.get(user, ())) if role == "agent" else frozenset()
-    return Who(name, user, role, org, w[user] if user else None, assigned)
+def identity(world: model.World, w: FixedWorld, user: str | None, aal: str | None) -> model.Identity:
+    """The model's caller for one of IDENTITIES: the user of the fixed world with the token's `aal` claim."""
+    if user is None:
+        return model.Identity(None)
+    found = world.user(w[user])
+    assert found is not None, user
+    return model.Identity(dataclasses.replace(found, aal=aal))
 
 
-def _ticket_visible(w: FixedWorld, c: Who, org: uuid.UUID | None, requester: uuid.UUID | None) -> bool:
-    if c.role == "admin":
-        return True
-    if c.role == "agent":
-        return org in c.assigned
-    if c.role == "client_admin":
-        return org == c.org
-    if c.role == "client_member":
-        shared = any(SHARED[label] for label in SHARED if w[label] == org)
-        return org == c.org and (requester == c.me or shared)
-    return False
+# --- reads ----------------------------------------------------------------------------------------------
 
-
-def expected_visible(w: FixedWorld, c: Who, table: str, row: tuple) -> bool:
-    """README §3 SELECT, for one owner-read row of `table`."""
-    if c.role is None:
-        return False
-    admin = c.role == "admin"
-    match table:
-        case "public.organizations":
-            return admin or row[0] == c.org or row[0] in c.assigned
-        case "public.profiles":
-            # A client member reads only their own row (data minimisation); a client admin their organization.
-            _, org, role = row
-            return (
-                admin
-                or row[0] == c.me
-                or (c.role == "client_admin" and org == c.org)
-                or (c.role == "agent" and (role in ("agent", "admin") or org in c.assigned))
-            )
-        case "public.agent_assignments":
-            return admin or (c.role == "agent" and row[1] == c.me)
-        case "public.tickets":
-            return _ticket_visible(w, c, row[1], row[2])
-        case "public.ticket_messages" | "public.attachments" | "storage.objects":
-            if row[1] is None:  # an object outside the attachments bucket or without its row
-                return False
-            return _ticket_visible(w, c, row[1], row[2]) and (not row[3] or c.role in ("agent", "admin"))
-        case "public.audit_log":
-            return admin or row[1] == c.me
-        case "public.dsr_requests":
-            return admin or row[1] == c.me
-        case "private.invitations":
-            return admin or (c.role == "client_admin" and row[1] == c.org)
-        case _:
-            return True  # SLA reference tables: every active profile
+# Every relation the model has rules for (README §3).
+READ_TABLES = model.MODELLED_TABLES
 
 
 def check_reads(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
     violations = []
-    owner_rows = {t: conn.execute(q).fetchall() for t, q in OWNER_ROWS.items()}
+    world = model_world(conn, w)
     for name, user, aal in IDENTITIES:
-        c = who(w, name, user, aal)
+        ident = identity(world, w, user, aal)
         claims = claims_for(w, user, aal)
-        for table, rows in owner_rows.items():
-            want = {str(r[0]) for r in rows if expected_visible(w, c, table, r)}
+        for table in READ_TABLES:
+            want = model.visible(world, ident, table)
             outcome, got_rows = run_as(conn, claims, f"select id from {table}")  # noqa: S608 (fixed names)
             if outcome.code is not None:
                 if want or outcome.code not in DENIED_CODES:
@@ -429,584 +390,346 @@ def check_reads(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
 
 # --- writes ---------------------------------------------------------------------------------------------
 
-ALLOW, DENY = "allowed", "denied"
-# (identity, expectation, sql with {label} placeholders for quoted ids); an expectation "N" (digits) means
-# "succeeds and touches exactly N rows" (an unconditional write reaches exactly the caller's rows).
-WRITES: tuple[tuple[str, str, str], ...] = (
+
+@dataclass(frozen=True)
+class Ref:
+    """A value of the fixed world named by its label: the row's id, or (`path`) an attachment's storage path."""
+
+    label: str
+    path: bool = False
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One statement of the catalogue: `who` (a name of IDENTITIES) runs `command` on `table`. What must
+    happen is the model's answer (`expected()`), never written here."""
+
+    who: str
+    command: str  # insert, update, delete, or select (a read of `values`' columns: column privileges)
+    table: str
+    values: tuple[tuple[str, Any], ...] = ()  # insert: the row; update: the changes; select: the columns
+    targets: tuple[str, ...] | None = None  # labels of the rows an update/delete aims at; None: no WHERE
+
+
+def insert(who: str, table: str, **row: Any) -> Attempt:
+    return Attempt(who, "insert", table, tuple(row.items()))
+
+
+def update(who: str, table: str, target: str | None, **changes: Any) -> Attempt:
+    return Attempt(who, "update", table, tuple(changes.items()), None if target is None else (target,))
+
+
+def delete(who: str, table: str, *targets: str) -> Attempt:
+    return Attempt(who, "delete", table, (), targets or None)
+
+
+def open_ticket(who: str, org: str, requester: str, **extra: Any) -> Attempt:
+    """A ticket INSERT into organization `org` for `requester` (labels)."""
+    return insert(
+        who, "public.tickets", organization_id=Ref(org), requester_id=Ref(requester), **_TICKET, **extra
+    )
+
+
+def select(who: str, table: str, *columns: str) -> Attempt:
+    return Attempt(who, "select", table, tuple((c, None) for c in columns))
+
+
+NEW_ORG_NUMBER = make.enterprise_number(0)  # no world uses the test block's first number
+# The columns of a new ticket and a new attachment that no rule looks at.
+_TICKET = {"subject": "s", "description": "d"}
+_FILE = {"file_name": "a.txt", "content_type": "text/plain", "size_bytes": 1, "sha256": "b" * 64}
+# Allowed and forbidden writes around each rule's edges (other tenant, other author, internal notes by clients,
+# staff below aal2, strangers, unconditional UPDATE/DELETE that must reach exactly the caller's rows).
+WRITES: tuple[Attempt, ...] = (
     # organizations
-    (
-        "admin",
-        ALLOW,
-        "insert into public.organizations (name, enterprise_number, contract_start, sla_plan_id)"
-        " values ('New', '0417.497.106', '2026-01-01', {plan})",
-    ),
-    (
-        "admin@aal1",
-        DENY,
-        "insert into public.organizations (name, enterprise_number, contract_start, sla_plan_id)"
-        " values ('New', '0417.497.106', '2026-01-01', {plan})",
-    ),
-    (
-        "cadmin_a",
-        DENY,
-        "insert into public.organizations (name, enterprise_number, contract_start, sla_plan_id)"
-        " values ('New', '0417.497.106', '2026-01-01', {plan})",
-    ),
-    ("admin", ALLOW, "update public.organizations set name = 'Renamed' where id = {org_a}"),
-    ("admin@aal1", DENY, "update public.organizations set name = 'Renamed' where id = {org_a}"),
-    ("cadmin_a", DENY, "update public.organizations set name = 'Renamed' where id = {org_a}"),
-    ("cadmin_a", DENY, "update public.organizations set shared_tickets = true"),
-    ("admin", ALLOW, "delete from public.organizations where id = {org_e}"),
-    ("admin@aal1", DENY, "delete from public.organizations where id = {org_e}"),
-    ("cadmin_a", DENY, "delete from public.organizations where id = {org_a}"),
-    ("cadmin_a", DENY, "delete from public.organizations"),
+    insert("admin", "public.organizations", name="New", enterprise_number=NEW_ORG_NUMBER, contract_start="2026-01-01", sla_plan_id=Ref("plan")),
+    insert("admin@aal1", "public.organizations", name="New", enterprise_number=NEW_ORG_NUMBER, contract_start="2026-01-01", sla_plan_id=Ref("plan")),
+    insert("cadmin_a", "public.organizations", name="New", enterprise_number=NEW_ORG_NUMBER, contract_start="2026-01-01", sla_plan_id=Ref("plan")),
+    update("admin", "public.organizations", "org_a", name="Renamed"),
+    update("admin@aal1", "public.organizations", "org_a", name="Renamed"),
+    update("cadmin_a", "public.organizations", "org_a", name="Renamed"),
+    update("cadmin_a", "public.organizations", None, shared_tickets=True),
+    delete("admin", "public.organizations", "org_e"),
+    delete("admin@aal1", "public.organizations", "org_e"),
+    delete("cadmin_a", "public.organizations", "org_a"),
+    delete("cadmin_a", "public.organizations"),
     # profiles
-    (
-        "admin",
-        ALLOW,
-        "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-        " values ({newbie}, {org_b}, 'client_member', 'N', 'B', 'newbie@example.be')",
-    ),
-    (
-        "admin@aal1",
-        DENY,
-        "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-        " values ({newbie}, {org_b}, 'client_member', 'N', 'B', 'newbie@example.be')",
-    ),
-    (
-        "cadmin_a",
-        ALLOW,
-        "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-        " values ({newbie}, {org_a}, 'client_member', 'N', 'B', 'newbie@example.be')",
-    ),
-    (
-        "cadmin_a",
-        DENY,
-        "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-        " values ({newbie}, {org_b}, 'client_member', 'N', 'B', 'newbie@example.be')",
-    ),
-    (
-        "cadmin_a",
-        DENY,
-        "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-        " values ({newbie}, {org_a}, 'agent', 'N', 'B', 'newbie@example.be')",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-        " values ({newbie}, {org_a}, 'client_member', 'N', 'B', 'newbie@example.be')",
-    ),
-    (
-        "stranger",
-        DENY,
-        "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-        " values ({stranger}, {org_a}, 'client_admin', 'N', 'B', 'stranger@example.be')",
-    ),
-    ("member_a1", ALLOW, "update public.profiles set first_name = 'Me' where id = {member_a1}"),
-    ("member_a1", DENY, "update public.profiles set first_name = 'You' where id = {member_a2}"),
-    ("member_a1", DENY, "update public.profiles set first_name = 'You' where id = {member_b1}"),
-    ("agent_a", ALLOW, "update public.profiles set first_name = 'Me' where id = {agent_a}"),
-    ("agent_a", DENY, "update public.profiles set first_name = 'You' where id = {member_a1}"),
-    ("cadmin_a", ALLOW, "update public.profiles set first_name = 'Staff' where id = {member_a2}"),
-    ("cadmin_a", DENY, "update public.profiles set first_name = 'Staff' where id = {member_b1}"),
-    ("cadmin_a", DENY, "update public.profiles set role = 'agent' where id = {member_a2}"),
-    ("admin", ALLOW, "update public.profiles set first_name = 'Any' where id = {member_b1}"),
-    ("admin@aal1", DENY, "update public.profiles set first_name = 'Any' where id = {member_b1}"),
-    ("member_a3_off", DENY, "update public.profiles set first_name = 'Back' where id = {member_a3_off}"),
-    ("member_a3_off", DENY, "update public.profiles set first_name = 'Back'"),
-    ("member_a1", DENY, "update public.profiles set organization_id = {org_b} where id = {member_a1}"),
-    ("cadmin_a", DENY, "update public.profiles set organization_id = {org_b} where id = {member_a2}"),
-    ("cadmin_a", DENY, "update public.profiles set role = 'admin' where id = {cadmin_a}"),
-    ("agent_a", DENY, "update public.profiles set first_name = 'You' where id = {admin}"),
-    ("cadmin_a", DENY, "delete from public.profiles"),
-    ("admin", DENY, "delete from public.profiles where id = {member_b2}"),
+    insert("admin", "public.profiles", id=Ref("newbie"), organization_id=Ref("org_b"), role="client_member", first_name="N", surname="B", email="newbie@example.be"),
+    insert("admin@aal1", "public.profiles", id=Ref("newbie"), organization_id=Ref("org_b"), role="client_member", first_name="N", surname="B", email="newbie@example.be"),
+    insert("cadmin_a", "public.profiles", id=Ref("newbie"), organization_id=Ref("org_a"), role="client_member", first_name="N", surname="B", email="newbie@example.be"),
+    insert("cadmin_a", "public.profiles", id=Ref("newbie"), organization_id=Ref("org_b"), role="client_member", first_name="N", surname="B", email="newbie@example.be"),
+    insert("cadmin_a", "public.profiles", id=Ref("newbie"), organization_id=Ref("org_a"), role="agent", first_name="N", surname="B", email="newbie@example.be"),
+    insert("member_a1", "public.profiles", id=Ref("newbie"), organization_id=Ref("org_a"), role="client_member", first_name="N", surname="B", email="newbie@example.be"),
+    insert("stranger", "public.profiles", id=Ref("stranger"), organization_id=Ref("org_a"), role="client_admin", first_name="N", surname="B", email="stranger@example.be"),
+    update("member_a1", "public.profiles", "member_a1", first_name="Me"),
+    update("member_a1", "public.profiles", "member_a2", first_name="You"),
+    update("member_a1", "public.profiles", "member_b1", first_name="You"),
+    update("agent_a", "public.profiles", "agent_a", first_name="Me"),
+    update("agent_a", "public.profiles", "member_a1", first_name="You"),
+    update("cadmin_a", "public.profiles", "member_a2", first_name="Staff"),
+    update("cadmin_a", "public.profiles", "member_b1", first_name="Staff"),
+    update("cadmin_a", "public.profiles", "member_a2", role="agent"),
+    update("admin", "public.profiles", "member_b1", first_name="Any"),
+    update("admin@aal1", "public.profiles", "member_b1", first_name="Any"),
+    update("member_a3_off", "public.profiles", "member_a3_off", first_name="Back"),
+    update("member_a3_off", "public.profiles", None, first_name="Back"),
+    update("member_a1", "public.profiles", "member_a1", organization_id=Ref("org_b")),
+    update("cadmin_a", "public.profiles", "member_a2", organization_id=Ref("org_b")),
+    update("cadmin_a", "public.profiles", "cadmin_a", role="admin"),
+    update("agent_a", "public.profiles", "admin", first_name="You"),
+    delete("cadmin_a", "public.profiles"),
+    delete("admin", "public.profiles", "member_b2"),
     # agent_assignments
-    (
-        "admin",
-        ALLOW,
-        "insert into public.agent_assignments (agent_id, organization_id) values ({agent_a}, {org_b})",
-    ),
-    (
-        "admin@aal1",
-        DENY,
-        "insert into public.agent_assignments (agent_id, organization_id) values ({agent_a}, {org_b})",
-    ),
-    (
-        "agent_a",
-        DENY,
-        "insert into public.agent_assignments (agent_id, organization_id) values ({agent_a}, {org_b})",
-    ),
-    (
-        "cadmin_a",
-        DENY,
-        "insert into public.agent_assignments (agent_id, organization_id) values ({agent_a}, {org_b})",
-    ),
-    ("admin", ALLOW, "delete from public.agent_assignments where id = {asg_agent_b}"),
-    ("admin@aal1", DENY, "delete from public.agent_assignments where id = {asg_agent_b}"),
-    ("agent_a", DENY, "delete from public.agent_assignments"),
-    ("cadmin_a", DENY, "delete from public.agent_assignments"),
+    insert("admin", "public.agent_assignments", agent_id=Ref("agent_a"), organization_id=Ref("org_b")),
+    insert("admin@aal1", "public.agent_assignments", agent_id=Ref("agent_a"), organization_id=Ref("org_b")),
+    insert("agent_a", "public.agent_assignments", agent_id=Ref("agent_a"), organization_id=Ref("org_b")),
+    insert("cadmin_a", "public.agent_assignments", agent_id=Ref("agent_a"), organization_id=Ref("org_b")),
+    delete("admin", "public.agent_assignments", "asg_agent_b"),
+    delete("admin@aal1", "public.agent_assignments", "asg_agent_b"),
+    delete("agent_a", "public.agent_assignments"),
+    delete("cadmin_a", "public.agent_assignments"),
     # tickets
-    (
-        "member_a1",
-        ALLOW,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_a}, {member_a1}, 's', 'd')",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_b}, {member_a1}, 's', 'd')",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_a}, {member_a2}, 's', 'd')",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description, status)"
-        " values ({org_a}, {member_a1}, 's', 'd', 'open')",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description, assignee_id)"
-        " values ({org_a}, {member_a1}, 's', 'd', {agent_a})",
-    ),
-    (
-        "cadmin_a",
-        ALLOW,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_a}, {cadmin_a}, 's', 'd')",
-    ),
+    open_ticket("member_a1", "org_a", "member_a1"),
+    open_ticket("member_a1", "org_b", "member_a1"),
+    open_ticket("member_a1", "org_a", "member_a2"),
+    open_ticket("member_a1", "org_a", "member_a1", status="open"),
+    open_ticket("member_a1", "org_a", "member_a1", assignee_id=Ref("agent_a")),
+    open_ticket("cadmin_a", "org_a", "cadmin_a"),
     # An agent opens a ticket on a client's behalf (a phone call): assigned organization, an active person
     # of it, new, unassigned or assigned to self.
-    (
-        "agent_a",
-        ALLOW,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_a}, {member_a1}, 's', 'd')",
-    ),
-    (
-        "agent_a",
-        ALLOW,
-        "insert into public.tickets (organization_id, requester_id, subject, description, assignee_id)"
-        " values ({org_a}, {cadmin_a}, 's', 'd', {agent_a})",
-    ),
-    (
-        "agent_a",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_b}, {member_b1}, 's', 'd')",
-    ),
-    (
-        "agent_a",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_a}, {member_a3_off}, 's', 'd')",
-    ),
-    (
-        "agent_a",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description, status)"
-        " values ({org_a}, {member_a1}, 's', 'd', 'open')",
-    ),
-    (
-        "agent_a",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description, assignee_id)"
-        " values ({org_a}, {member_a1}, 's', 'd', {admin})",
-    ),
-    (
-        "agent_a",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_a}, {agent_a}, 's', 'd')",
-    ),
-    (
-        "agent_b",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_e}, {member_b1}, 's', 'd')",
-    ),
-    (
-        "agent_b",
-        ALLOW,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_b}, {member_b1}, 's', 'd')",
-    ),
-    (
-        "agent_a@aal1",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_a}, {member_a1}, 's', 'd')",
-    ),
-    (
-        "agent_off",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_b}, {member_b1}, 's', 'd')",
-    ),
-    (
-        "cadmin_a",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_a}, {member_a1}, 's', 'd')",
-    ),
-    (
-        "admin",
-        ALLOW,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_b}, {member_b1}, 's', 'd')",
-    ),
-    (
-        "admin@aal1",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_b}, {member_b1}, 's', 'd')",
-    ),
-    (
-        "stranger",
-        DENY,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values ({org_a}, {stranger}, 's', 'd')",
-    ),
-    ("member_a1", ALLOW, "update public.tickets set status = 'resolved' where id = {t_a1}"),
-    ("member_a1", DENY, "update public.tickets set status = 'resolved' where id = {t_a2}"),
-    ("member_a1", DENY, "update public.tickets set status = 'resolved' where id = {t_b1}"),
-    ("member_a1", "1", "update public.tickets set status = 'resolved'"),
-    ("member_b1", ALLOW, "update public.tickets set status = 'resolved' where id = {t_b2}"),
-    ("cadmin_a", ALLOW, "update public.tickets set status = 'resolved' where id = {t_a2}"),
-    ("cadmin_a", "2", "update public.tickets set status = 'resolved'"),
-    ("agent_a", ALLOW, "update public.tickets set priority = 'high' where id = {t_a1}"),
-    ("agent_a", DENY, "update public.tickets set priority = 'high' where id = {t_b1}"),
-    ("agent_a", "2", "update public.tickets set priority = 'high'"),
-    ("agent_a@aal1", DENY, "update public.tickets set priority = 'high' where id = {t_a1}"),
-    ("admin", ALLOW, "update public.tickets set priority = 'high' where id = {t_b1}"),
-    ("member_a1", DENY, "delete from public.tickets where id = {t_a1}"),
-    ("admin", DENY, "delete from public.tickets where id = {t_a1}"),
+    open_ticket("agent_a", "org_a", "member_a1"),
+    open_ticket("agent_a", "org_a", "cadmin_a", assignee_id=Ref("agent_a")),
+    open_ticket("agent_a", "org_b", "member_b1"),
+    open_ticket("agent_a", "org_a", "member_a3_off"),
+    open_ticket("agent_a", "org_a", "member_a1", status="open"),
+    open_ticket("agent_a", "org_a", "member_a1", assignee_id=Ref("admin")),
+    open_ticket("agent_a", "org_a", "agent_a"),
+    open_ticket("agent_b", "org_e", "member_b1"),
+    open_ticket("agent_b", "org_b", "member_b1"),
+    open_ticket("agent_a@aal1", "org_a", "member_a1"),
+    open_ticket("agent_off", "org_b", "member_b1"),
+    open_ticket("cadmin_a", "org_a", "member_a1"),
+    open_ticket("admin", "org_b", "member_b1"),
+    open_ticket("admin@aal1", "org_b", "member_b1"),
+    open_ticket("stranger", "org_a", "stranger"),
+    update("member_a1", "public.tickets", "t_a1", status="resolved"),
+    update("member_a1", "public.tickets", "t_a2", status="resolved"),
+    update("member_a1", "public.tickets", "t_b1", status="resolved"),
+    update("member_a1", "public.tickets", None, status="resolved"),
+    update("member_b1", "public.tickets", "t_b2", status="resolved"),
+    update("cadmin_a", "public.tickets", "t_a2", status="resolved"),
+    update("cadmin_a", "public.tickets", None, status="resolved"),
+    update("agent_a", "public.tickets", "t_a1", priority="high"),
+    update("agent_a", "public.tickets", "t_b1", priority="high"),
+    update("agent_a", "public.tickets", None, priority="high"),
+    update("agent_a@aal1", "public.tickets", "t_a1", priority="high"),
+    update("admin", "public.tickets", "t_b1", priority="high"),
+    delete("member_a1", "public.tickets", "t_a1"),
+    delete("admin", "public.tickets", "t_a1"),
     # ticket_messages
-    (
-        "member_a1",
-        ALLOW,
-        "insert into public.ticket_messages (ticket_id, author_id, body) values ({t_a1}, {member_a1}, 'x')",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.ticket_messages (ticket_id, author_id, body) values ({t_a1}, {member_a2}, 'x')",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.ticket_messages (ticket_id, author_id, body, internal)"
-        " values ({t_a1}, {member_a1}, 'x', true)",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.ticket_messages (ticket_id, author_id, body) values ({t_a2}, {member_a1}, 'x')",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.ticket_messages (ticket_id, author_id, body) values ({t_b1}, {member_a1}, 'x')",
-    ),
-    (
-        "agent_a",
-        ALLOW,
-        "insert into public.ticket_messages (ticket_id, author_id, body, internal)"
-        " values ({t_a1}, {agent_a}, 'x', true)",
-    ),
-    (
-        "agent_a",
-        DENY,
-        "insert into public.ticket_messages (ticket_id, author_id, body, internal)"
-        " values ({t_b1}, {agent_a}, 'x', true)",
-    ),
-    (
-        "agent_a@aal1",
-        DENY,
-        "insert into public.ticket_messages (ticket_id, author_id, body) values ({t_a1}, {agent_a}, 'x')",
-    ),
-    (
-        "admin",
-        ALLOW,
-        "insert into public.ticket_messages (ticket_id, author_id, body, internal)"
-        " values ({t_b1}, {admin}, 'x', true)",
-    ),
-    (
-        "stranger",
-        DENY,
-        "insert into public.ticket_messages (ticket_id, author_id, body) values ({t_a1}, {stranger}, 'x')",
-    ),
-    ("admin", DENY, "delete from public.ticket_messages where id = {m_a1}"),
-    ("member_a1", DENY, "update public.ticket_messages set body = 'edited' where id = {m_a1}"),
+    insert("member_a1", "public.ticket_messages", ticket_id=Ref("t_a1"), author_id=Ref("member_a1"), body="x"),
+    insert("member_a1", "public.ticket_messages", ticket_id=Ref("t_a1"), author_id=Ref("member_a2"), body="x"),
+    insert("member_a1", "public.ticket_messages", ticket_id=Ref("t_a1"), author_id=Ref("member_a1"), body="x", internal=True),
+    insert("member_a1", "public.ticket_messages", ticket_id=Ref("t_a2"), author_id=Ref("member_a1"), body="x"),
+    insert("member_a1", "public.ticket_messages", ticket_id=Ref("t_b1"), author_id=Ref("member_a1"), body="x"),
+    insert("agent_a", "public.ticket_messages", ticket_id=Ref("t_a1"), author_id=Ref("agent_a"), body="x", internal=True),
+    insert("agent_a", "public.ticket_messages", ticket_id=Ref("t_b1"), author_id=Ref("agent_a"), body="x", internal=True),
+    insert("agent_a@aal1", "public.ticket_messages", ticket_id=Ref("t_a1"), author_id=Ref("agent_a"), body="x"),
+    insert("admin", "public.ticket_messages", ticket_id=Ref("t_b1"), author_id=Ref("admin"), body="x", internal=True),
+    insert("stranger", "public.ticket_messages", ticket_id=Ref("t_a1"), author_id=Ref("stranger"), body="x"),
+    delete("admin", "public.ticket_messages", "m_a1"),
+    update("member_a1", "public.ticket_messages", "m_a1", body="edited"),
     # attachments
-    (
-        "member_a1",
-        ALLOW,
-        "insert into public.attachments (ticket_id, organization_id, uploaded_by, file_name,"
-        " content_type, size_bytes, sha256) values ({t_a1}, {org_a}, {member_a1}, 'a.txt', 'text/plain', 1, repeat('b', 64))",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.attachments (ticket_id, organization_id, uploaded_by, file_name,"
-        " content_type, size_bytes, sha256) values ({t_a1}, {org_a}, {member_a2}, 'a.txt', 'text/plain', 1, repeat('b', 64))",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.attachments (ticket_id, organization_id, uploaded_by, internal, file_name,"
-        " content_type, size_bytes, sha256) values ({t_a1}, {org_a}, {member_a1}, true, 'a.txt', 'text/plain', 1,"
-        " repeat('b', 64))",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.attachments (ticket_id, organization_id, uploaded_by, file_name,"
-        " content_type, size_bytes, sha256) values ({t_a2}, {org_a}, {member_a1}, 'a.txt', 'text/plain', 1, repeat('b', 64))",
-    ),
-    (
-        "agent_a",
-        ALLOW,
-        "insert into public.attachments (ticket_id, organization_id, uploaded_by, internal, file_name,"
-        " content_type, size_bytes, sha256) values ({t_a1}, {org_a}, {agent_a}, true, 'a.txt', 'text/plain', 1,"
-        " repeat('b', 64))",
-    ),
-    (
-        "agent_a",
-        DENY,
-        "insert into public.attachments (ticket_id, organization_id, uploaded_by, file_name,"
-        " content_type, size_bytes, sha256) values ({t_b1}, {org_b}, {agent_a}, 'a.txt', 'text/plain', 1, repeat('b', 64))",
-    ),
-    (
-        "agent_a@aal1",
-        DENY,
-        "insert into public.attachments (ticket_id, organization_id, uploaded_by, file_name,"
-        " content_type, size_bytes, sha256) values ({t_a1}, {org_a}, {agent_a}, 'a.txt', 'text/plain', 1, repeat('b', 64))",
-    ),
-    ("admin", DENY, "delete from public.attachments where id = {f_a1}"),
+    insert("member_a1", "public.attachments", ticket_id=Ref("t_a1"), organization_id=Ref("org_a"), uploaded_by=Ref("member_a1"), **_FILE),
+    insert("member_a1", "public.attachments", ticket_id=Ref("t_a1"), organization_id=Ref("org_a"), uploaded_by=Ref("member_a2"), **_FILE),
+    insert("member_a1", "public.attachments", ticket_id=Ref("t_a1"), organization_id=Ref("org_a"), uploaded_by=Ref("member_a1"), internal=True, **_FILE),
+    insert("member_a1", "public.attachments", ticket_id=Ref("t_a2"), organization_id=Ref("org_a"), uploaded_by=Ref("member_a1"), **_FILE),
+    insert("agent_a", "public.attachments", ticket_id=Ref("t_a1"), organization_id=Ref("org_a"), uploaded_by=Ref("agent_a"), internal=True, **_FILE),
+    insert("agent_a", "public.attachments", ticket_id=Ref("t_b1"), organization_id=Ref("org_b"), uploaded_by=Ref("agent_a"), **_FILE),
+    insert("agent_a@aal1", "public.attachments", ticket_id=Ref("t_a1"), organization_id=Ref("org_a"), uploaded_by=Ref("agent_a"), **_FILE),
+    delete("admin", "public.attachments", "f_a1"),
     # storage.objects
-    (
-        "member_a1",
-        ALLOW,
-        "insert into storage.objects (bucket_id, name) select 'attachments', {path_f_a1_pending}",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into storage.objects (bucket_id, name) select 'attachments', {path_f_a2_pending}",
-    ),
-    ("member_a1", DENY, "insert into storage.objects (bucket_id, name) select 'other', {path_f_a1_pending}"),
-    (
-        "member_a1",
-        DENY,
-        "insert into storage.objects (bucket_id, name) select 'attachments', {path_f_a1i_pending}",
-    ),
-    (
-        "member_b1",
-        DENY,
-        "insert into storage.objects (bucket_id, name) select 'attachments', {path_f_a1_pending}",
-    ),
-    (
-        "agent_a",
-        ALLOW,
-        "insert into storage.objects (bucket_id, name) select 'attachments', {path_f_a1i_pending}",
-    ),
-    (
-        "agent_a@aal1",
-        DENY,
-        "insert into storage.objects (bucket_id, name) select 'attachments', {path_f_a1i_pending}",
-    ),
-    ("member_a1", DENY, "delete from storage.objects"),
-    ("member_a1", DENY, "update storage.objects set name = 'moved'"),
+    insert("member_a1", "storage.objects", bucket_id="attachments", name=Ref("f_a1_pending", path=True)),
+    insert("member_a1", "storage.objects", bucket_id="attachments", name=Ref("f_a2_pending", path=True)),
+    insert("member_a1", "storage.objects", bucket_id="other", name=Ref("f_a1_pending", path=True)),
+    insert("member_a1", "storage.objects", bucket_id="attachments", name=Ref("f_a1i_pending", path=True)),
+    insert("member_b1", "storage.objects", bucket_id="attachments", name=Ref("f_a1_pending", path=True)),
+    insert("agent_a", "storage.objects", bucket_id="attachments", name=Ref("f_a1i_pending", path=True)),
+    insert("agent_a@aal1", "storage.objects", bucket_id="attachments", name=Ref("f_a1i_pending", path=True)),
+    delete("member_a1", "storage.objects"),
+    update("member_a1", "storage.objects", None, name="moved"),
     # audit_log
-    ("admin", DENY, "delete from public.audit_log"),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.audit_log (actor_id, action, object_table) values ({member_b1}, 'read', 'x')",
-    ),
+    delete("admin", "public.audit_log"),
+    insert("member_a1", "public.audit_log", actor_id=Ref("member_b1"), action="read", object_table="x"),
     # dsr_requests
-    (
-        "admin",
-        ALLOW,
-        "insert into public.dsr_requests (subject_id, subject_email, type) values ({member_b2},"
-        " 'member_b2@example.be', 'access')",
-    ),
-    (
-        "admin@aal1",
-        DENY,
-        "insert into public.dsr_requests (subject_id, subject_email, type) values ({member_b2},"
-        " 'member_b2@example.be', 'access')",
-    ),
-    (
-        "member_a1",
-        DENY,
-        "insert into public.dsr_requests (subject_id, subject_email, type) values ({member_a1},"
-        " 'member_a1@example.be', 'access')",
-    ),
-    ("admin", ALLOW, "update public.dsr_requests set notes = 'seen' where id = {dsr_b1}"),
-    ("admin@aal1", DENY, "update public.dsr_requests set notes = 'seen' where id = {dsr_b1}"),
-    ("member_a1", DENY, "update public.dsr_requests set notes = 'mine' where id = {dsr_a1}"),
-    ("member_a1", DENY, "update public.dsr_requests set notes = 'mine'"),
-    ("admin", DENY, "delete from public.dsr_requests where id = {dsr_b1}"),
-)
-# SLA reference tables: read by all, written by admins only.
-_SLA_WRITES = {
-    "business_calendars": ("insert into public.business_calendars (name) values ('X')",
-                           "update public.business_calendars set name = 'Y' where id = {cal}",
-                           "delete from public.business_calendars where id = {cal_spare}"),
-    "business_hours": ("insert into public.business_hours (calendar_id, day_of_week, opens_at, closes_at)"
-                       " values ({cal}, 2, '09:00', '17:00')",
-                       "update public.business_hours set opens_at = '08:00' where id = {hours}",
-                       "delete from public.business_hours where id = {hours}"),
-    "holidays": ("insert into public.holidays (calendar_id, day, name) values ({cal}, '2026-01-01', 'NY')",
-                 "update public.holidays set name = 'Xmas' where id = {holiday}",
-                 "delete from public.holidays where id = {holiday}"),
-    "sla_plans": ("insert into public.sla_plans (code, name, calendar_id) values ('gold', 'Gold', {cal})",
-                  "update public.sla_plans set name = 'Standard' where id = {plan}",
-                  "delete from public.sla_plans where id = {plan_spare}"),
-    "sla_policies": ("insert into public.sla_policies"
-                     " (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)"
-                     " values ({plan}, 'high', 30, 60, 240)",
-                     "update public.sla_policies set resolution_minutes = 600 where id = {slapol}",
-                     "delete from public.sla_policies where id = {slapol}"),
-}  # fmt: skip
+    insert("admin", "public.dsr_requests", subject_id=Ref("member_b2"), subject_email="member_b2@example.be", type="access"),
+    insert("admin@aal1", "public.dsr_requests", subject_id=Ref("member_b2"), subject_email="member_b2@example.be", type="access"),
+    insert("member_a1", "public.dsr_requests", subject_id=Ref("member_a1"), subject_email="member_a1@example.be", type="access"),
+    update("admin", "public.dsr_requests", "dsr_b1", notes="seen"),
+    update("admin@aal1", "public.dsr_requests", "dsr_b1", notes="seen"),
+    update("member_a1", "public.dsr_requests", "dsr_a1", notes="mine"),
+    update("member_a1", "public.dsr_requests", None, notes="mine"),
+    delete("admin", "public.dsr_requests", "dsr_b1"),
+)  # fmt: skip
+# SLA reference tables: each write by an admin, an admin below aal2, a client admin and an agent, and an
+# unconditional delete by a member.
+_SLA_WRITES = (
+    insert("", "public.business_calendars", name="X"),
+    update("", "public.business_calendars", "cal", name="Y"),
+    delete("", "public.business_calendars", "cal_spare"),
+    insert("", "public.business_hours", calendar_id=Ref("cal"), day_of_week=2, opens_at="09:00", closes_at="17:00"),
+    update("", "public.business_hours", "hours", opens_at="08:00"),
+    delete("", "public.business_hours", "hours"),
+    insert("", "public.holidays", calendar_id=Ref("cal"), day="2026-01-01", name="NY"),
+    update("", "public.holidays", "holiday", name="Xmas"),
+    delete("", "public.holidays", "holiday"),
+    insert("", "public.sla_plans", code="gold", name="Gold", calendar_id=Ref("cal")),
+    update("", "public.sla_plans", "plan", name="Standard"),
+    delete("", "public.sla_plans", "plan_spare"),
+    insert("", "public.sla_policies", plan_id=Ref("plan"), priority="high", first_response_minutes=30,
+           next_response_minutes=60, resolution_minutes=240),
+    update("", "public.sla_policies", "slapol", resolution_minutes=600),
+    delete("", "public.sla_policies", "slapol"),
+)  # fmt: skip
 SLA_WRITES = tuple(
-    (ident, expectation, statement)
-    for statements in _SLA_WRITES.values()
-    for statement in statements
-    for ident, expectation in (("admin", ALLOW), ("admin@aal1", DENY), ("cadmin_a", DENY), ("agent_a", DENY))
-) + tuple(("member_a1", DENY, f"delete from public.{table}") for table in _SLA_WRITES)  # noqa: S608 (fixed names)
+    dataclasses.replace(attempt, who=who)
+    for attempt in _SLA_WRITES
+    for who in ("admin", "admin@aal1", "cadmin_a", "agent_a")
+) + tuple(delete("member_a1", table) for table in model.SLA_TABLES)
 
-
-_INVITE = (
-    "insert into private.invitations (email, organization_id, role, first_name, surname, nonce_hash)"
-    " values ('fresh@example.be', {org}, '{role}', 'F', 'Resh', repeat('f', 64))"
-)
 # private.invitations (README §3, §4): admins invite anyone, client admins their own organization with a client
 # role; nobody reads the nonce hash back or sets the expiry; nobody edits an invitation.
-INVITATION_WRITES: tuple[tuple[str, str, str], ...] = (
-    ("admin", ALLOW, _INVITE.format(org="null", role="admin")),
-    ("admin@aal1", DENY, _INVITE.format(org="null", role="admin")),
-    ("cadmin_a", ALLOW, _INVITE.format(org="{org_a}", role="client_admin")),
-    ("cadmin_a", DENY, _INVITE.format(org="{org_b}", role="client_member")),
-    ("cadmin_a", DENY, _INVITE.format(org="{org_a}", role="agent")),
-    ("cadmin_a", DENY, _INVITE.format(org="null", role="agent")),
-    ("member_a1", DENY, _INVITE.format(org="{org_a}", role="client_member")),
-    ("agent_a", DENY, _INVITE.format(org="{org_a}", role="client_member")),
-    ("stranger", DENY, _INVITE.format(org="null", role="admin")),
-    (
-        "admin",
-        DENY,
-        "insert into private.invitations (email, role, first_name, surname, nonce_hash, expires_at)"
-        " values ('fresh@example.be', 'admin', 'F', 'Resh', repeat('f', 64), 'infinity')",
-    ),
-    ("admin", DENY, "select nonce_hash from private.invitations"),
-    ("admin", DENY, "update private.invitations set role = 'admin' where id = {inv_b}"),
-    ("admin", ALLOW, "delete from private.invitations where id = {inv_b}"),
-    ("admin@aal1", DENY, "delete from private.invitations"),
-    ("cadmin_a", ALLOW, "delete from private.invitations where id = {inv_a}"),
-    ("cadmin_a", DENY, "delete from private.invitations where id in ({inv_b}, {inv_staff})"),
-    ("cadmin_a", "1", "delete from private.invitations"),
-    ("member_a1", DENY, "delete from private.invitations"),
-    ("agent_a", DENY, "delete from private.invitations"),
+_INVITE = {"email": "fresh@example.be", "first_name": "F", "surname": "Resh", "nonce_hash": "f" * 64}
+INVITATION_WRITES: tuple[Attempt, ...] = (
+    insert("admin", "private.invitations", organization_id=None, role="admin", **_INVITE),
+    insert("admin@aal1", "private.invitations", organization_id=None, role="admin", **_INVITE),
+    insert("cadmin_a", "private.invitations", organization_id=Ref("org_a"), role="client_admin", **_INVITE),
+    insert("cadmin_a", "private.invitations", organization_id=Ref("org_b"), role="client_member", **_INVITE),
+    insert("cadmin_a", "private.invitations", organization_id=Ref("org_a"), role="agent", **_INVITE),
+    insert("cadmin_a", "private.invitations", organization_id=None, role="agent", **_INVITE),
+    insert("member_a1", "private.invitations", organization_id=Ref("org_a"), role="client_member", **_INVITE),
+    insert("agent_a", "private.invitations", organization_id=Ref("org_a"), role="client_member", **_INVITE),
+    insert("stranger", "private.invitations", organization_id=None, role="admin", **_INVITE),
+    insert("admin", "private.invitations", role="admin", **_INVITE, expires_at="infinity"),
+    select("admin", "private.invitations", "nonce_hash"),
+    update("admin", "private.invitations", "inv_b", role="admin"),
+    delete("admin", "private.invitations", "inv_b"),
+    delete("admin@aal1", "private.invitations"),
+    delete("cadmin_a", "private.invitations", "inv_a"),
+    delete("cadmin_a", "private.invitations", "inv_b", "inv_staff"),
+    delete("cadmin_a", "private.invitations"),
+    delete("member_a1", "private.invitations"),
+    delete("agent_a", "private.invitations"),
 )
 
 
-def _params(conn: psycopg.Connection, w: FixedWorld) -> dict[str, str]:
-    quoted = {k: f"'{v}'" for k, v in w.ids.items()}
-    for label in ("f_a1_pending", "f_a2_pending", "f_a1i_pending"):
-        path = conn.execute(
-            "select storage_path from public.attachments where id = %s", (w[label],)
-        ).fetchone()[0]
-        quoted[f"path_{label}"] = f"'{path}'"
-    return quoted
+def _resolve(value: Any, world: model.World, w: FixedWorld) -> Any:
+    if not isinstance(value, Ref):
+        return value
+    if value.path:
+        found = next(a for a in world.attachments if a.id == w[value.label])
+        return found.storage_path
+    return w[value.label]
+
+
+def statement(attempt: Attempt, world: model.World, w: FixedWorld) -> str:
+    """The SQL of `attempt`, without RETURNING (return=minimal: only the write policies decide)."""
+    values = {column: _resolve(v, world, w) for column, v in attempt.values}
+    where = ""
+    if attempt.targets is not None:
+        where = f" where id in ({', '.join(lit(w[t]) for t in attempt.targets)})"
+    table = attempt.table
+    match attempt.command:
+        case "insert":
+            return f"insert into {table} ({', '.join(values)}) values ({', '.join(lit(v) for v in values.values())})"  # noqa: S608
+        case "update":
+            sets = ", ".join(f"{column} = {lit(v)}" for column, v in values.items())
+            return f"update {table} set {sets}{where}"  # noqa: S608
+        case "delete":
+            return f"delete from {table}{where}"  # noqa: S608
+        case "select":
+            return f"select {', '.join(values)} from {table}"  # noqa: S608
+    raise ValueError(f"unknown command {attempt.command!r} in {attempt}")
+
+
+def expected(attempt: Attempt, world: model.World, ident: model.Identity, w: FixedWorld) -> model.Verdict:
+    """The model's verdict on the whole statement: for a write reaching several rows, the rows it allows (the
+    others are refused silently by RLS), or the data rule one of them breaks."""
+    values = {column: _resolve(v, world, w) for column, v in attempt.values}
+    table = attempt.table
+    if attempt.command == "insert":
+        return model.may_insert(world, ident, table, values)
+    if attempt.command == "select":
+        hidden = [c for c in values if not model.column_readable(table, c)]
+        if hidden:
+            return model.Verdict.deny(f"§4: {hidden} of {table} are never read back")
+        return model.Verdict.ok(rows=len(model.visible(world, ident, table)))
+    targets = [w[t] for t in attempt.targets] if attempt.targets is not None else world.rows(table)
+    if attempt.command == "update":
+        verdicts = [model.may_update(world, ident, table, t, values) for t in targets]
+    else:
+        verdicts = [model.may_delete(world, ident, table, t) for t in targets]
+    if failing := [v for v in verdicts if v.allowed and v.errors]:
+        return model.Verdict.fails(*sorted(set().union(*(v.errors for v in failing))), why=failing[0].why)
+    allowed = [v for v in verdicts if v.allowed]
+    if not allowed:
+        return model.Verdict.deny(verdicts[0].why if verdicts else f"no row of {table}")
+    return model.Verdict.ok(rows=sum(v.rows for v in allowed), why=allowed[0].why)
+
+
+def _agrees(verdict: model.Verdict, outcome: Outcome) -> bool:
+    if not verdict.allowed:
+        return outcome.denied
+    if verdict.errors:
+        return outcome.code in verdict.errors
+    return outcome.code is None and outcome.rows == verdict.rows
+
+
+def _says(verdict: model.Verdict) -> str:
+    if not verdict.allowed:
+        said = "denied"
+    elif verdict.errors:
+        said = f"fails with {' or '.join(sorted(verdict.errors))}"
+    else:
+        said = f"allowed on {verdict.rows} row(s)"
+    return f"{said} ({verdict.why})" if verdict.why else said
 
 
 def check_writes(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
     violations = []
-    params = _params(conn, w)
+    world = model_world(conn, w)
     identities = {name: (user, aal) for name, user, aal in IDENTITIES}
-    for name, expectation, template in WRITES + SLA_WRITES + INVITATION_WRITES:
-        statement = template.format(**params)
-        outcome, _ = run_as(conn, claims_for(w, *identities[name]), statement)
-        if expectation.isdigit():
-            ok = outcome.code is None and outcome.rows == int(expectation)
-        else:
-            ok = (outcome.code is None and outcome.rows) if expectation == ALLOW else outcome.denied
-        if not ok:
-            violations.append(f"writes: {name} must be {expectation}: {_short(template)} -> {outcome}")
+    for attempt in WRITES + SLA_WRITES + INVITATION_WRITES:
+        user, aal = identities[attempt.who]
+        verdict = expected(attempt, world, identity(world, w, user, aal), w)
+        query = statement(attempt, world, w)
+        outcome, _ = run_as(conn, claims_for(w, user, aal), query)
+        if not _agrees(verdict, outcome):
+            violations.append(
+                f"writes: {attempt.who} {_short(query)} -> {outcome}; db/rls/model.py says {_says(verdict)}"
+            )
     return violations
 
 
-def _short(template: str) -> str:
-    return template if len(template) < 140 else template[:137] + "..."
+def _short(text: str) -> str:
+    return text if len(text) < 140 else text[:137] + "..."
 
 
 # --- columns (README §4) --------------------------------------------------------------------------------
 
-WRITABLE: dict[str, dict[str, set[str]]] = {
-    "public.organizations": {
-        "insert": {"name", "enterprise_number", "contract_start", "contract_end", "sla_plan_id", "shared_tickets"},
-        "update": {"name", "enterprise_number", "contract_start", "contract_end", "sla_plan_id", "shared_tickets"},
-    },
-    "public.profiles": {
-        "insert": {"id", "organization_id", "role", "first_name", "surname", "position", "email", "phone",
-                   "language", "theme", "notify_ticket_replies", "notify_status_changes", "notify_sla_alerts"},
-        "update": {"first_name", "surname", "position", "email", "phone", "organization_id", "role", "language",
-                   "theme", "notify_ticket_replies", "notify_status_changes", "notify_sla_alerts", "restricted_at",
-                   "deactivated_at"},
-    },
-    "public.agent_assignments": {"insert": {"agent_id", "organization_id"}, "update": set()},
-    "public.tickets": {
-        "insert": {"organization_id", "requester_id", "assignee_id", "subject", "description", "status", "priority",
-                   "follow_up_of"},
-        "update": {"assignee_id", "status", "priority"},
-    },
-    "public.ticket_messages": {"insert": {"ticket_id", "author_id", "body", "internal"}, "update": set()},
-    "public.attachments": {
-        "insert": {"ticket_id", "organization_id", "message_id", "uploaded_by", "internal", "file_name",
-                   "content_type", "size_bytes", "sha256"},
-        "update": set(),
-    },
-    "public.business_calendars": {"insert": {"name", "time_zone"}, "update": {"name", "time_zone"}},
-    "public.business_hours": {
-        "insert": {"calendar_id", "day_of_week", "opens_at", "closes_at"},
-        "update": {"calendar_id", "day_of_week", "opens_at", "closes_at"},
-    },
-    "public.holidays": {"insert": {"calendar_id", "day", "name"}, "update": {"calendar_id", "day", "name"}},
-    "public.sla_plans": {"insert": {"code", "name", "calendar_id"}, "update": {"code", "name", "calendar_id"}},
-    "public.sla_policies": {
-        "insert": {"plan_id", "priority", "first_response_minutes", "next_response_minutes", "resolution_minutes"},
-        "update": {"plan_id", "priority", "first_response_minutes", "next_response_minutes", "resolution_minutes"},
-    },
-    "public.audit_log": {"insert": set(), "update": set()},
-    "private.invitations": {
-        "insert": {"email", "organization_id", "role", "first_name", "surname", "nonce_hash"},
-        "update": set(),
-    },
-    "public.dsr_requests": {
-        "insert": {"subject_id", "subject_email", "type", "status", "received_at", "due_at", "completed_at",
-                   "handled_by", "notes"},
-        "update": {"subject_id", "subject_email", "type", "status", "received_at", "due_at", "completed_at",
-                   "handled_by", "notes"},
-    },
-}  # fmt: skip
+# Every table with column grants in README §4 (db/rls/model.py INSERT_COLUMNS / UPDATE_COLUMNS).
+GRANTED_TABLES = tuple(model.INSERT_COLUMNS)
 
 
 def check_columns(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
     """Column privileges as the admin (aal2) would use them: the statements touch no row."""
     violations = []
     admin = claims_for(w, "admin", "aal2")
-    for table, commands in WRITABLE.items():
+    for table in GRANTED_TABLES:
+        commands = {
+            "insert": model.INSERT_COLUMNS[table],
+            "update": model.UPDATE_COLUMNS.get(table, frozenset()),
+        }
         schema, name = table.split(".")
         columns = [
             r[0]
@@ -1042,11 +765,12 @@ def check_columns(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
 
 def check_structure(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
     violations = []
-    tables = [t for t in WRITABLE]
+    tables = list(GRANTED_TABLES)
     for table in tables:
         row = conn.execute(
             "select relrowsecurity, relforcerowsecurity from pg_class where oid = %s::regclass", (table,)
         ).fetchone()
+        assert row is not None, table
         if not row[0]:
             violations.append(f"structure: {table} has row level security disabled")
         if not row[1]:
@@ -1093,23 +817,36 @@ SWEEPER_CLAIMS: dict[str, object] = {
 
 
 def check_sweeper(conn: psycopg.Connection, w: FixedWorld) -> list[str]:
-    """The sweeper sees and deletes exactly the queued object (o_a1); nobody else deletes any object, even
-    with Storage's flag set as its API sets it."""
+    """The sweeper sees and deletes exactly the queued objects (model.storage_sweeper_objects: o_a1); nobody
+    else deletes any object (model.may_delete), even with Storage's flag set as its API sets it."""
     violations = []
-    queued = {str(w["o_a1"])}
+    world = model_world(conn, w)
+    queued = model.storage_sweeper_objects(world)
+    want = ", ".join(sorted(w.label(i) for i in queued))
     # With RETURNING the SELECT policies filter the rows too; a bare DELETE answers to the DELETE policy alone.
     for query in ("select id from storage.objects", "delete from storage.objects returning id"):
         outcome, rows = run_as(conn, SWEEPER_CLAIMS, query, storage_api=True)
         if outcome.code is not None or {str(r[0]) for r in rows} != queued:
-            violations.append(f"sweeper: `{query}` as the storage sweeper: {outcome}, want o_a1 only")
+            violations.append(f"sweeper: `{query}` as the storage sweeper: {outcome}, want {want} only")
     outcome, _ = run_as(conn, SWEEPER_CLAIMS, "delete from storage.objects", storage_api=True)
-    if outcome.rows != 1:
-        violations.append(f"sweeper: a bare delete as the storage sweeper: {outcome}, want 1 row (o_a1)")
+    if outcome.rows != len(queued):
+        violations.append(
+            f"sweeper: a bare delete as the storage sweeper: {outcome}, want {len(queued)} row(s) ({want})"
+        )
     for name, user, aal in IDENTITIES:
+        ident = identity(world, w, user, aal)
+        allowed = [
+            o
+            for o in world.rows("storage.objects")
+            if model.may_delete(world, ident, "storage.objects", o).allowed
+        ]
         for query in ("delete from storage.objects returning id", "delete from storage.objects"):
             outcome, _ = run_as(conn, claims_for(w, user, aal), query, storage_api=True)
-            if not outcome.denied:
-                violations.append(f"sweeper: {name} deleted storage objects with `{query}`: {outcome}")
+            if not (outcome.rows == len(allowed) if allowed else outcome.denied):
+                violations.append(
+                    f"sweeper: {name} deleted storage objects with `{query}`: {outcome};"
+                    f" db/rls/model.py allows {len(allowed)} row(s)"
+                )
     return violations
 
 

@@ -43,7 +43,27 @@ TABLES = (
     "storage.objects",
     "storage.buckets",
 )
+# Relations of `private` the Data API does not expose but the portal reaches with SQL in the caller's RLS
+# transaction (README §3). Modelled like the rest; the isolation suite does not probe them (it asks through
+# the exposed schemas), the attack catalogue (db/rls/killers.py) does.
+PORTAL_TABLES = ("private.invitations",)
+MODELLED_TABLES = (*TABLES, *PORTAL_TABLES)
 ATTACHMENTS_BUCKET = "attachments"
+
+
+class UnmodelledTable(KeyError):
+    """A question about a relation the model has no rule for. A KeyError, so callers that list the unmodelled
+    relations of a catalog (db/rls/probe.py) keep working."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__(table)
+        self.table = table
+
+    def __str__(self) -> str:
+        return (
+            f"db/rls/model.py has no rule for {self.table}: teach model.py the table's README §3/§4 rows "
+            "(visible(), may_insert(), may_update(), may_delete(), the column grants) before testing it"
+        )
 
 
 # --- The world -----------------------------------------------------------------------------------------
@@ -143,6 +163,26 @@ class DsrRequest:
 
 
 @dataclass(frozen=True)
+class Invitation:
+    """A pending row of private.invitations (README §3, §9)."""
+
+    id: uuid.UUID
+    label: str
+    org: uuid.UUID | None
+    role: str
+    email: str
+
+
+@dataclass(frozen=True)
+class QueuedDeletion:
+    """A row of private.storage_deletions: a storage object the storage sweeper is to delete (db/schema/0270)."""
+
+    label: str
+    bucket: str
+    name: str
+
+
+@dataclass(frozen=True)
 class RefRow:
     """A row of the SLA reference tables (calendars, hours, holidays, plans, policies)."""
 
@@ -164,6 +204,8 @@ class World:
     audit: list[AuditRow] = field(default_factory=list)
     dsrs: list[DsrRequest] = field(default_factory=list)
     reference: list[RefRow] = field(default_factory=list)
+    invitations: list[Invitation] = field(default_factory=list)
+    storage_deletions: list[QueuedDeletion] = field(default_factory=list)
     buckets: tuple[str, ...] = (ATTACHMENTS_BUCKET,)
     # Distinguishes copies of one world loaded side by side in concurrent transactions (ids, unique values).
     salt: int = 0
@@ -181,6 +223,26 @@ class World:
     def attachment_by_path(self, path: str) -> Attachment | None:
         return next((a for a in self.attachments if a.storage_path == path), None)
 
+    def rows(self, table: str) -> list[uuid.UUID]:
+        """The ids of every row of `table`: the rows a write without WHERE reaches."""
+        groups: dict[str, list[Any]] = {
+            "public.organizations": self.orgs,
+            "public.profiles": [u for u in self.users if u.has_profile],
+            "public.agent_assignments": self.assignments,
+            "public.tickets": self.tickets,
+            "public.ticket_messages": self.messages,
+            "public.attachments": self.attachments,
+            "storage.objects": self.objects,
+            "public.audit_log": self.audit,
+            "public.dsr_requests": self.dsrs,
+            "private.invitations": self.invitations,
+        }
+        if table in SLA_TABLES:
+            return [r.id for r in self.reference if r.table == table]
+        if table not in groups:
+            raise UnmodelledTable(table)
+        return [item.id for item in groups[table]]
+
     def labels(self) -> dict[str, str]:
         """uuid (as text) -> short label, for readable violation messages."""
         out: dict[str, str] = {}
@@ -195,6 +257,7 @@ class World:
             self.audit,
             self.dsrs,
             self.reference,
+            self.invitations,
         ):
             for item in group:
                 out[str(item.id)] = item.label
@@ -297,12 +360,12 @@ def transition_allowed_for_client(old: str, new: str) -> bool:
 
 
 def visible(world: World, ident: Identity, table: str) -> set[str]:
-    """The ids (as text) `ident` must see in `table` (README §3, SELECT rows). Unknown table: KeyError."""
+    """The ids (as text) `ident` must see in `table` (README §3, SELECT rows). Unknown table: UnmodelledTable."""
     c = caller(world, ident)
     if c.role is None:
         # §2 "anon and strangers are denied everything on every table"; §1 staff at aal1 likewise.
-        if table not in TABLES:
-            raise KeyError(table)
+        if table not in MODELLED_TABLES:
+            raise UnmodelledTable(table)
         return set()
     admin = c.role == "admin"
     ids: set[uuid.UUID] | set[str]
@@ -336,11 +399,22 @@ def visible(world: World, ident: Identity, table: str) -> set[str]:
             ids = {a.id for a in world.audit if admin or a.actor == c.me}
         case "public.dsr_requests":
             ids = {d.id for d in world.dsrs if admin or d.subject == c.me}
-        case t if t in SLA_TABLES:
+        case sla if sla in SLA_TABLES:
             ids = {r.id for r in world.reference if r.table == table}  # §3 SLA tables SELECT: all
+        case "private.invitations":
+            # §3 private.invitations SELECT: client admins the rows with organization_id = org(me); admin all.
+            ids = {i.id for i in world.invitations if admin or (c.role == "client_admin" and i.org == c.org)}
         case _:
-            raise KeyError(table)
+            raise UnmodelledTable(table)
     return {str(i) for i in ids}
+
+
+def storage_sweeper_objects(world: World) -> set[str]:
+    """db/policies/storage_objects.sql: the ids (as text) of the storage objects the storage sweeper (a system
+    account, app_metadata.nexk_system = 'storage_sweeper') reads and deletes: exactly those queued in
+    private.storage_deletions. Every other caller deletes no object (may_delete)."""
+    queued = {(q.bucket, q.name) for q in world.storage_deletions}
+    return {str(o.id) for o in world.objects if (o.bucket, o.name) in queued}
 
 
 def display_names(world: World, ident: Identity, ids: Iterable[uuid.UUID]) -> set[str] | None:
@@ -488,6 +562,9 @@ INSERT_COLUMNS: dict[str, frozenset[str]] = {
         {"plan_id", "priority", "first_response_minutes", "next_response_minutes", "resolution_minutes"}
     ),
     "public.audit_log": frozenset(),
+    "private.invitations": frozenset(
+        {"email", "organization_id", "role", "first_name", "surname", "nonce_hash"}
+    ),
     "public.dsr_requests": frozenset(
         {
             "subject_id",
@@ -527,6 +604,11 @@ UPDATE_COLUMNS: dict[str, frozenset[str]] = {
     "public.ticket_messages": frozenset(),
     "public.attachments": frozenset(),
     "public.audit_log": frozenset(),
+    "private.invitations": frozenset(),  # never edited: cancelled and sent again
+}
+# §4 SELECT: every column is readable (the row rules decide) except these, written and never read back.
+UNREADABLE_COLUMNS: dict[str, frozenset[str]] = {
+    "private.invitations": frozenset({"nonce_hash", "accepted_by"})
 }
 OWN_PROFILE_COLUMNS = frozenset(
     {
@@ -548,6 +630,7 @@ COLLEAGUE_PROFILE_COLUMNS = frozenset(
 
 def may_insert(world: World, ident: Identity, table: str, row: Mapping[str, Any]) -> Verdict:
     """README §3 INSERT rows and §4 INSERT columns for one proposed row (columns as given to INSERT)."""
+    _modelled(table)
     c = caller(world, ident)
     if c.role is None:
         return Verdict.deny("anon, strangers and staff below aal2 write nothing (§1, §2)")
@@ -565,7 +648,7 @@ def may_insert(world: World, ident: Identity, table: str, row: Mapping[str, Any]
                         "23514", why="§3 agent_assignments: agent_id must be an agent (trigger)"
                     )
             return Verdict.ok()
-        case t if t in SLA_TABLES:
+        case sla if sla in SLA_TABLES:
             return Verdict.ok() if admin else Verdict.deny("§3 SLA tables INSERT: admin only")
         case "public.profiles":
             if admin:
@@ -578,7 +661,8 @@ def may_insert(world: World, ident: Identity, table: str, row: Mapping[str, Any]
                 return Verdict.ok()
             return Verdict.deny("§3 profiles INSERT: client_admin into org(me) with a client role, or admin")
         case "public.tickets":
-            t = _ticket_from_row(row)
+            t: Ticket | None = _ticket_from_row(row)
+            assert t is not None
             if c.role == "agent":
                 return _may_open_on_behalf(world, c, t)
             if not admin and not (
@@ -625,7 +709,24 @@ def may_insert(world: World, ident: Identity, table: str, row: Mapping[str, Any]
             return Verdict.ok()
         case "public.audit_log":
             return Verdict.deny("§3 audit_log INSERT: nobody")
-    raise KeyError(table)
+        case "private.invitations":
+            if not admin and not (
+                c.role == "client_admin"
+                and row.get("organization_id") == c.org
+                and row.get("role") in CLIENT_ROLES
+            ):
+                return Verdict.deny(
+                    "§3 private.invitations INSERT: client_admin into org(me) with a client role, or admin"
+                )
+            email = str(row.get("email", "")).strip().lower()
+            if any(u.email.lower() == email for u in world.users) or any(
+                i.email.lower() == email for i in world.invitations
+            ):
+                return Verdict.fails(
+                    "23505", why="§4 private.invitations: the address has an account or an invitation"
+                )
+            return Verdict.ok()
+    raise UnmodelledTable(table)
 
 
 def _may_open_on_behalf(world: World, c: Caller, t: Ticket) -> Verdict:
@@ -653,6 +754,7 @@ def may_update(
     world: World, ident: Identity, table: str, target: uuid.UUID, changes: Mapping[str, Any]
 ) -> Verdict:
     """README §3 UPDATE rows, §4 UPDATE columns and guard-trigger rules, for `changes` on row `target`."""
+    _modelled(table)
     c = caller(world, ident)
     if c.role is None:
         return Verdict.deny("anon, strangers and staff below aal2 write nothing (§1, §2)")
@@ -664,7 +766,7 @@ def may_update(
     match table:
         case "public.organizations" | "public.dsr_requests":
             return Verdict.ok() if admin else Verdict.deny(f"§3 {table} UPDATE: admin only")
-        case t if t in SLA_TABLES:
+        case sla if sla in SLA_TABLES:
             return Verdict.ok() if admin else Verdict.deny("§3 SLA tables UPDATE: admin only")
         case "public.profiles":
             return _may_update_profile(world, c, target, changes)
@@ -697,9 +799,10 @@ def may_update(
             | "public.attachments"
             | "public.audit_log"
             | "storage.objects"
+            | "private.invitations"
         ):
             return Verdict.deny(f"§3 {table} UPDATE: nobody")
-    raise KeyError(table)
+    raise UnmodelledTable(table)
 
 
 def _may_update_profile(world: World, c: Caller, target: uuid.UUID, changes: Mapping[str, Any]) -> Verdict:
@@ -729,6 +832,7 @@ def _may_update_profile(world: World, c: Caller, target: uuid.UUID, changes: Map
 
 def may_delete(world: World, ident: Identity, table: str, target: uuid.UUID) -> Verdict:
     """README §3 DELETE rows."""
+    _modelled(table)
     c = caller(world, ident)
     if c.role is None:
         return Verdict.deny("anon, strangers and staff below aal2 write nothing (§1, §2)")
@@ -747,10 +851,10 @@ def may_delete(world: World, ident: Identity, table: str, target: uuid.UUID) -> 
             return Verdict.ok()
         case "public.agent_assignments":
             return Verdict.ok() if admin else Verdict.deny("§3 agent_assignments DELETE: admin only")
-        case t if t in SLA_TABLES:
+        case sla if sla in SLA_TABLES:
             if not admin:
                 return Verdict.deny("§3 SLA tables DELETE: admin only")
-            if t in ("public.business_calendars", "public.sla_plans") and _reference_in_use(world, target):
+            if sla in ("public.business_calendars", "public.sla_plans") and _reference_in_use(world, target):
                 return Verdict.fails("23503", why="referenced reference data")
             return Verdict.ok()
         case (
@@ -763,7 +867,22 @@ def may_delete(world: World, ident: Identity, table: str, target: uuid.UUID) -> 
             | "storage.objects"
         ):
             return Verdict.deny(f"§3 {table} DELETE: nobody")
-    raise KeyError(table)
+        case "private.invitations":
+            # §3 private.invitations DELETE (cancel): the rows SELECT shows.
+            if str(target) in visible(world, ident, table):
+                return Verdict.ok()
+            return Verdict.deny("§3 private.invitations DELETE: client_admin rows of org(me), or admin")
+    raise UnmodelledTable(table)
+
+
+def _modelled(table: str) -> None:
+    if table not in MODELLED_TABLES:
+        raise UnmodelledTable(table)
+
+
+def column_readable(table: str, column: str) -> bool:
+    """§4: whether an API caller may name `column` of `table` in a SELECT at all (else 42501)."""
+    return column not in UNREADABLE_COLUMNS.get(table, frozenset())
 
 
 def _reference_in_use(world: World, target: uuid.UUID) -> bool:

@@ -41,12 +41,12 @@ from db.rls.worlds import (
     OTHER_BUCKET,
     Chooser,
     RandomChooser,
-    enterprise_number,
     load_world,
     plan_id,
     random_world,
     resalt,
 )
+from db.testing_world import enterprise_number
 
 EXPOSED_SCHEMAS = ("public", "storage")
 

@@ -41,6 +41,7 @@ from db.rls.model import (
     User,
     World,
 )
+from db.testing_world import enterprise_number
 
 T = TypeVar("T")
 OTHER_BUCKET = "exports"
@@ -122,13 +123,6 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def enterprise_number(n: int) -> str:
-    """A valid Belgian enterprise number (0123.456.789 with the mod-97 check digits)."""
-    base = 1_000_000 + n * 7919 % 8_999_999  # eight digits, leading 0
-    digits = f"{base:08d}{97 - base % 97:02d}"
-    return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
 
 
 class Chooser(Protocol):

@@ -39,6 +39,8 @@ def is_valid_enterprise_number(number: str) -> bool:
 # the top of the range, which synthetic worlds never draw from, so both can live in one database.
 SYNTHETIC_PREFIXES = range(2_000_000, 19_990_000)
 DEMO_PREFIXES = range(19_990_000, 20_000_000)
+# Test worlds (db/testing_world.py): 0100.000.0xx to 0199.999.9xx, below every number ever issued.
+TEST_PREFIXES = range(1_000_000, 2_000_000)
 
 
 # Brussels, Antwerp, Ghent, Liège, Leuven, Namur, Bruges (area code, digits after it).

@@ -3,7 +3,23 @@ disagree with db/policies/README.md, the model is wrong, whatever the database s
 
 from __future__ import annotations
 
-from db.rls.model import Identity, display_names, may_delete, may_insert, may_update, visible
+import uuid
+
+import pytest
+
+from db.rls.model import (
+    Identity,
+    Invitation,
+    QueuedDeletion,
+    UnmodelledTable,
+    column_readable,
+    display_names,
+    may_delete,
+    may_insert,
+    may_update,
+    storage_sweeper_objects,
+    visible,
+)
 
 
 def who(world, label):
@@ -224,3 +240,70 @@ def test_an_agent_opens_a_ticket_for_an_active_member_of_an_assigned_organizatio
     assert not verdict(ag, organization_id=m1.org, requester_id=m1.id, status="open").allowed
     assert not verdict(who(w, "ag1"), organization_id=m1.org, requester_id=m1.id).allowed  # aal1
     assert not verdict(who(w, "ca"), organization_id=m1.org, requester_id=m1.id).allowed  # clients: as self
+
+
+def test_a_question_about_a_table_the_model_does_not_know_names_it_and_says_to_teach_the_model(small_world):
+    w = small_world
+    for ask in (
+        lambda: visible(w, who(w, "ad"), "public.unknown"),
+        lambda: visible(w, Identity(None), "public.unknown"),  # even for anon, who sees nothing anywhere
+        lambda: may_insert(w, who(w, "ad"), "public.unknown", {}),
+        lambda: may_update(w, who(w, "ad"), "public.unknown", uuid.uuid4(), {}),
+        lambda: may_delete(w, Identity(None), "public.unknown", uuid.uuid4()),
+        lambda: w.rows("public.unknown"),
+    ):
+        with pytest.raises(UnmodelledTable) as raised:
+            ask()
+        assert "public.unknown" in str(raised.value) and "teach model.py" in str(raised.value)
+
+
+def test_invitations_are_read_and_cancelled_by_their_organizations_client_admin_and_by_admins(small_world):
+    """README §3 private.invitations: client_admin rows of org(me) (invite with a client role only); admin all."""
+    w = small_world
+    a, b = w.orgs[0].id, w.orgs[1].id
+    w.invitations = [
+        Invitation(uuid.uuid4(), "iA", a, "client_member", "ia@a.example"),
+        Invitation(uuid.uuid4(), "iB", b, "client_admin", "ib@b.example"),
+        Invitation(uuid.uuid4(), "iS", None, "agent", "is@nexk.example"),
+    ]
+    assert labels(w, who(w, "ca"), "private.invitations") == {"iA"}
+    assert labels(w, who(w, "ad"), "private.invitations") == {"iA", "iB", "iS"}
+    assert (
+        labels(w, who(w, "m1"), "private.invitations")
+        == labels(w, who(w, "ag"), "private.invitations")
+        == set()
+    )
+    assert may_delete(w, who(w, "ca"), "private.invitations", w.invitations[0].id).allowed
+    assert not may_delete(w, who(w, "ca"), "private.invitations", w.invitations[1].id).allowed
+    invite = {"email": "new@a.example", "first_name": "N", "surname": "W", "nonce_hash": "f" * 64}
+    assert may_insert(
+        w, who(w, "ca"), "private.invitations", {**invite, "organization_id": a, "role": "client_admin"}
+    ).allowed
+    assert not may_insert(
+        w, who(w, "ca"), "private.invitations", {**invite, "organization_id": a, "role": "agent"}
+    ).allowed
+    assert not may_insert(
+        w, who(w, "ca"), "private.invitations", {**invite, "organization_id": b, "role": "client_member"}
+    ).allowed
+    assert may_insert(
+        w, who(w, "ad"), "private.invitations", {**invite, "organization_id": None, "role": "agent"}
+    ).allowed
+    taken = {**invite, "email": "IA@a.example", "organization_id": None, "role": "agent"}
+    assert may_insert(w, who(w, "ad"), "private.invitations", taken).errors == {"23505"}
+    assert not may_insert(
+        w, who(w, "ad"), "private.invitations", {**invite, "expires_at": "infinity"}
+    ).allowed
+    assert not may_update(
+        w, who(w, "ad"), "private.invitations", w.invitations[0].id, {"role": "admin"}
+    ).allowed
+    assert not column_readable("private.invitations", "nonce_hash") and column_readable(
+        "private.invitations", "email"
+    )
+
+
+def test_the_storage_sweeper_deletes_exactly_the_queued_objects(small_world):
+    w = small_world
+    first = w.objects[0]
+    assert storage_sweeper_objects(w) == set()
+    w.storage_deletions = [QueuedDeletion("q", first.bucket, first.name), QueuedDeletion("gone", "x", "y")]
+    assert storage_sweeper_objects(w) == {str(first.id)}

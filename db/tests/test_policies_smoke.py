@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import errors
 
+from db import testing_world as make
 from db.testing import impersonate, jwt_claims
 
 
@@ -38,80 +40,33 @@ class World:
     attachment_b1: uuid.UUID
 
 
-def _user(db: psycopg.Connection, email: str, role: str | None, org: uuid.UUID | None) -> uuid.UUID:
-    uid = uuid.uuid4()
-    db.execute("insert into auth.users (id, email) values (%s, %s)", (uid, email))
-    if role is not None:
-        db.execute(
-            "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-            " values (%s, %s, %s, 'First', 'Last', %s)",
-            (uid, org, role, email),
-        )
-    return uid
-
-
-def _one(db: psycopg.Connection, query: str, params: tuple) -> uuid.UUID:
-    row = db.execute(query, params).fetchone()
-    assert row is not None
-    return row[0]
-
-
-def _attachment(
-    db: psycopg.Connection, ticket: uuid.UUID, org: uuid.UUID, by: uuid.UUID, **kw: object
-) -> uuid.UUID:
-    attachment = _one(
-        db,
-        "insert into public.attachments (ticket_id, organization_id, message_id, uploaded_by, internal,"
-        " file_name, content_type, size_bytes, sha256)"
-        " values (%s, %s, %s, %s, %s, 'log.txt', 'text/plain', 10, repeat('a', 64)) returning id",
-        (ticket, org, kw.get("message"), by, kw.get("internal", False)),
-    )
-    db.execute(
-        "insert into storage.objects (bucket_id, name) select 'attachments', a.storage_path"
-        " from public.attachments as a where a.id = %s",
-        (attachment,),
-    )
-    return attachment
-
-
 @pytest.fixture
 def world(db: psycopg.Connection) -> World:
-    calendar = _one(db, "insert into public.business_calendars (name) values ('Brussels') returning id", ())
-    plan = _one(
-        db,
-        "insert into public.sla_plans (code, name, calendar_id) values ('std', 'Std', %s) returning id",
-        (calendar,),
-    )
-    org_sql = (
-        "insert into public.organizations (name, enterprise_number, contract_start, sla_plan_id, shared_tickets)"
-        " values (%s, %s, '2026-01-01', %s, %s) returning id"
-    )
-    org_a = _one(db, org_sql, ("Alpha", "0403.170.701", plan, False))
-    org_b = _one(db, org_sql, ("Beta", "1037.508.040", plan, True))
+    plan = make.sla_plan(db, make.calendar(db, "Brussels"), code="std", name="Std")
+    org_a = make.organization(db, "Alpha", plan, contract_start="2026-01-01", shared_tickets=False)
+    org_b = make.organization(db, "Beta", plan, contract_start="2026-01-01", shared_tickets=True)
     people = {
-        "member_a1": _user(db, "m1@alpha.be", "client_member", org_a),
-        "member_a2": _user(db, "m2@alpha.be", "client_member", org_a),
-        "admin_a": _user(db, "boss@alpha.be", "client_admin", org_a),
-        "member_b1": _user(db, "m1@beta.be", "client_member", org_b),
-        "member_b2": _user(db, "m2@beta.be", "client_member", org_b),
-        "agent_a": _user(db, "agent@nexk-it.com", "agent", None),
-        "admin": _user(db, "admin@nexk-it.com", "admin", None),
-        "stranger": _user(db, "nobody@example.com", None, None),
+        "member_a1": make.person(db, "m1@alpha.be", "client_member", org_a),
+        "member_a2": make.person(db, "m2@alpha.be", "client_member", org_a),
+        "admin_a": make.person(db, "boss@alpha.be", "client_admin", org_a),
+        "member_b1": make.person(db, "m1@beta.be", "client_member", org_b),
+        "member_b2": make.person(db, "m2@beta.be", "client_member", org_b),
+        "agent_a": make.person(db, "agent@nexk-it.com", "agent"),
+        "admin": make.person(db, "admin@nexk-it.com", "admin"),
+        "stranger": make.person(db, "nobody@example.com", None),
     }
-    db.execute(
-        "insert into public.agent_assignments (agent_id, organization_id) values (%s, %s)",
-        (people["agent_a"], org_a),
-    )
-    ticket_sql = (
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values (%s, %s, 'Printer', 'It is on fire') returning id"
-    )
-    ticket_a1 = _one(db, ticket_sql, (org_a, people["member_a1"]))
-    ticket_a2 = _one(db, ticket_sql, (org_a, people["member_a2"]))
-    ticket_b1 = _one(db, ticket_sql, (org_b, people["member_b1"]))
-    message_sql = "insert into public.ticket_messages (ticket_id, author_id, body, internal) values (%s, %s, %s, %s) returning id"
-    public_message = _one(db, message_sql, (ticket_a1, people["member_a1"], "Help", False))
-    internal_note = _one(db, message_sql, (ticket_a1, people["agent_a"], "Customer is difficult", True))
+    make.assign(db, people["agent_a"], org_a)
+    ticket_a1 = make.ticket(db, org_a, people["member_a1"])
+    ticket_a2 = make.ticket(db, org_a, people["member_a2"])
+    ticket_b1 = make.ticket(db, org_b, people["member_b1"])
+    public_message = make.message(db, ticket_a1, people["member_a1"], "Help")
+    internal_note = make.message(db, ticket_a1, people["agent_a"], "Customer is difficult", internal=True)
+
+    def uploaded(ticket: uuid.UUID, org: uuid.UUID, by: uuid.UUID, **kw: Any) -> uuid.UUID:
+        attachment, path = make.attachment(db, ticket, org, by, **kw)
+        make.stored_object(db, path)
+        return attachment
+
     return World(
         org_a=org_a,
         org_b=org_b,
@@ -120,11 +75,11 @@ def world(db: psycopg.Connection) -> World:
         ticket_b1=ticket_b1,
         public_message_a1=public_message,
         internal_note_a1=internal_note,
-        attachment_a1=_attachment(db, ticket_a1, org_a, people["member_a1"], message=public_message),
-        internal_attachment_a1=_attachment(
-            db, ticket_a1, org_a, people["agent_a"], message=internal_note, internal=True
+        attachment_a1=uploaded(ticket_a1, org_a, people["member_a1"], message_id=public_message),
+        internal_attachment_a1=uploaded(
+            ticket_a1, org_a, people["agent_a"], message_id=internal_note, internal=True
         ),
-        attachment_b1=_attachment(db, ticket_b1, org_b, people["member_b1"]),
+        attachment_b1=uploaded(ticket_b1, org_b, people["member_b1"]),
         **people,
     )
 

@@ -7,11 +7,13 @@ access rules (those are in test_policies_smoke.py and the isolation suite).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import errors
 
+from db import testing_world as make
 from db.testing import impersonate, jwt_claims
 
 
@@ -22,41 +24,24 @@ def _one(db: psycopg.Connection, query: str, params: tuple = ()) -> object:
 
 
 def _plan(db: psycopg.Connection) -> object:
-    calendar = _one(db, "insert into public.business_calendars (name) values ('Brussels') returning id")
-    return _one(
-        db,
-        "insert into public.sla_plans (code, name, calendar_id) values ('std', 'Std', %s) returning id",
-        (calendar,),
-    )
+    return make.sla_plan(db, make.calendar(db, "Brussels"), code="std", name="Std")
 
 
-def _org(db: psycopg.Connection, enterprise_number: str = "0403.170.701", **kw: object) -> object:
-    return _one(
-        db,
-        "insert into public.organizations (name, enterprise_number, contract_start, contract_end, sla_plan_id)"
-        " values ('Alpha', %s, %s, %s, %s) returning id",
-        (enterprise_number, kw.get("start", "2026-01-01"), kw.get("end"), kw.get("plan") or _plan(db)),
-    )
+def _org(db: psycopg.Connection, enterprise_number: str | None = None, **kw: Any) -> object:
+    plan = kw.get("plan") or _plan(db)
+    return make.organization(
+        db, "Alpha", plan, enterprise_number=enterprise_number, contract_start=kw.get("start", "2026-01-01"),
+        contract_end=kw.get("end"),
+    )  # fmt: skip
 
 
-def _person(db: psycopg.Connection, role: str, org: object) -> uuid.UUID:
+def _person(db: psycopg.Connection, role: str, org: Any) -> uuid.UUID:
     uid = uuid.uuid4()
-    db.execute("insert into auth.users (id, email) values (%s, %s)", (uid, f"{uid}@example.com"))
-    db.execute(
-        "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-        " values (%s, %s, %s, 'First', 'Last', %s)",
-        (uid, org, role, f"{uid}@example.com"),
-    )
-    return uid
+    return make.person(db, f"{uid}@example.com", role, org, user_id=uid)
 
 
-def _ticket(db: psycopg.Connection, org: object, requester: uuid.UUID) -> object:
-    return _one(
-        db,
-        "insert into public.tickets (organization_id, requester_id, subject, description)"
-        " values (%s, %s, 'Mail', 'Bounces') returning id",
-        (org, requester),
-    )
+def _ticket(db: psycopg.Connection, org: Any, requester: uuid.UUID) -> object:
+    return make.ticket(db, org, requester, subject="Mail", description="Bounces")
 
 
 def public_tables(db: psycopg.Connection) -> list[str]:

@@ -13,17 +13,11 @@ import pyotp
 from fastapi.testclient import TestClient
 
 from app.auth.tokens import mint_access_token
+from db import testing_world as make
 
 PASSWORD = "correct horse battery"
 _HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
 SECRET = "test-session-secret-" + "x" * 40
-_enterprise = iter(range(19_000_000, 19_999_999, 7))
-
-
-def _enterprise_number() -> str:
-    first = next(_enterprise)
-    digits = f"{first:08d}{97 - first % 97:02d}"
-    return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
 
 
 @dataclass
@@ -52,34 +46,25 @@ class World:
 
     def org(self, key: str, *, shared: bool = False) -> uuid.UUID:
         if self.plan_id is None:
-            calendar = self.db.execute(
-                "insert into public.business_calendars (name) values ('Test calendar') returning id"
-            ).fetchone()[0]
-            self.plan_id = self.db.execute(
-                "insert into public.sla_plans (code, name, calendar_id) values ('test', 'Test', %s) returning id",
-                (calendar,),
-            ).fetchone()[0]
-        org_id = self.db.execute(
-            """insert into public.organizations (name, enterprise_number, contract_start, sla_plan_id, shared_tickets)
-               values (%s, %s, '2025-01-01', %s, %s) returning id""",
-            (f"Org {key}", _enterprise_number(), self.plan_id, shared),
-        ).fetchone()[0]
+            self.plan_id = make.sla_plan(
+                self.db, make.calendar(self.db, "Test calendar"), code="test", name="Test"
+            )
+        org_id = make.organization(self.db, f"Org {key}", self.plan_id, shared_tickets=shared)
         self.orgs[key] = org_id
         return org_id
 
     def person(self, key: str, role: str, org: str | None = None, *, totp: bool = False) -> Person:
-        user_id = uuid.uuid4()
         email = f"{key}@example.test"
-        self.db.execute(
-            """insert into auth.users (id, email, encrypted_password, email_confirmed_at)
-               values (%s, %s, %s, now())""",
-            (user_id, email, _HASH),
-        )
         organization_id = self.orgs[org] if org else None
-        self.db.execute(
-            """insert into public.profiles (id, organization_id, role, first_name, surname, email)
-               values (%s, %s, %s, %s, %s, %s)""",
-            (user_id, organization_id, role, key.split("_")[0].capitalize(), "Tester", email),
+        user_id = make.person(
+            self.db,
+            email,
+            role,
+            organization_id,
+            first_name=key.split("_")[0].capitalize(),
+            surname="Tester",
+            password_hash=_HASH,
+            confirmed=True,
         )
         secret = None
         if totp:
@@ -94,28 +79,25 @@ class World:
         return person
 
     def assign(self, agent: str, org: str) -> None:
-        self.db.execute(
-            "insert into public.agent_assignments (agent_id, organization_id) values (%s, %s)",
-            (self.people[agent].id, self.orgs[org]),
-        )
+        make.assign(self.db, self.people[agent].id, self.orgs[org])
 
     def ticket(
         self, key: str, requester: str, *, subject: str | None = None, priority: str = "normal"
     ) -> uuid.UUID:
         person = self.people[requester]
-        ticket_id = self.db.execute(
-            """insert into public.tickets (organization_id, requester_id, subject, description, priority)
-               values (%s, %s, %s, 'Details of the problem.', %s) returning id""",
-            (person.organization_id, person.id, subject or f"Ticket {key}", priority),
-        ).fetchone()[0]
+        ticket_id = make.ticket(
+            self.db,
+            person.organization_id,
+            person.id,
+            subject=subject or f"Ticket {key}",
+            description="Details of the problem.",
+            priority=priority,
+        )
         self.tickets[key] = ticket_id
         return ticket_id
 
     def message(self, ticket: str, author: str, body: str, *, internal: bool = False) -> uuid.UUID:
-        return self.db.execute(
-            "insert into public.ticket_messages (ticket_id, author_id, body, internal) values (%s, %s, %s, %s) returning id",
-            (self.tickets[ticket], self.people[author].id, body, internal),
-        ).fetchone()[0]
+        return make.message(self.db, self.tickets[ticket], self.people[author].id, body, internal=internal)
 
 
 def sign_in(client: TestClient, person: Person) -> None:

@@ -7,6 +7,8 @@ import uuid
 
 from portal_testkit import World
 
+from db import testing_world as make
+
 # priority: (first response, next response, resolution) in business minutes. Next response differs from first
 # response everywhere, so a page that used the wrong target would show the wrong due time.
 PLAN_TARGETS = {
@@ -23,17 +25,9 @@ def give_plan_targets(world: World) -> None:
         "select calendar_id from public.sla_plans where id = %s", (world.plan_id,)
     ).fetchone()[0]
     for day in range(1, 8):
-        world.db.execute(
-            "insert into public.business_hours (calendar_id, day_of_week, opens_at, closes_at) values (%s, %s, '00:00', '23:59')",
-            (calendar, day),
-        )
+        make.business_hours(world.db, calendar, day, "00:00", "23:59")
     for priority, targets in PLAN_TARGETS.items():
-        world.db.execute(
-            """insert into public.sla_policies
-                   (plan_id, priority, first_response_minutes, next_response_minutes, resolution_minutes)
-               values (%s, %s, %s, %s, %s)""",
-            (world.plan_id, priority, *targets),
-        )
+        make.sla_policy(world.db, world.plan_id, priority, *targets)
 
 
 def age_ticket(world: World, ticket_id: uuid.UUID, hours: int) -> None:

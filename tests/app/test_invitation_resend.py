@@ -21,6 +21,7 @@ from pytest_httpserver import HTTPServer
 
 from app.auth import RESEND_REFUSED, RESEND_TOO_SOON, AuthError, AuthRateLimited
 from app.auth.supabase import SupabaseAuth
+from db import testing_world as make
 
 LINK = re.compile(r"invitation link for (\S+): /auth/invite\?token=(\S+)")
 AUDITED = "select actor_id, action, object_id, changed_columns from public.audit_log where object_table = 'auth_users'"
@@ -38,17 +39,17 @@ def mailed_tokens(caplog: pytest.LogCaptureFixture, email: str) -> list[str]:
 
 def pending_person(db: psycopg.Connection, world: World, key: str, *, sent_ago: str = "2 days") -> Person:
     """An invited client member of organization A who never used their link (sent `sent_ago` ago)."""
-    user_id, email = uuid.uuid4(), f"{key}@example.test"
-    db.execute(
-        "insert into auth.users (id, aud, role, email, confirmation_token, confirmation_sent_at)"
-        " values (%s, 'authenticated', 'authenticated', %s, %s, now() - %s::interval)",
-        (user_id, email, hashlib.sha256(b"a lost token").hexdigest(), sent_ago),
+    email = f"{key}@example.test"
+    sent_at = db.execute("select now() - %s::interval", (sent_ago,)).fetchone()[0]
+    user_id = make.auth_user(
+        db,
+        email,
+        aud="authenticated",
+        role="authenticated",
+        confirmation_token=hashlib.sha256(b"a lost token").hexdigest(),
+        confirmation_sent_at=sent_at,
     )
-    db.execute(
-        "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
-        " values (%s, %s, 'client_member', 'Pending', 'Person', %s)",
-        (user_id, world.orgs["a"], email),
-    )
+    make.profile(db, user_id, "client_member", world.orgs["a"], email, first_name="Pending", surname="Person")
     return Person(user_id, email, "client_member", world.orgs["a"])
 
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from portal_testkit import World, csrf_of, sign_in
 
 from app.domain.ticket_refs import reference_range, ticket_ref
+from db import testing_world as make
 
 
 @pytest.fixture
@@ -29,12 +30,10 @@ def worked(world: World, db: psycopg.Connection) -> World:
         note = db.execute(
             "select id from public.ticket_messages where ticket_id = %s and internal", (a1,)
         ).fetchone()[0]
-        db.execute(
-            "insert into public.attachments (ticket_id, organization_id, message_id, uploaded_by, internal,"
-            " file_name, content_type, size_bytes, sha256) values (%s, %s, %s, %s, true, 'toner-quote.pdf',"
-            " 'application/pdf', 10, repeat('a', 64))",
-            (a1, world.orgs["a"], note, agent.id),
-        )
+        make.attachment(
+            db, a1, world.orgs["a"], agent.id, message_id=note, internal=True, file_name="toner-quote.pdf",
+            content_type="application/pdf",
+        )  # fmt: skip
     return world
 
 

@@ -3,7 +3,6 @@ restriction, objection, completion with Art. 19 recipients, and refusals of unkn
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import uuid
@@ -17,6 +16,7 @@ from psycopg import sql
 from typer.testing import CliRunner
 
 from compliance import dsr, dsr_cli
+from db import testing_world as make
 from db.testing import impersonate, jwt_claims
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -28,28 +28,14 @@ PHONE = "+32 470 98 76 54"
 TRACES = [FIRST, SURNAME, EMAIL, "470 98 76 54", "470987654", "zephyrine.q"]
 
 
-def enterprise_number(seed: int) -> str:
-    first = 10_000_000 + seed
-    digits = f"{first:08d}{97 - first % 97:02d}"
-    return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
-
-
 class World:
     """Acme (shared tickets) with Zephyrine (the subject), her admin colleague Olga and agent Bartholomew."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
-        calendar = self.scalar(
-            "insert into public.business_calendars (name) values ('Brussels') returning id"
-        )
-        plan = self.scalar(
-            "insert into public.sla_plans (code, name, calendar_id) values ('std', 'Standard', %s) returning id",
-            (calendar,),
-        )
-        self.org = self.scalar(
-            "insert into public.organizations (name, enterprise_number, contract_start, sla_plan_id, shared_tickets)"
-            " values ('Acme Logistics', %s, %s, %s, true) returning id",
-            (enterprise_number(1), date(2024, 1, 1), plan),
+        plan = make.sla_plan(conn, make.calendar(conn, "Brussels"), code="std", name="Standard")
+        self.org = make.organization(
+            conn, "Acme Logistics", plan, contract_start=date(2024, 1, 1), shared_tickets=True
         )
         self.subject = self.person(FIRST, SURNAME, "client_member", EMAIL, PHONE, self.org)
         self.colleague = self.person(
@@ -58,10 +44,7 @@ class World:
         self.agent = self.person(
             "Bartholomew", "Quincey", "agent", "bq@nexk.example", "+32 3 555 77 88", None
         )
-        self.conn.execute(
-            "insert into public.agent_assignments (agent_id, organization_id) values (%s, %s)",
-            (self.agent, self.org),
-        )
+        make.assign(conn, self.agent, self.org)
         self.files: dict[str, bytes] = {}
 
     def scalar(self, query: str, params: tuple = ()) -> object:
@@ -71,51 +54,34 @@ class World:
     def person(
         self, first: str, surname: str, role: str, email: str, phone: str, org: uuid.UUID | None
     ) -> uuid.UUID:
-        pid = uuid.uuid4()
-        self.conn.execute(
-            "insert into auth.users (id, email, phone, encrypted_password, raw_user_meta_data)"
-            " values (%s, %s, %s, '$2b$10$hash', %s)",
-            (
-                pid,
-                email,
-                phone.replace(" ", ""),
-                psycopg.types.json.Jsonb({"full_name": f"{first} {surname}"}),
-            ),
-        )
-        self.conn.execute(
-            "insert into public.profiles (id, organization_id, role, first_name, surname, email, phone)"
-            " values (%s, %s, %s, %s, %s, %s, %s)",
-            (pid, org, role, first, surname, email, phone),
-        )
-        return pid
+        names = {"first_name": first, "surname": surname, "metadata": {"full_name": f"{first} {surname}"}}
+        account = {"account_phone": phone.replace(" ", ""), "password_hash": "$2b$10$hash"}
+        return make.person(self.conn, email, role, org, phone=phone, **names, **account)
 
     def ticket(self, requester: uuid.UUID, subject: str, description: str) -> uuid.UUID:
-        return self.scalar(
-            "insert into public.tickets (organization_id, requester_id, assignee_id, subject, description)"
-            " values (%s, %s, %s, %s, %s) returning id",
-            (self.org, requester, self.agent, subject, description),
+        return make.ticket(
+            self.conn, self.org, requester, subject=subject, description=description, assignee_id=self.agent
         )
 
     def message(self, ticket: uuid.UUID, author: uuid.UUID, body: str, internal: bool = False) -> uuid.UUID:
-        return self.scalar(
-            "insert into public.ticket_messages (ticket_id, author_id, body, internal) values (%s, %s, %s, %s)"
-            " returning id",
-            (ticket, author, body, internal),
-        )
+        return make.message(self.conn, ticket, author, body, internal=internal)
 
     def attachment(
         self, ticket: uuid.UUID, uploader: uuid.UUID, file_name: str, internal: bool = False
     ) -> str:
         data = f"bytes of {file_name}".encode()
-        path = self.scalar(
-            "insert into public.attachments (ticket_id, organization_id, uploaded_by, internal, file_name,"
-            " content_type, size_bytes, sha256) values (%s, %s, %s, %s, %s, 'image/png', %s, %s)"
-            " returning storage_path",
-            (ticket, self.org, uploader, internal, file_name, len(data), hashlib.sha256(data).hexdigest()),
+        _, path = make.attachment(
+            self.conn,
+            ticket,
+            self.org,
+            uploader,
+            file_name=file_name,
+            content_type="image/png",
+            data=data,
+            internal=internal,
         )
-        self.conn.execute(
-            "insert into storage.objects (bucket_id, name, owner_id, metadata) values ('attachments', %s, %s, %s)",
-            (path, str(uploader), psycopg.types.json.Jsonb({"mimetype": "image/png", "size": len(data)})),
+        make.stored_object(
+            self.conn, path, owner_id=str(uploader), metadata={"mimetype": "image/png", "size": len(data)}
         )
         self.files[path] = data
         return path

@@ -3,7 +3,6 @@ old timestamps through the owner connection and `private.run_retention(now => ..
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,16 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from compliance import retention, retention_cli
+from db import testing_world as make
 from db.testing import impersonate, jwt_claims
 
 NOW = datetime(2026, 11, 26, 3, 17, tzinfo=UTC)
-
-
-def enterprise_number(seed: int) -> str:
-    """A valid Belgian enterprise number (97-check) built from eight digits."""
-    first = 10_000_000 + seed
-    digits = f"{first:08d}{97 - first % 97:02d}"
-    return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
 
 
 class World:
@@ -29,48 +22,27 @@ class World:
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
-        self._seq = 0
-        calendar = self.scalar(
-            "insert into public.business_calendars (name) values ('Brussels') returning id"
-        )
-        self.plan = self.scalar(
-            "insert into public.sla_plans (code, name, calendar_id) values ('std', 'Standard', %s) returning id",
-            (calendar,),
-        )
+        self.plan = make.sla_plan(conn, make.calendar(conn, "Brussels"), code="std", name="Standard")
 
     def scalar(self, query: str, params: tuple = ()) -> object:
         row = self.conn.execute(query, params).fetchone()
         return row[0] if row else None
 
     def org(self, name: str, contract_end: date | None = None) -> uuid.UUID:
-        self._seq += 1
-        return self.scalar(
-            "insert into public.organizations (name, enterprise_number, contract_start, contract_end, sla_plan_id)"
-            " values (%s, %s, %s, %s, %s) returning id",
-            (name, enterprise_number(self._seq), date(2015, 1, 1), contract_end, self.plan),
+        return make.organization(
+            self.conn, name, self.plan, contract_start=date(2015, 1, 1), contract_end=contract_end
         )
 
     def person(
         self, first: str, surname: str, role: str, org: uuid.UUID | None = None, **extra: str
     ) -> uuid.UUID:
-        pid = uuid.uuid4()
         email = extra.get("email", f"{first}.{surname}@example.test".lower())
         phone = extra.get("phone")
-        self.conn.execute(
-            "insert into auth.users (id, email, phone, raw_user_meta_data) values (%s, %s, %s, %s::jsonb)",
-            (pid, email, phone, f'{{"full_name": "{first} {surname}"}}'),
-        )
-        self.conn.execute(
-            "insert into public.profiles (id, organization_id, role, first_name, surname, email, phone)"
-            " values (%s, %s, %s, %s, %s, %s, %s)",
-            (pid, org, role, first, surname, email, phone),
-        )
-        return pid
+        names = {"first_name": first, "surname": surname, "metadata": {"full_name": f"{first} {surname}"}}
+        return make.person(self.conn, email, role, org, phone=phone, account_phone=phone, **names)
 
     def assign(self, agent: uuid.UUID, org: uuid.UUID) -> None:
-        self.conn.execute(
-            "insert into public.agent_assignments (agent_id, organization_id) values (%s, %s)", (agent, org)
-        )
+        make.assign(self.conn, agent, org)
 
     def ticket(
         self,
@@ -80,11 +52,7 @@ class World:
         description: str = "The printer on floor 2 is offline.",
         resolved_at: datetime | None = None,
     ) -> uuid.UUID:
-        tid = self.scalar(
-            "insert into public.tickets (organization_id, requester_id, subject, description) values (%s, %s, %s, %s)"
-            " returning id",
-            (org, requester, subject, description),
-        )
+        tid = make.ticket(self.conn, org, requester, subject=subject, description=description)
         if resolved_at is not None:
             self.conn.execute("update public.tickets set status = 'resolved' where id = %s", (tid,))
             self.conn.execute(
@@ -94,31 +62,23 @@ class World:
         return tid
 
     def message(self, ticket: uuid.UUID, author: uuid.UUID, body: str, internal: bool = False) -> uuid.UUID:
-        return self.scalar(
-            "insert into public.ticket_messages (ticket_id, author_id, body, internal) values (%s, %s, %s, %s)"
-            " returning id",
-            (ticket, author, body, internal),
-        )
+        return make.message(self.conn, ticket, author, body, internal=internal)
 
     def attachment(self, ticket: uuid.UUID, org: uuid.UUID, uploader: uuid.UUID, file_name: str) -> str:
-        data = file_name.encode()
-        path = self.scalar(
-            "insert into public.attachments (ticket_id, organization_id, uploaded_by, file_name, content_type,"
-            " size_bytes, sha256) values (%s, %s, %s, %s, 'image/png', %s, %s) returning storage_path",
-            (ticket, org, uploader, file_name, len(data), hashlib.sha256(data).hexdigest()),
+        _, path = make.attachment(
+            self.conn,
+            ticket,
+            org,
+            uploader,
+            file_name=file_name,
+            content_type="image/png",
+            data=file_name.encode(),
         )
-        self.conn.execute(
-            "insert into storage.objects (bucket_id, name, owner, metadata) values ('attachments', %s, %s, %s::jsonb)",
-            (path, uploader, '{"mimetype": "image/png"}'),
-        )
+        make.stored_object(self.conn, path, owner=uploader, metadata={"mimetype": "image/png"})
         return path
 
     def log(self, actor: uuid.UUID | None, at: datetime, user_agent: str = "Mozilla/5.0") -> None:
-        self.conn.execute(
-            "insert into public.audit_log (created_at, actor_id, action, object_table, ip, user_agent)"
-            " values (%s, %s, 'read', 'tickets', '192.0.2.7', %s)",
-            (at, actor, user_agent),
-        )
+        make.audit_entry(self.conn, actor, created_at=at, ip="192.0.2.7", user_agent=user_agent)
 
     def count(self, query: str, params: tuple = ()) -> int:
         return int(self.scalar(query, params))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
+
+from db import testing_world as make
 
 
 def test_every_public_table_has_row_level_security_enabled_and_forced(db: psycopg.Connection) -> None:
@@ -17,13 +17,7 @@ def test_every_public_table_has_row_level_security_enabled_and_forced(db: psycop
 
 
 def test_changing_a_profile_writes_an_access_log_entry_naming_the_columns(db: psycopg.Connection) -> None:
-    user = uuid.uuid4()
-    db.execute("insert into auth.users (id, email) values (%s, 'agent@nexk-it.com')", (user,))
-    db.execute(
-        "insert into public.profiles (id, role, first_name, surname, email) values (%s, 'agent', 'Ada', 'Agent', "
-        "'agent@nexk-it.com')",
-        (user,),
-    )
+    user = make.person(db, "agent@nexk-it.com", "agent", first_name="Ada", surname="Agent")
     db.execute("update public.profiles set phone = '+32 470 12 34 56' where id = %s", (user,))
     entries = db.execute(
         "select action, object_table, changed_columns from public.audit_log where object_id = %s order by created_at, action",
