@@ -157,6 +157,16 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
     for label, _role, _org, _aal, off in PEOPLE:
         if off:
             conn.execute("update public.profiles set deactivated_at = now() where id = %s", (ids[label],))
+    # README §8b: org_a's "Erased person" placeholder, made by the function an erasure uses, and a person of
+    # org_a anonymised before 0240 (profile kept, erased_at set). Nobody may write either.
+    ids["placeholder_a"] = _one(conn, "select private.erased_person_placeholder(%s)", (ids["org_a"],))
+    ids["erased_a"] = uuid.uuid4()
+    conn.execute("insert into auth.users (id) values (%s)", (ids["erased_a"],))
+    conn.execute(
+        "insert into public.profiles (id, organization_id, role, first_name, surname, email, deactivated_at,"
+        " erased_at) values (%s, %s, 'client_member', 'Erased', 'person', %s, now(), now())",
+        (ids["erased_a"], ids["org_a"], f"erased-{ids['erased_a']}@erased.invalid"),
+    )
     for label, org, requester in (
         ("t_a1", "org_a", "member_a1"),
         ("t_a2", "org_a", "member_a2"),
@@ -460,10 +470,11 @@ WRITES: tuple[tuple[str, str, str], ...] = (
     ("admin@aal1", DENY, "delete from public.organizations where id = {org_e}"),
     ("cadmin_a", DENY, "delete from public.organizations where id = {org_a}"),
     ("cadmin_a", DENY, "delete from public.organizations"),
-    # profiles
+    # profiles: nobody inserts one (README §3, §9: only invitation acceptance creates a profile), so nobody
+    # attaches a profile-less account (newbie) to an organization
     (
         "admin",
-        ALLOW,
+        DENY,
         "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
         " values ({newbie}, {org_b}, 'client_member', 'N', 'B', 'newbie@example.be')",
     ),
@@ -475,7 +486,7 @@ WRITES: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "cadmin_a",
-        ALLOW,
+        DENY,
         "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
         " values ({newbie}, {org_a}, 'client_member', 'N', 'B', 'newbie@example.be')",
     ),
@@ -521,6 +532,22 @@ WRITES: tuple[tuple[str, str, str], ...] = (
     ("agent_a", DENY, "update public.profiles set first_name = 'You' where id = {admin}"),
     ("cadmin_a", DENY, "delete from public.profiles"),
     ("admin", DENY, "delete from public.profiles where id = {member_b2}"),
+    # erased profiles and the placeholder (README §8b): immutable for everyone, admins included; an update of
+    # a whole organization (or of everything) reaches exactly the rows that are not erased
+    ("cadmin_a", DENY, "update public.profiles set first_name = 'Revealed' where id = {placeholder_a}"),
+    ("cadmin_a", DENY, "update public.profiles set deactivated_at = null where id = {placeholder_a}"),
+    ("cadmin_a", DENY, "update public.profiles set role = 'client_admin' where id = {erased_a}"),
+    ("admin", DENY, "update public.profiles set first_name = 'Revealed' where id = {erased_a}"),
+    (
+        "admin",
+        DENY,
+        "update public.profiles set deactivated_at = null, role = 'admin', organization_id = null"
+        " where id = {placeholder_a}",
+    ),
+    ("admin", DENY, "delete from public.profiles where id = {placeholder_a}"),
+    ("cadmin_a", "4", "update public.profiles set position = 'Staff'"),
+    ("member_a1", "1", "update public.profiles set first_name = 'Me'"),
+    ("admin", "10", "update public.profiles set position = 'Staff'"),
     # agent_assignments
     (
         "admin",
@@ -959,8 +986,7 @@ WRITABLE: dict[str, dict[str, set[str]]] = {
         "update": {"name", "enterprise_number", "contract_start", "contract_end", "sla_plan_id", "shared_tickets"},
     },
     "public.profiles": {
-        "insert": {"id", "organization_id", "role", "first_name", "surname", "position", "email", "phone",
-                   "language", "theme", "notify_ticket_replies", "notify_status_changes", "notify_sla_alerts"},
+        "insert": set(),  # only invitation acceptance creates a profile (README §9)
         "update": {"first_name", "surname", "position", "email", "phone", "organization_id", "role", "language",
                    "theme", "notify_ticket_replies", "notify_status_changes", "notify_sla_alerts", "restricted_at",
                    "deactivated_at"},
