@@ -1,4 +1,5 @@
--- Profiles: agent assignments, the profile guard, and the display names a caller may read.
+-- Profiles: agent assignments, the profile guards (columns per caller; erased profiles immutable), and the
+-- display names a caller may read.
 -- nexk: after access.sql
 
 -- Only agents are assigned (admins see every organization anyway, clients never are).

@@ -456,7 +456,9 @@ PROFILE_STATE = (
 def placeholder_of(conn: psycopg.Connection, org: uuid.UUID | None) -> uuid.UUID:
     """The organization's "Erased person" placeholder (null: NexK staff's), made as an erasure makes it."""
     with conn.transaction():
-        return conn.execute("select private.erased_person_placeholder(%s)", (org,)).fetchone()[0]
+        row = conn.execute("select private.erased_person_placeholder(%s)", (org,)).fetchone()
+    assert row is not None
+    return row[0]
 
 
 def erase_legacy(conn: psycopg.Connection, label_id: uuid.UUID) -> None:
@@ -592,10 +594,15 @@ def test_the_erasure_workflow_still_finishes_a_legacy_erased_and_restricted_pers
     """private.erase_person is the one writer of erased profiles: it clears the restriction of a person
     anonymised before 0240, deletes the auth user and so the profile, and leaves no marker behind."""
     conn, w = world_db
-    erased = by_label(w, "m2").id
-    erase_legacy(conn, erased)
-    with conn.transaction():
-        conn.execute("update public.profiles set restricted_at = now() where id = %s", (erased,))
+    erased = uuid.uuid4()
+    with conn.transaction():  # as 0103 left such a person: anonymised, deactivated, still restricted
+        conn.execute("insert into auth.users (id, banned_until) values (%s, 'infinity')", (erased,))
+        conn.execute(
+            "insert into public.profiles (id, organization_id, role, first_name, surname, email,"
+            " deactivated_at, erased_at, restricted_at) values (%s, %s, 'client_member', 'Erased', 'person',"
+            " %s, now(), now(), now())",
+            (erased, w.orgs[0].id, f"erased-{erased}@erased.invalid"),
+        )
     with conn.transaction():
         conn.execute("select private.erase_person(%s, 'test: legacy erasure')", (erased,))
     assert conn.execute("select count(*) from public.profiles where id = %s", (erased,)).fetchone() == (0,)
