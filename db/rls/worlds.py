@@ -5,9 +5,9 @@ One generator, two sources of choices: Hypothesis (`worlds()`, shrinkable, for p
 through the `Chooser` protocol, so the shapes are identical.
 
 Shape: 2-4 organizations (shared or not), per organization 1-3 client members and 0-2 client admins, 1-3
-agents and 1-2 admins (aal2, aal1 or no aal claim; a few deactivated or erased), sometimes an organization's
-"Erased person" placeholder and the staff one (erased, deactivated, marked in auth.users), accounts without a profile
-(an invited user and sometimes an anonymous sign-in), agent assignments, 0-5 tickets per organization in
+agents and 1-2 admins (aal2, aal1 or no aal claim; a few deactivated or erased), now and then an
+organization's "Erased person" placeholder and the staff one (erased, deactivated, marked in auth.users),
+accounts without a profile (an invited user and sometimes an anonymous sign-in), agent assignments, 0-5 tickets per organization in
 every status, 0-2 messages per ticket (internal notes by staff), 0-2 attachments per ticket (some uploaded to
 storage), an orphan object and another bucket's object, audit rows and data-subject requests.
 Ids are deterministic (`stable_id`), so a failing example reads the same on every run.

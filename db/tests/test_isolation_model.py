@@ -3,7 +3,12 @@ disagree with db/policies/README.md, the model is wrong, whatever the database s
 
 from __future__ import annotations
 
+import dataclasses
+import random
+
 from db.rls.model import Identity, display_names, may_delete, may_insert, may_update, visible
+from db.rls.probe import plan_writes
+from db.rls.worlds import RandomChooser, random_world
 
 
 def who(world, label):
@@ -224,3 +229,42 @@ def test_an_agent_opens_a_ticket_for_an_active_member_of_an_assigned_organizatio
     assert not verdict(ag, organization_id=m1.org, requester_id=m1.id, status="open").allowed
     assert not verdict(who(w, "ag1"), organization_id=m1.org, requester_id=m1.id).allowed  # aal1
     assert not verdict(who(w, "ca"), organization_id=m1.org, requester_id=m1.id).allowed  # clients: as self
+
+
+def test_erased_profiles_and_placeholders_are_immutable_and_nobody_inserts_a_profile(small_world):
+    """README §8b and §3 profiles INSERT: no UPDATE of an erased profile (a placeholder included) for any
+    role, admins too; no profile INSERT for anybody (invitation acceptance only, §9)."""
+    w = small_world
+    placeholder = dataclasses.replace(
+        row(w, "m2"), label="ph", deactivated=True, erased=True, placeholder=True
+    )
+    w.users = [placeholder if u.label == "m2" else u for u in w.users]
+    for label in ("ca", "ad"):
+        for changes in ({"first_name": "X"}, {"deactivated_at": None}, {"role": "client_admin"}):
+            assert not may_update(w, who(w, label), "public.profiles", placeholder.id, changes).allowed
+    inv = row(w, "inv")
+    for label, org, role in (("ca", w.orgs[0].id, "client_member"), ("ad", None, "agent")):
+        new = {"id": inv.id, "organization_id": org, "role": role, "first_name": "N", "surname": "B"}
+        assert not may_insert(w, who(w, label), "public.profiles", {**new, "email": "n@b.c"}).allowed
+
+
+def test_generated_worlds_hold_placeholders_and_the_planner_attacks_them():
+    """The property suite's worlds include "Erased person" placeholders, and a client admin's write plan
+    renames, reactivates and promotes one of their organization, each denied by the model."""
+    attacked = 0
+    for seed in range(40):
+        w = random_world(seed)
+        for u in w.users:
+            if u.role != "client_admin" or u.deactivated or u.erased:
+                continue
+            if not any(p.placeholder and p.org == u.org for p in w.users):
+                continue
+            probes = [
+                p
+                for p in plan_writes(w, Identity(u), RandomChooser(random.Random(seed)))
+                if "erased" in p.description
+            ]
+            assert {p.command for p in probes} == {"UPDATE", "DELETE"}
+            assert not any(p.verdict.allowed for p in probes)
+            attacked += 1
+    assert attacked > 0
