@@ -1,4 +1,4 @@
--- 0376: erased profiles are immutable for every role (issue 13, finding 3; db/policies/README.md §8b).
+-- 0376: erased profiles are immutable for every role (db/policies/README.md §8b).
 --
 -- Why: a client admin could rename, reactivate (deactivated_at) or change the role of their organization's
 -- "Erased person" placeholder (the requester and author of every erased person's tickets and messages) and

@@ -445,7 +445,7 @@ def test_inserting_a_profile_is_refused_alike_for_an_existing_and_a_fresh_id_wit
                 assert str(target) not in str(e)
 
 
-# --- Erased profiles and the invitation gate (issue 13, finding 3; README §8b, §9) -------------------------
+# --- Erased profiles and the invitation gate (README §8b, §9) -------------------------
 
 PROFILE_STATE = (
     "select first_name, surname, role, organization_id, deactivated_at is not null, erased_at is not null"
