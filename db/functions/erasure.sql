@@ -28,7 +28,9 @@
 -- text column of every table to prove it).
 -- Immutable tables (messages, attachments) and the Art. 18 guards are bypassed by disabling their triggers
 -- for the duration of the transaction: only the table owner can do that (never an API role), and it is undone
--- before the function returns or rolled back with it.
+-- before the function returns or rolled back with it. The guard of erased profiles (a legacy erased person
+-- is finished here) is not disabled, which would lock profiles against every request: erase_person writes a
+-- marker row in private.erasure_in_progress instead (db/policies/README.md §8b).
 create or replace function private.regex_escape(p_text text) returns text
 language sql immutable strict
 set search_path = ''
@@ -265,6 +267,10 @@ begin
         -- already, and scrubbing 'Erased' / 'person' would damage other people's texts.
         v_legacy := true;
     end if;
+    -- This transaction is the erasure of this person: the only writer the guard of erased profiles
+    -- (private.guard_erased_profile(), db/functions/profiles.sql) lets through, for this subject only. The
+    -- marker goes before this function returns (below) or with the transaction's rollback.
+    insert into private.erasure_in_progress (subject_id) values (p_subject) on conflict do nothing;
     if v_profile.restricted_at is not null then
         -- Erasure ends the restriction (the subject asked for it, or the retention period ended).
         update public.profiles as p set restricted_at = null where p.id = p_subject;
@@ -414,6 +420,8 @@ begin
     delete from auth.users as u where u.id = p_subject;
     get diagnostics v_n = row_count;
     v_counts := v_counts || jsonb_build_object('auth_user_deleted', v_n = 1, 'placeholder_id', v_placeholder);
+    delete from private.erasure_in_progress as e
+    where e.transaction_id = pg_current_xact_id() and e.subject_id = p_subject;
 
     return v_counts || jsonb_build_object(
         'reason', p_reason, 'storage_paths', to_jsonb(v_paths), 'erased_at', p_at

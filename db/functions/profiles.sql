@@ -1,4 +1,5 @@
--- Profiles: agent assignments, the profile guard, and the display names a caller may read.
+-- Profiles: agent assignments, the profile guards (columns per caller; erased profiles immutable), and the
+-- display names a caller may read.
 -- nexk: after access.sql
 
 -- Only agents are assigned (admins see every organization anyway, clients never are).
@@ -137,3 +138,44 @@ as $$
 $$;
 revoke all on function private.staff_among(uuid[]) from public;
 grant execute on function private.staff_among(uuid[]) to authenticated;
+
+-- Erased profiles are immutable (db/policies/README.md §8b): BEFORE UPDATE OR DELETE on profiles, for every
+-- role (API callers, service_role and the owner alike: BYPASSRLS does not skip a trigger). An erased profile
+-- (erased_at set) is an "Erased person" placeholder (private.erased_person_placeholder: the requester and
+-- author of every erased person's tickets and messages) or a person anonymised before 0240; renaming one,
+-- reactivating it (deactivated_at), changing its role or deleting it would put a name or a live account on
+-- the content it carries, or lose the organization's support history.
+--
+-- The one writer is the erasure workflow: private.erase_person finishes a legacy erased person (clears the
+-- restriction marker, deletes the auth user and so, by cascade, the profile). It announces itself with a row
+-- (transaction_id, subject_id) in private.erasure_in_progress, which it deletes before returning. Why that
+-- marker and not another: a GUC (set_config) can be set by any role, so any caller could claim to be the
+-- erasure; disabling this trigger would lock public.profiles (ACCESS EXCLUSIVE) against every request until
+-- the erasure commits, since every policy reads profiles; the table is private with no privilege for any API
+-- role or service_role, so only the owner's functions write it, and a row names one transaction
+-- (pg_current_xact_id(), the top-level xid8, which never wraps) and one subject, so it can authorise nothing
+-- else. Security definer: the caller (an API role) may not read that table; the function tells it nothing
+-- but the refusal.
+create or replace function private.guard_erased_profile() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if old.erased_at is null then
+        return coalesce(new, old);
+    end if;
+    if exists (
+        select from private.erasure_in_progress as e
+        where e.transaction_id = pg_current_xact_id() and e.subject_id = old.id
+    ) then
+        return coalesce(new, old);  -- private.erase_person finishing this very person
+    end if;
+    -- No id in the message: a caller learns nothing it did not send.
+    raise exception 'profiles: an erased profile cannot be changed'
+        using errcode = '42501',
+        hint = 'Erased people and the "Erased person" placeholders are immutable (GDPR Art. 17); '
+        'nothing but private.erase_person writes them.';
+end
+$$;
+revoke all on function private.guard_erased_profile() from public;

@@ -6,13 +6,12 @@ alter table public.profiles enable row level security;
 alter table public.profiles force row level security;
 
 -- anon gets nothing; authenticated gets reads and the listed columns, RLS decides which rows.
--- TRUNCATE ignores RLS, so it is never granted.
+-- TRUNCATE ignores RLS, so it is never granted. No INSERT for anybody, admins included: a profile is created
+-- only when an invited person accepts (private.create_invited_profile(), the definer trigger on auth.users
+-- behind the before-user-created hook, db/policies/README.md §9). A direct INSERT let a client admin attach
+-- any auth account without a profile to their organization, skipping the invitation gate.
 revoke all on public.profiles from anon, authenticated;
 grant select on public.profiles to authenticated;
-grant insert (
-    id, organization_id, role, first_name, surname, position, email, phone, language, theme,
-    notify_ticket_replies, notify_status_changes, notify_sla_alerts
-) on public.profiles to authenticated;
 -- role, organization_id, email and the markers are granted for admins; the guard trigger refuses them to
 -- everyone else (a column grant cannot depend on the row).
 grant update (
@@ -46,31 +45,29 @@ using (
     or (select private.is_admin())
 );
 
--- Client admins add members to their own organization, never with a staff role; admins add anyone.
-create policy profiles_insert on public.profiles
-for insert
-to authenticated
-with check (
-    (
-        (select private.current_app_role()) = 'client_admin'
-        and organization_id = (select private.current_org_id())
-        and role in ('client_member', 'client_admin')
-    )
-    or (select private.is_admin())
-);
+-- No INSERT policy: no INSERT privilege either (above); invitations (private.invitations) are the way in.
 
 -- Users update their own profile (which stays in their organization); client admins update the members of
 -- their organization, who stay in it with a client role; admins update anyone. Columns: the guard trigger.
+-- Never an erased profile (erased_at set: an erased person, an "Erased person" placeholder that carries
+-- every erased person's tickets and messages): renaming or reactivating one would put a name and a live
+-- account on that content (README §8b). The trigger profiles_erased_guard refuses it to every role too; here
+-- it keeps erased rows out of an API UPDATE's reach, so a client admin's UPDATE of their whole organization
+-- skips them instead of failing. WITH CHECK needs no such test: erased_at is granted to nobody, so the new
+-- row keeps the old row's erased_at.
 create policy profiles_update on public.profiles
 for update
 to authenticated
 using (
-    ((select private.current_app_role()) is not null and id = (select auth.uid()))
-    or (
-        (select private.current_app_role()) = 'client_admin'
-        and organization_id = (select private.current_org_id())
+    erased_at is null
+    and (
+        ((select private.current_app_role()) is not null and id = (select auth.uid()))
+        or (
+            (select private.current_app_role()) = 'client_admin'
+            and organization_id = (select private.current_org_id())
+        )
+        or (select private.is_admin())
     )
-    or (select private.is_admin())
 )
 with check (
     (

@@ -126,6 +126,16 @@ def build_world(conn: psycopg.Connection) -> FixedWorld:
     for label, _role, _org, _aal, off in PEOPLE:
         if off:
             conn.execute("update public.profiles set deactivated_at = now() where id = %s", (ids[label],))
+    # README §8b: org_a's "Erased person" placeholder, made by the function an erasure uses, and a person of
+    # org_a anonymised before 0240 (profile kept, erased_at set). Nobody may write either.
+    ids["placeholder_a"] = _one(conn, "select private.erased_person_placeholder(%s)", (ids["org_a"],))
+    ids["erased_a"] = uuid.uuid4()
+    conn.execute("insert into auth.users (id) values (%s)", (ids["erased_a"],))
+    conn.execute(
+        "insert into public.profiles (id, organization_id, role, first_name, surname, email, deactivated_at,"
+        " erased_at) values (%s, %s, 'client_member', 'Erased', 'person', %s, now(), now())",
+        (ids["erased_a"], ids["org_a"], f"erased-{ids['erased_a']}@erased.invalid"),
+    )
     for label, org, requester in (
         ("t_a1", "org_a", "member_a1"),
         ("t_a2", "org_a", "member_a2"),
@@ -479,6 +489,17 @@ WRITES: tuple[Attempt, ...] = (
     update("agent_a", "public.profiles", "admin", first_name="You"),
     delete("cadmin_a", "public.profiles"),
     delete("admin", "public.profiles", "member_b2"),
+    # erased profiles and the placeholder (README §8b): immutable for everyone, admins included; an update of
+    # a whole organization (or of everything) reaches exactly the rows that are not erased
+    update("cadmin_a", "public.profiles", "placeholder_a", first_name="Revealed"),
+    update("cadmin_a", "public.profiles", "placeholder_a", deactivated_at=None),
+    update("cadmin_a", "public.profiles", "erased_a", role="client_admin"),
+    update("admin", "public.profiles", "erased_a", first_name="Revealed"),
+    update("admin", "public.profiles", "placeholder_a", deactivated_at=None, role="admin", organization_id=None),
+    delete("admin", "public.profiles", "placeholder_a"),
+    update("cadmin_a", "public.profiles", None, position="Staff"),
+    update("member_a1", "public.profiles", None, first_name="Me"),
+    update("admin", "public.profiles", None, position="Staff"),
     # agent_assignments
     insert("admin", "public.agent_assignments", agent_id=Ref("agent_a"), organization_id=Ref("org_b")),
     insert("admin@aal1", "public.agent_assignments", agent_id=Ref("agent_a"), organization_id=Ref("org_b")),

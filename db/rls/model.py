@@ -89,6 +89,9 @@ class User:
     deactivated: bool = False
     erased: bool = False
     anonymous: bool = False  # an anonymous sign-in (role authenticated, is_anonymous true, no profile)
+    # An "Erased person" placeholder (db/functions/erasure.sql): its auth user is marked
+    # raw_app_meta_data.nexk_placeholder; the profile is erased and deactivated. README §8b.
+    placeholder: bool = False
 
     @property
     def has_profile(self) -> bool:
@@ -510,23 +513,8 @@ INSERT_COLUMNS: dict[str, frozenset[str]] = {
     "public.organizations": frozenset(
         {"name", "enterprise_number", "contract_start", "contract_end", "sla_plan_id", "shared_tickets"}
     ),
-    "public.profiles": frozenset(
-        {
-            "id",
-            "organization_id",
-            "role",
-            "first_name",
-            "surname",
-            "position",
-            "email",
-            "phone",
-            "language",
-            "theme",
-            "notify_ticket_replies",
-            "notify_status_changes",
-            "notify_sla_alerts",
-        }
-    ),
+    # §4 profiles INSERT: no column for anybody; profiles come only from invitation acceptance (§9).
+    "public.profiles": frozenset(),
     "public.agent_assignments": frozenset({"agent_id", "organization_id"}),
     "public.tickets": frozenset(
         {
@@ -651,15 +639,11 @@ def may_insert(world: World, ident: Identity, table: str, row: Mapping[str, Any]
         case sla if sla in SLA_TABLES:
             return Verdict.ok() if admin else Verdict.deny("§3 SLA tables INSERT: admin only")
         case "public.profiles":
-            if admin:
-                return _profile_shape_check(row.get("role"), row.get("organization_id")) or Verdict.ok()
-            if (
-                c.role == "client_admin"
-                and row.get("organization_id") == c.org
-                and row.get("role") in CLIENT_ROLES
-            ):
-                return Verdict.ok()
-            return Verdict.deny("§3 profiles INSERT: client_admin into org(me) with a client role, or admin")
+            # §3 profiles INSERT: nobody, admins included (no privilege, §4): a profile is created only when an
+            # invited person accepts (§9), never by binding an existing auth user directly.
+            return Verdict.deny(
+                "§3 profiles INSERT: nobody; only invitation acceptance creates a profile (§9)"
+            )
         case "public.tickets":
             t: Ticket | None = _ticket_from_row(row)
             assert t is not None
@@ -808,6 +792,10 @@ def may_update(
 def _may_update_profile(world: World, c: Caller, target: uuid.UUID, changes: Mapping[str, Any]) -> Verdict:
     u = world.user(target)
     assert u is not None and u.has_profile, target
+    if u.erased:
+        # §8b (and §3 profiles UPDATE): an erased profile, an "Erased person" placeholder included, is
+        # immutable for every role, admins too: no rename, reactivation or role change.
+        return Verdict.deny("§8b profiles: an erased profile (or placeholder) is immutable for everyone")
     if c.role == "admin":
         # §4 profiles: admin, every UPDATE column; the data rule "clients have an organization, staff none"
         # (check constraint profiles_organization_matches_role) still holds.

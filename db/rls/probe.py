@@ -324,23 +324,45 @@ class _Planner:
             self.add_update(
                 "public.profiles", staff.id, {"deactivated_at": "now()"}, f"deactivate staff {staff.label}"
             )
+        # README §8b: an erased profile, "Erased person" placeholders above all, is immutable for everyone.
+        # Preferably one of the caller's organization (what a client admin would reach), else any.
+        erased = self.pick([u for u in profiles if u.erased and u.org == self.home]) or self.pick(
+            [u for u in profiles if u.erased]
+        )
+        if erased is not None:
+            self.add_update(
+                "public.profiles",
+                erased.id,
+                {"first_name": "Revealed", "surname": "Again"},
+                f"rename erased {erased.label}",
+            )
+            self.add_update(
+                "public.profiles", erased.id, {"deactivated_at": None}, f"reactivate erased {erased.label}"
+            )
+            self.add_update(
+                "public.profiles",
+                erased.id,
+                {"role": "client_admin" if erased.org else "admin"},
+                f"change the role of erased {erased.label}",
+            )
+            self.add_delete("public.profiles", erased.id, f"delete erased {erased.label}")
         spare = self.pick([u for u in w.users if not u.has_profile and not u.anonymous])
         if spare is not None:
             base = {"id": spare.id, "first_name": "New", "surname": "Member", "email": self.email()}
             self.add_insert(
                 "public.profiles",
                 {**base, "organization_id": self.home, "role": "client_member"},
-                "invite a member to own org",
+                "attach a profile-less account to own org (no invitation)",
             )
             self.add_insert(
                 "public.profiles",
                 {**base, "organization_id": self.other, "role": "client_member"},
-                "invite a member to another org",
+                "attach a profile-less account to another org (no invitation)",
             )
             self.add_insert(
                 "public.profiles",
                 {**base, "organization_id": None, "role": "agent"},
-                "create an agent profile",
+                "attach a profile-less account as an agent (no invitation)",
             )
 
     def agent_assignments(self) -> None:

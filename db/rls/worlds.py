@@ -5,8 +5,9 @@ One generator, two sources of choices: Hypothesis (`worlds()`, shrinkable, for p
 through the `Chooser` protocol, so the shapes are identical.
 
 Shape: 2-4 organizations (shared or not), per organization 1-3 client members and 0-2 client admins, 1-3
-agents and 1-2 admins (aal2, aal1 or no aal claim; a few deactivated or erased), accounts without a profile
-(an invited user and sometimes an anonymous sign-in), agent assignments, 0-5 tickets per organization in
+agents and 1-2 admins (aal2, aal1 or no aal claim; a few deactivated or erased), now and then an
+organization's "Erased person" placeholder and the staff one (erased, deactivated, marked in auth.users),
+accounts without a profile (an invited user and sometimes an anonymous sign-in), agent assignments, 0-5 tickets per organization in
 every status, 0-2 messages per ticket (internal notes by staff), 0-2 attachments per ticket (some uploaded to
 storage), an orphan object and another bucket's object, audit rows and data-subject requests.
 Ids are deterministic (`stable_id`), so a failing example reads the same on every run.
@@ -199,6 +200,22 @@ def build_world(ch: Chooser) -> World:
         w.users.append(u)
         return u
 
+    def add_placeholder(org: uuid.UUID | None) -> User:
+        n = len(w.users) + 1
+        u = User(
+            id=new_id("user"),
+            label=f"u{n}-placeholder",
+            role="client_member" if org else "agent",
+            org=org,
+            aal=None,
+            email=f"erased-person-u{n}@erased.invalid",
+            deactivated=True,
+            erased=True,
+            placeholder=True,
+        )
+        w.users.append(u)
+        return u
+
     for o in w.orgs:
         for _ in range(ch.integer(1, 3)):
             add_user("client_member", o.id)
@@ -207,6 +224,13 @@ def build_world(ch: Chooser) -> World:
     agents = [add_user("agent", None) for _ in range(ch.integer(1, 3))]
     for _ in range(ch.integer(1, 2)):
         add_user("admin", None)
+    # "Erased person" placeholders (README §8b): one per organization now and then, and the staff one; each is
+    # erased and deactivated, and carries erased people's tickets and messages like any requester/author.
+    for o in w.orgs:
+        if ch.boolean(0.5):
+            add_placeholder(o.id)
+    if ch.boolean(0.3):
+        add_placeholder(None)
     add_user(None, None)  # an invited account whose profile does not exist yet
     if ch.boolean(0.5):
         add_user(None, None, anonymous=True)
@@ -468,9 +492,13 @@ def load_world(conn: psycopg.Connection, world: World) -> None:
             ],
         )
         cur.executemany(
-            "insert into auth.users (id, email, role, aud, is_anonymous) values (%s, %s, 'authenticated',"
-            " 'authenticated', %s)",
-            [(u.id, None if u.anonymous else u.email, u.anonymous) for u in world.users],
+            "insert into auth.users (id, email, role, aud, is_anonymous, raw_app_meta_data) values (%s, %s,"
+            " 'authenticated', 'authenticated', %s,"
+            " case when %s then jsonb_build_object('nexk_placeholder', 'erased_person') end)",
+            [
+                (u.id, None if u.anonymous or u.placeholder else u.email, u.anonymous, u.placeholder)
+                for u in world.users
+            ],
         )
         cur.executemany(
             "insert into public.profiles (id, organization_id, role, first_name, surname, email,"

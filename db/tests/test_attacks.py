@@ -425,24 +425,242 @@ def test_a_ticket_for_another_org_gives_the_same_error_whether_or_not_the_reques
         assert sqlstate_of(conn, sql, (own, by_label(w, "m1").id, uuid.uuid4())) == "42501"
 
 
-def test_guessing_another_users_profile_id_reveals_no_more_than_a_uuid_collision(world_db):
-    """A client admin inviting with another org's user id collides on the surrogate key (23505) and the
-    error carries no detail (RLS hides key values); ids are random uuids, so this is a collision, not an
-    enumeration."""
+def test_inserting_a_profile_is_refused_alike_for_an_existing_and_a_fresh_id_without_echoing_either(world_db):
+    """Nobody inserts a profile (README §3, §9), so the refusal (42501, missing privilege) comes before any
+    key is compared: an existing user id of another organization and a fresh id get the same answer, and the
+    error names neither."""
     conn, w = world_db
     sql = (
         "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
         " values (%s, %s, 'client_member', 'a', 'b', %s) returning id"
     )
+    for target in (by_label(w, "mb").id, uuid.uuid4()):
+        with impersonate(conn, claims_of(w, "ca")):
+            try:
+                with conn.transaction():
+                    conn.execute(sql, (target, w.orgs[0].id, "fresh@example.test"))
+                raise AssertionError("a client admin inserted a profile")
+            except psycopg.Error as e:
+                assert e.sqlstate == "42501"
+                assert e.diag.message_detail is None
+                assert str(target) not in str(e)
+
+
+# --- Erased profiles and the invitation gate (README §8b, §9) -------------------------
+
+PROFILE_STATE = (
+    "select first_name, surname, role, organization_id, deactivated_at is not null, erased_at is not null"
+    " from public.profiles where id = %s"
+)
+
+
+def placeholder_of(conn: psycopg.Connection, org: uuid.UUID | None) -> uuid.UUID:
+    """The organization's "Erased person" placeholder (null: NexK staff's), made as an erasure makes it."""
+    with conn.transaction():
+        row = conn.execute("select private.erased_person_placeholder(%s)", (org,)).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def erase_legacy(conn: psycopg.Connection, label_id: uuid.UUID) -> None:
+    """A person anonymised before 0240: the profile kept, erased (and deactivated), the auth user kept."""
+    with conn.transaction():
+        conn.execute(
+            "update public.profiles set first_name = 'Erased', surname = 'person', deactivated_at = now(),"
+            " erased_at = now() where id = %s",
+            (label_id,),
+        )
+
+
+@pytest.mark.parametrize("label", ["ca", "ad"])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        "first_name = 'Alice', surname = 'Revealed'",
+        "deactivated_at = null",
+        "role = 'client_admin'",
+        "position = 'Boss', phone = '+32 470 00 00 00'",
+    ],
+)
+def test_no_admin_renames_reactivates_or_promotes_their_organizations_erased_person_placeholder(
+    world_db, label, changes
+):
+    """The placeholder carries every erased person's tickets and messages: a client admin (their
+    organization) or an admin (anyone) who renamed, reactivated or promoted it would de-anonymise them all.
+    The UPDATE reaches no row (the policy skips erased rows), and the row is unchanged."""
+    conn, w = world_db
+    placeholder = placeholder_of(conn, w.orgs[0].id)
+    before = conn.execute(PROFILE_STATE, (placeholder,)).fetchone()
+    with impersonate(conn, claims_of(w, label)):
+        rows = conn.execute(
+            f"update public.profiles set {changes} where id = %s returning id",  # noqa: S608 (fixed texts)
+            (placeholder,),
+        ).fetchall()
+    assert rows == []
+    assert conn.execute(PROFILE_STATE, (placeholder,)).fetchone() == before
+
+
+def test_an_admin_cannot_revive_the_staff_placeholder_as_an_admin(world_db):
+    conn, w = world_db
+    placeholder = placeholder_of(conn, None)
+    with impersonate(conn, claims_of(w, "ad")):
+        rows = conn.execute(
+            "update public.profiles set role = 'admin', deactivated_at = null, first_name = 'Back'"
+            " where id = %s returning id",
+            (placeholder,),
+        ).fetchall()
+    assert rows == []
+    assert conn.execute(PROFILE_STATE, (placeholder,)).fetchone()[:3] == ("Erased", "person", "agent")
+
+
+@pytest.mark.parametrize("label", ["ca", "ad"])
+def test_no_admin_rewrites_an_erased_profile_and_a_bulk_update_skips_it(world_db, label):
+    """An erased person of organization A (anonymised before 0240) is out of reach of any UPDATE: targeted, it
+    changes nothing; the client admin's update of their whole organization changes every other member and
+    leaves the erased one as it was."""
+    conn, w = world_db
+    erased = by_label(w, "m2").id
+    erase_legacy(conn, erased)
+    before = conn.execute(PROFILE_STATE, (erased,)).fetchone()
+    with impersonate(conn, claims_of(w, label)):
+        for changes in ("first_name = 'Mary'", "deactivated_at = null", "role = 'client_admin'"):
+            rows = conn.execute(
+                f"update public.profiles set {changes} where id = %s returning id",  # noqa: S608
+                (erased,),
+            ).fetchall()
+            assert rows == [], changes
+        changed = {
+            r[0]
+            for r in conn.execute(
+                "update public.profiles set position = 'Staff' where organization_id = %s returning id",
+                (w.orgs[0].id,),
+            ).fetchall()
+        }
+    assert erased not in changed
+    assert {by_label(w, "m1").id, by_label(w, "ca").id, by_label(w, "dx").id} <= changed
+    assert conn.execute(PROFILE_STATE, (erased,)).fetchone() == before
+
+
+@pytest.mark.parametrize("role", ["postgres", "service_role"])
+def test_the_owner_and_service_role_cannot_change_or_delete_an_erased_profile_either(world_db, role):
+    """Immutability is a trigger (profiles_erased_guard), so BYPASSRLS does not skip it: neither a
+    server-side job nor the owner rewrites a placeholder, nor deletes it through its auth user."""
+    conn, w = world_db
+    placeholder = placeholder_of(conn, w.orgs[0].id)
+    current = conn.execute("select current_user").fetchone()[0]
+    as_role = current if role == "postgres" else role
+    for sql in (
+        "update public.profiles set first_name = 'Alice' where id = %s",
+        "update public.profiles set deactivated_at = null where id = %s",
+        "delete from public.profiles where id = %s",
+        "delete from auth.users where id = %s",
+    ):
+        with (
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="an erased profile cannot be changed"),
+            conn.transaction(force_rollback=True),
+        ):
+            conn.execute(psycopg.sql.SQL("set local role {}").format(psycopg.sql.Identifier(as_role)))
+            conn.execute(sql, (placeholder,))
+
+
+@pytest.mark.parametrize("label", ["ca", "ad"])
+def test_nobody_forges_the_erasure_marker_with_a_guc_or_a_row(world_db, label):
+    """The guard's one exception is private.erase_person's marker row, which no API role (nor service_role)
+    may write; a GUC claiming an erasure in progress is worth nothing."""
+    conn, w = world_db
+    placeholder = placeholder_of(conn, w.orgs[0].id)
+    with impersonate(conn, claims_of(w, label)):
+        conn.execute("select set_config('nexk.erasing', %s, true)", (str(placeholder),))
+        assert (
+            sqlstate_of(
+                conn, "insert into private.erasure_in_progress (subject_id) values (%s)", (placeholder,)
+            )
+            == "42501"
+        )
+        rows = conn.execute(
+            "update public.profiles set first_name = 'Alice' where id = %s returning id", (placeholder,)
+        ).fetchall()
+        assert rows == []
+    with conn.transaction(force_rollback=True):
+        conn.execute("set local role service_role")
+        assert (
+            sqlstate_of(
+                conn, "insert into private.erasure_in_progress (subject_id) values (%s)", (placeholder,)
+            )
+            == "42501"
+        )
+
+
+def test_the_erasure_workflow_still_finishes_a_legacy_erased_and_restricted_person(world_db):
+    """private.erase_person is the one writer of erased profiles: it clears the restriction of a person
+    anonymised before 0240, deletes the auth user and so the profile, and leaves no marker behind."""
+    conn, w = world_db
+    erased = uuid.uuid4()
+    with conn.transaction():  # as 0103 left such a person: anonymised, deactivated, still restricted
+        conn.execute("insert into auth.users (id, banned_until) values (%s, 'infinity')", (erased,))
+        conn.execute(
+            "insert into public.profiles (id, organization_id, role, first_name, surname, email,"
+            " deactivated_at, erased_at, restricted_at) values (%s, %s, 'client_member', 'Erased', 'person',"
+            " %s, now(), now(), now())",
+            (erased, w.orgs[0].id, f"erased-{erased}@erased.invalid"),
+        )
+    with conn.transaction():
+        conn.execute("select private.erase_person(%s, 'test: legacy erasure')", (erased,))
+    assert conn.execute("select count(*) from public.profiles where id = %s", (erased,)).fetchone() == (0,)
+    assert conn.execute("select count(*) from private.erasure_in_progress").fetchone() == (0,)
+    # ... and a placeholder stays untouched by a second erasure request about it.
+    placeholder = placeholder_of(conn, w.orgs[0].id)
+    with conn.transaction():
+        result = conn.execute("select private.erase_person(%s, 'test')", (placeholder,)).fetchone()[0]
+    assert result["already_erased"] is True
+
+
+@pytest.mark.parametrize("label", ["ca", "ad"])
+def test_no_admin_attaches_a_profile_less_account_to_an_organization_without_an_invitation(world_db, label):
+    """`inv` is an auth user without a profile. Inserting a profile with its id would make it a member (or
+    an admin) of the attacker's choosing without the invitation gate (an invitation for that address, the
+    one-time nonce, the before-user-created hook): refused to client admins and admins alike (README §9)."""
+    conn, w = world_db
+    account = by_label(w, "inv").id
+    for org, role in ((w.orgs[0].id, "client_admin"), (w.orgs[0].id, "client_member"), (None, "admin")):
+        with impersonate(conn, claims_of(w, label)):
+            assert (
+                sqlstate_of(
+                    conn,
+                    "insert into public.profiles (id, organization_id, role, first_name, surname, email)"
+                    " values (%s, %s, %s, 'Mallory', 'Inside', 'mallory@example.test') returning id",
+                    (account, org, role),
+                )
+                == "42501"
+            )
+    assert conn.execute("select count(*) from public.profiles where id = %s", (account,)).fetchone() == (0,)
+
+
+def test_a_client_admins_invitation_accepted_still_creates_the_member(world_db):
+    """The legitimate way in, in one (rolled-back) transaction: the client admin invites (their organization,
+    a client role), GoTrue (supabase_auth_admin) creates the account with the nonce, and the auth.users
+    trigger creates the profile from the invitation."""
+    conn, w = world_db
+    nonce, new_user = "nonce-" + uuid.uuid4().hex, uuid.uuid4()
     with impersonate(conn, claims_of(w, "ca")):
-        try:
-            with conn.transaction():
-                conn.execute(sql, (by_label(w, "mb").id, w.orgs[0].id, "fresh@example.test"))
-            raise AssertionError("inserting over an existing profile id succeeded")
-        except psycopg.Error as e:
-            assert e.sqlstate == "23505"
-            assert e.diag.message_detail is None  # no "Key (id)=(...) already exists" echo
-            assert str(by_label(w, "mb").id) not in str(e)
+        conn.execute(
+            "insert into private.invitations (email, organization_id, role, first_name, surname, nonce_hash)"
+            " values ('nina@example.test', %s, 'client_member', 'Nina', 'Newcomer',"
+            " encode(sha256(convert_to(%s, 'UTF8')), 'hex'))",
+            (w.orgs[0].id, nonce),
+        )
+        conn.execute("reset role")
+        conn.execute("set local role supabase_auth_admin")
+        conn.execute(
+            "insert into auth.users (id, aud, role, email, raw_user_meta_data) values (%s, 'authenticated',"
+            " 'authenticated', 'nina@example.test', jsonb_build_object('nexk_invitation', %s::text))",
+            (new_user, nonce),
+        )
+        conn.execute("reset role")
+        profile = conn.execute(
+            "select organization_id, role, first_name from public.profiles where id = %s", (new_user,)
+        ).fetchone()
+    assert profile == (w.orgs[0].id, "client_member", "Nina")
 
 
 def test_error_messages_never_name_rows_the_caller_cannot_see(world_db):

@@ -237,6 +237,7 @@ SPEC: dict[str, Spec] = {
             "private.audit_row_change",
             "private.guard_restricted_ticket",
             "private.guard_restricted_ticket_content",
+            "private.guard_erased_profile",  # §8b: immutability of erased profiles (0376)
             "private.notify_ticket_created",
             "private.notify_ticket_status",
             "private.notify_agent_reply",

@@ -3,6 +3,8 @@ disagree with db/policies/README.md, the model is wrong, whatever the database s
 
 from __future__ import annotations
 
+import dataclasses
+import random
 import uuid
 
 import pytest
@@ -20,6 +22,8 @@ from db.rls.model import (
     storage_sweeper_objects,
     visible,
 )
+from db.rls.probe import plan_writes
+from db.rls.worlds import RandomChooser, random_world
 
 
 def who(world, label):
@@ -307,3 +311,42 @@ def test_the_storage_sweeper_deletes_exactly_the_queued_objects(small_world):
     assert storage_sweeper_objects(w) == set()
     w.storage_deletions = [QueuedDeletion("q", first.bucket, first.name), QueuedDeletion("gone", "x", "y")]
     assert storage_sweeper_objects(w) == {str(first.id)}
+
+
+def test_erased_profiles_and_placeholders_are_immutable_and_nobody_inserts_a_profile(small_world):
+    """README §8b and §3 profiles INSERT: no UPDATE of an erased profile (a placeholder included) for any
+    role, admins too; no profile INSERT for anybody (invitation acceptance only, §9)."""
+    w = small_world
+    placeholder = dataclasses.replace(
+        row(w, "m2"), label="ph", deactivated=True, erased=True, placeholder=True
+    )
+    w.users = [placeholder if u.label == "m2" else u for u in w.users]
+    for label in ("ca", "ad"):
+        for changes in ({"first_name": "X"}, {"deactivated_at": None}, {"role": "client_admin"}):
+            assert not may_update(w, who(w, label), "public.profiles", placeholder.id, changes).allowed
+    inv = row(w, "inv")
+    for label, org, role in (("ca", w.orgs[0].id, "client_member"), ("ad", None, "agent")):
+        new = {"id": inv.id, "organization_id": org, "role": role, "first_name": "N", "surname": "B"}
+        assert not may_insert(w, who(w, label), "public.profiles", {**new, "email": "n@b.c"}).allowed
+
+
+def test_generated_worlds_hold_placeholders_and_the_planner_attacks_them():
+    """The property suite's worlds include "Erased person" placeholders, and a client admin's write plan
+    renames, reactivates and promotes one of their organization, each denied by the model."""
+    attacked = 0
+    for seed in range(40):
+        w = random_world(seed)
+        for u in w.users:
+            if u.role != "client_admin" or u.deactivated or u.erased:
+                continue
+            if not any(p.placeholder and p.org == u.org for p in w.users):
+                continue
+            probes = [
+                p
+                for p in plan_writes(w, Identity(u), RandomChooser(random.Random(seed)))
+                if "erased" in p.description
+            ]
+            assert {p.command for p in probes} == {"UPDATE", "DELETE"}
+            assert not any(p.verdict.allowed for p in probes)
+            attacked += 1
+    assert attacked > 0
