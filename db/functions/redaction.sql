@@ -81,25 +81,56 @@ $$;
 revoke all on function private.letter_pattern(text) from public;
 
 -- A name (one or several words) as a regular expression without word boundaries: any accents, any case,
--- and any of space, hyphen, apostrophe or dot (or nothing) between its words. Null for an empty name.
+-- and any of space, hyphen, apostrophe or dot (or nothing) between its words. A word that begins with
+-- Dutch or French particles may be split after them too ("Vandenbroeck" also finds "Van den Broeck",
+-- "Desmet" also "De Smet"), since people write such surnames both ways. Null for an empty name.
 create or replace function private.name_pattern(p_name text) returns text
 language plpgsql immutable
 set search_path = ''
 as $$
 declare
+    c_joiner constant text := '[[:space:]''’.-]*';
+    c_particles constant text [] := array[
+        'van', 'von', 'vom', 'der', 'den', 'des', 'de', 'du', 'le', 'la', 'les', 'ten', 'ter', 'op', 'het'
+    ];
     v_words text [];
     v_word text;
     v_part text;
     v_result text [] := '{}';
     v_i integer;
+    v_splits integer [];
+    v_frontier integer [];
+    v_next integer [];
+    v_at integer;
+    v_particle text;
 begin
     v_words := array_remove(
         regexp_split_to_array(private.fold_text(trim(coalesce(p_name, ''))), '[[:space:]''’.,-]+'), ''
     );
     foreach v_word in array v_words loop
+        -- Where the word may be split: after any run of particles that leaves at least three letters.
+        v_splits := '{}';
+        v_frontier := array[0];
+        while cardinality(v_frontier) > 0 loop
+            v_next := '{}';
+            foreach v_at in array v_frontier loop
+                foreach v_particle in array c_particles loop
+                    if substr(v_word, v_at + 1, length(v_particle)) = v_particle
+                        and length(v_word) - v_at - length(v_particle) >= 3
+                        and not v_at + length(v_particle) = any(v_splits) then
+                        v_splits := v_splits || (v_at + length(v_particle));
+                        v_next := v_next || (v_at + length(v_particle));
+                    end if;
+                end loop;
+            end loop;
+            v_frontier := v_next;
+        end loop;
         v_part := '';
         v_i := 1;
         while v_i <= length(v_word) loop
+            if v_i - 1 = any(v_splits) then
+                v_part := v_part || c_joiner;
+            end if;
             -- A ligature and its two letters are the same spelling ("Lœuillet", "Loeuillet").
             if substr(v_word, v_i, 2) in ('ae', 'oe') then
                 v_part := v_part || '(?:' || private.letter_pattern(substr(v_word, v_i, 1))
@@ -119,7 +150,7 @@ begin
     if cardinality(v_result) = 0 then
         return null;
     end if;
-    return array_to_string(v_result, '[[:space:]''’.-]*');
+    return array_to_string(v_result, c_joiner);
 end
 $$;
 revoke all on function private.name_pattern(text) from public;
@@ -346,7 +377,8 @@ begin
             || c_before || private.name_pattern(v_surname) || c_after
         );
     end loop;
-    -- The first name alone, unless another person on record with that first name is named in full.
+    -- The first name alone, unless another person on record with that first name is named in full (also as
+    -- an e-mail address: "jean.claes@...").
     v_except := (
         select string_agg(private.name_pattern(x.n), '|') from unnest(v_other_surnames) as x (n)
         where private.name_pattern(x.n) is not null
@@ -354,7 +386,7 @@ begin
     foreach v_first in array v_firsts loop
         v_result := v_result || (
             c_before || private.name_pattern(v_first) || c_after
-            || case when v_except is not null then '(?![[:space:],]+(?:' || v_except || ')' || c_not_word || ')'
+            || case when v_except is not null then '(?![[:space:],._-]+(?:' || v_except || ')' || c_not_word || ')'
                 else '' end
         );
     end loop;
