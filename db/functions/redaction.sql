@@ -263,6 +263,7 @@ declare
     v_firsts text [];
     v_surnames text [];
     v_full text [];
+    v_organization uuid;
     v_folded_firsts text [];
     v_folded_surnames text [];
     v_other_surnames text [];
@@ -281,15 +282,18 @@ begin
         array_remove(array[p.phone, u.phone, u.raw_user_meta_data ->> 'phone'], null),
         array_remove(array[p.first_name, u.raw_user_meta_data ->> 'first_name'], null),
         array_remove(array[p.surname, u.raw_user_meta_data ->> 'last_name'], null),
-        array_remove(array[u.raw_user_meta_data ->> 'full_name', u.raw_user_meta_data ->> 'name'], null)
-    into v_emails, v_phones, v_firsts, v_surnames, v_full
+        array_remove(array[u.raw_user_meta_data ->> 'full_name', u.raw_user_meta_data ->> 'name'], null),
+        p.organization_id
+    into v_emails, v_phones, v_firsts, v_surnames, v_full, v_organization
     from public.profiles as p
     left join auth.users as u on p.id = u.id
     where p.id = p_subject;
     v_firsts := array(select distinct trim(x.n) from unnest(v_firsts) as x (n) where length(trim(x.n)) >= 2);
     v_surnames := array(select distinct trim(x.n) from unnest(v_surnames) as x (n) where length(trim(x.n)) >= 2);
 
-    -- The other people on record who share the first name or the surname: their full names are kept.
+    -- The other people on record who share the first name or the surname: their full names are kept. On
+    -- record means the person's colleagues and NexK staff, who are the ones named in the organization's
+    -- tickets (at most 100, which keeps the expression small enough for PostgreSQL's regex compiler).
     v_folded_firsts := array(select private.fold_text(f.n) from unnest(v_firsts) as f (n));
     v_folded_surnames := array(select private.fold_text(s.n) from unnest(v_surnames) as s (n));
     select
@@ -300,16 +304,22 @@ begin
             where private.fold_text(o.surname) = any(v_folded_surnames)
         ), '{}')
     into v_other_surnames, v_other_firsts
-    from public.profiles as o
-    where
-        o.id <> p_subject
-        and o.erased_at is null
-        and length(trim(o.first_name)) >= 2
-        and length(trim(o.surname)) >= 2
-        and (
-            private.fold_text(o.first_name) = any(v_folded_firsts)
-            or private.fold_text(o.surname) = any(v_folded_surnames)
-        );
+    from (
+        select o.first_name, o.surname
+        from public.profiles as o
+        where
+            o.id <> p_subject
+            and o.erased_at is null
+            and (o.organization_id = v_organization or o.organization_id is null)
+            and length(trim(o.first_name)) >= 2
+            and length(trim(o.surname)) >= 2
+            and (
+                private.fold_text(o.first_name) = any(v_folded_firsts)
+                or private.fold_text(o.surname) = any(v_folded_surnames)
+            )
+        order by o.created_at, o.id
+        limit 100
+    ) as o;
 
     -- E-mail addresses, whole.
     foreach v_item in array coalesce(v_emails, '{}') loop
