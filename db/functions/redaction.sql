@@ -193,6 +193,18 @@ end
 $$;
 revoke all on function private.phone_national_number(text) from public;
 
+-- The first character of a phone number's spelling, and the rule that nothing but a non-digit (or a digit
+-- followed by two separators or more) comes before it. The lookbehind follows the character rather than
+-- preceding it: PostgreSQL then checks it only where that character occurs, not at every position of every
+-- text (measured: twenty times faster on ordinary prose).
+create or replace function private.phone_start(p_char text) returns text
+language sql immutable strict
+set search_path = ''
+as $$
+    select p_char || '(?<![0-9][[:space:]./()–-]?' || p_char || ')'
+$$;
+revoke all on function private.phone_start(text) from public;
+
 -- A phone number as a regular expression that finds it in any spelling: digits separated by any run of
 -- spaces, dots, slashes, hyphens or parentheses, after +32 / 0032 / +32 (0) / a trunk 0 (or nothing) for a
 -- Belgian number, after + or 00 (and an optional "(0)" behind the country code) for another country, where
@@ -210,6 +222,7 @@ declare
     v_body text := '';
     v_i integer;
     v_national text;
+    v_alternatives text [];
 begin
     if v_number is null then
         return null;
@@ -221,20 +234,31 @@ begin
             v_body := v_body || case when v_i > 1 then v_sep else '' end || substr(v_digits, v_i, 1)
                 || case when v_i <= 3 then '(?:' || v_sep || '\(0\))?' else '' end;
         end loop;
-        v_body := '(?:\+|00)' || v_sep || v_body;
+        v_alternatives := array[
+            private.phone_start('\+') || v_sep || v_body,
+            private.phone_start('0') || '0' || v_sep || v_body
+        ];
         -- Neighbours' numbers written nationally, with the trunk 0 instead of the country code.
         v_national := case
             when v_digits ~ '^(31|33|41|43|44|49)[1-9]' then substr(v_digits, 3)
         end;
         if v_national is not null then
-            v_body := '(?:' || v_body || '|0' || v_sep
-                || array_to_string(regexp_split_to_array(v_national, ''), v_sep) || ')';
+            v_alternatives := v_alternatives || (
+                private.phone_start('0') || v_sep || array_to_string(regexp_split_to_array(v_national, ''), v_sep)
+            );
         end if;
     else
-        v_body := '(?:(?:\+|00)' || v_sep || '3' || v_sep || '2' || v_sep || '(?:0' || v_sep || ')?|0' || v_sep
-            || ')?' || array_to_string(regexp_split_to_array(v_digits, ''), v_sep);
+        v_body := array_to_string(regexp_split_to_array(substr(v_digits, 2), ''), v_sep);
+        v_alternatives := array[
+            private.phone_start('\+') || v_sep || '3' || v_sep || '2' || v_sep || '(?:0' || v_sep || ')?'
+            || left(v_digits, 1) || v_sep || v_body,
+            private.phone_start('0') || '0' || v_sep || '3' || v_sep || '2' || v_sep || '(?:0' || v_sep || ')?'
+            || left(v_digits, 1) || v_sep || v_body,
+            private.phone_start('0') || v_sep || left(v_digits, 1) || v_sep || v_body,
+            private.phone_start(left(v_digits, 1)) || v_sep || v_body
+        ];
     end if;
-    return '(?<![0-9][[:space:]./()–-]?)' || v_body || '(?![[:space:]./()–-]?[0-9])';
+    return '(?:' || array_to_string(v_alternatives, '|') || ')(?![[:space:]./()–-]?[0-9])';
 end
 $$;
 revoke all on function private.phone_pattern(text) from public;

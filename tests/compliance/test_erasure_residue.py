@@ -242,6 +242,7 @@ def people(db: psycopg.Connection) -> dict[str, uuid.UUID]:
         "marc dupont": world.person("Marc", "Dupont", "md@brasserie.example", None),
         "joke": world.person("Joke", "Vandenbroeck", "joke.v@brasserie.example", "050 54 73 94"),
         "zoe": world.person("Zoë", "Lefèvre", "zoe.lefevre@brasserie.example", "0470 98 76 54"),
+        "claire": world.person("Claire", "Fontaine", "cf@lille.example", "+33 6 12 34 56 78"),
     }
 
 
@@ -249,6 +250,7 @@ IDENTITIES = {
     "jean": Identity("Jean", "Dupont", "jean.dupont@brasserie.example", "29323648"),
     "joke": Identity("Joke", "Vandenbroeck", "joke.v@brasserie.example", "50547394"),
     "zoe": Identity("Zoë", "Lefèvre", "zoe.lefevre@brasserie.example", "470987654"),
+    "claire": Identity("Claire", "Fontaine", "cf@lille.example", "612345678"),
 }
 
 SPELLINGS = [
@@ -266,7 +268,11 @@ SPELLINGS = [
     ("zoe", "gsm 0470 98 76 54, merci"),
     ("zoe", "+32 (0)470/98.76.54"),
     ("zoe", "0470987654"),
-    # Initial and surname, with or without the dot.
+    # A French number: international, with "(0)", and in its national spelling.
+    ("claire", "portable +33 (0)6 12 34 56 78"),
+    ("claire", "0033 6.12.34.56.78"),
+    ("claire", "06 12 34 56 78"),
+        # Initial and surname, with or without the dot.
     ("jean", "J. Dupont a appelé"),
     ("jean", "J Dupont a appelé"),
     ("jean", "J.Dupont a appelé"),
