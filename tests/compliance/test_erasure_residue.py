@@ -272,7 +272,7 @@ SPELLINGS = [
     ("claire", "portable +33 (0)6 12 34 56 78"),
     ("claire", "0033 6.12.34.56.78"),
     ("claire", "06 12 34 56 78"),
-        # Initial and surname, with or without the dot.
+    # Initial and surname, with or without the dot.
     ("jean", "J. Dupont a appelé"),
     ("jean", "J Dupont a appelé"),
     ("jean", "J.Dupont a appelé"),
