@@ -468,7 +468,7 @@ TEMPLATES = [
 
 
 @settings(
-    max_examples=20,
+    max_examples=50,  # whatever the profile: about 5 s, for make test's budget
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
