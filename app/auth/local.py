@@ -57,6 +57,13 @@ EMAIL_FREQUENCY_SECONDS = 60
 # Spent on unknown e-mails too, so response time does not reveal which accounts exist.
 _DUMMY_HASH = bcrypt.hashpw(b"nexk-dummy-password", bcrypt.gensalt(rounds=10))
 _BAD_CREDENTIALS = N_("The e-mail address or password is not correct.")
+# GoTrue's audit actions this adapter performs and their log types (models.ActionLogTypeMap).
+_AUDIT_LOG_TYPES = {
+    "login": "account",
+    "logout": "account",
+    "user_signedup": "team",
+    "token_refreshed": "token",
+}
 
 
 def hash_password(password: str, rounds: int = 12) -> str:
@@ -170,6 +177,7 @@ class LocalAuth:
             ).fetchone()
             if not _password_matches(password, user["encrypted_password"] if user else None) or user is None:
                 raise AuthError(_BAD_CREDENTIALS)
+            _audit(conn, user["id"], "login", {"provider": "email"})  # GoTrue's password grant (api/token.go)
             return self._start_session(conn, user, ip, user_agent)
 
     def has_totp(self, session: AuthSession) -> bool:
@@ -270,6 +278,7 @@ class LocalAuth:
             user = conn.execute("select id, email from auth.users where id = %s", (claims["sub"],)).fetchone()
             if user is None:  # the person was erased while the session lived
                 raise AuthError(N_("Your session has ended: sign in again."))
+            _audit(conn, user["id"], "token_refreshed")  # tokens/service.go
             return self._session(conn, user, row)
 
     def sign_out(self, session: AuthSession, scope: SignOutScope = "local") -> None:
@@ -296,6 +305,7 @@ class LocalAuth:
         if scope not in statements:
             raise ValueError(f"unsupported sign-out scope {scope!r}: use local, others or global")
         with self._pool.connection() as conn:
+            _audit(conn, user_id, "logout")  # api/logout.go, whatever the scope
             conn.execute(*statements[scope])
 
     def invite(self, email: str, nonce: str) -> None:
@@ -438,6 +448,7 @@ class LocalAuth:
                 raise AuthError(
                     N_("This invitation link is not valid any more: ask your administrator for a new one.")
                 )
+            _audit(conn, user["id"], "user_signedup", {"provider": "email"})  # api/verify.go signupVerify
             return self._start_session(conn, user, None, None)
 
     def request_password_reset(self, email: str) -> None:
@@ -469,8 +480,37 @@ class LocalAuth:
             if user is None:
                 raise AuthError(N_("This reset link has expired or was already used: ask for a new one."))
             conn.execute("delete from auth.sessions where user_id = %s", (user["id"],))
+            _audit(conn, user["id"], "login")  # api/verify.go recoverVerify (a confirmed user)
             return self._start_session(conn, user, None, None)
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _audit(conn: Any, user_id: Any, action: str, traits: dict[str, Any] | None = None) -> None:
+    """One row of GoTrue's audit trail, as models.NewAuditLogEntry (supabase/auth
+    internal/models/audit_log_entry.go) writes it: instance_id uuid.Nil, the actor's id, username (the phone
+    when there is one, else the e-mail), full name (when the metadata has one) and SSO flag, the action and
+    its log type, the traits; ip_address '' as the login, logout and refresh handlers pass it."""
+    conn.execute(
+        """insert into auth.audit_log_entries (instance_id, id, payload, created_at, ip_address)
+           select '00000000-0000-0000-0000-000000000000', %(id)s,
+               (jsonb_build_object(
+                   'actor_id', u.id, 'actor_via_sso', u.is_sso_user,
+                   'actor_username', coalesce(nullif(u.phone, ''), u.email, ''),
+                   'action', %(action)s::text, 'log_type', %(log_type)s::text)
+                || case when u.raw_user_meta_data ? 'full_name'
+                    then jsonb_build_object('actor_name', u.raw_user_meta_data -> 'full_name') else '{}' end
+                || case when %(traits)s::jsonb is not null
+                    then jsonb_build_object('traits', %(traits)s::jsonb) else '{}' end)::json,
+               now(), ''
+           from auth.users as u where u.id = %(user)s""",
+        {
+            "id": uuid.uuid4(),
+            "action": action,
+            "log_type": _AUDIT_LOG_TYPES[action],
+            "traits": Jsonb(traits) if traits is not None else None,
+            "user": user_id,
+        },
+    )

@@ -135,6 +135,25 @@ create table if not exists auth.mfa_challenges (
 
 create index if not exists mfa_challenges_factor_id_idx on auth.mfa_challenges (factor_id);
 
+-- GoTrue's audit trail, as supabase/auth defines it: migrations/00_init_auth_schema.up.sql (instance_id,
+-- id, payload json, created_at), 20220614074223_add_ip_address_to_audit_log (ip_address), 20240612123726
+-- (row level security, no policy). GoTrue writes one row per login, logout, token refresh, invitation,
+-- ... (internal/models/audit_log_entry.go): payload {actor_id, actor_username (e-mail or phone),
+-- actor_name, action, log_type, traits}. The local auth adapter writes the same rows (app/auth/local.py);
+-- erasure and the technical-logs retention clear them (db/functions/redaction.sql, retention.sql).
+create table if not exists auth.audit_log_entries (
+    instance_id uuid,
+    id uuid not null,
+    payload json,
+    created_at timestamptz,
+    ip_address varchar(64) not null default '',
+    constraint audit_log_entries_pkey primary key (id)
+);
+
+create index if not exists audit_logs_instance_id_idx on auth.audit_log_entries (instance_id);
+comment on table auth.audit_log_entries is 'Auth: Audit trail for user actions.';
+alter table auth.audit_log_entries enable row level security;
+
 -- GoTrue's current helpers (supabase/auth migration 20240624145325): the legacy per-claim GUC wins, then the
 -- JSON claims; nullif(.., '') because a GUC reads '' (not NULL) after the transaction that set it ended.
 create or replace function auth.uid() returns uuid
