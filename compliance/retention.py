@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import psycopg
 
-from db.compat import is_emulated_cron
 from db.connection import connect
 from db.rows import one
 from nexk import cron_jobs
@@ -62,7 +61,9 @@ EXTRA_PURGES = (
 
 def run(url: str, now: datetime | None = None, dry_run: bool = False) -> RetentionReport:
     """Apply the retention periods as of `now` (default: the database's clock) and report the counts."""
-    import psycopg  # here: `nexk --help` imports this module
+    import psycopg  # here: `nexk --help` imports this module (and db.compat imports psycopg)
+
+    from db.compat import is_emulated_cron
 
     with connect(url) as conn:
         # Only the run pg_cron would have made is recorded: not a dry run, not a time-travelling one.
