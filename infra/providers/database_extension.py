@@ -2,10 +2,11 @@
 
 How Supabase enables an extension, from Supabase's own material (checked 2026-12-05):
 - the Management API has no extension endpoint: the OpenAPI document the Supabase CLI vendors
-  (supabase/cli packages/api/src/generated/openapi.json) has none under /v1/projects/{ref}, only SQL through
-  /v1/projects/{ref}/database/query; the official Terraform provider (supabase/terraform-provider-supabase)
-  has no extension resource either (apikey, branch, edge_function(_secrets), project, settings,
-  third_party_auth);
+  (supabase/cli packages/api/src/generated/openapi.json at 1d1e7191, the commit infra/rehearsal/contracts/
+  copies its operations from) has no path about extensions, only SQL through POST
+  /v1/projects/{ref}/database/query; the official Terraform provider (supabase/terraform-provider-supabase at
+  9ea5f96d) has no extension resource either (apikey, branch, edge_function, edge_function_secrets, project,
+  settings, third_party_auth);
 - the dashboard's switch and the documentation both come down to SQL run as the project owner `postgres`:
   guides/cron/install enables pg_cron with `create extension pg_cron with schema pg_catalog;` followed by
   `grant usage on schema cron to postgres;` and `grant all privileges on all tables in schema cron to
