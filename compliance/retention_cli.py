@@ -1,4 +1,5 @@
-"""`nexk retention`: run the database's retention routine by hand (pg_cron runs it daily on Supabase)."""
+"""`nexk retention`: run the database's retention routine by hand (pg_cron runs it daily on Supabase), and
+check that pg_cron really ran it (`status`, from cron.job_run_details)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from compliance import retention
 from db.connection import database_url
+from nexk.errors import NexkError
 
 app = typer.Typer(
     help=(
@@ -61,3 +63,40 @@ def periods_command() -> None:
     for name, period in retention.periods(database_url(start=True)).items():
         table.add_row(name, period)
     Console().print(table)
+
+
+@app.command("status")
+def status_command(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="The database to check (a stack's session pooler URL); default NEXK_DATABASE_URL or the local one.",
+        ),
+    ] = None,
+) -> None:
+    """Show each pg_cron job's last run; fail unless the retention purge succeeded within 25 hours."""
+    from compliance import retention_status
+
+    status = retention_status.read(url or database_url(start=True))
+    table = Table(title=f"pg_cron jobs (cron.job, cron.job_run_details) at {status.now:%Y-%m-%d %H:%M:%S %Z}")
+    for column in ("job", "schedule", "active", "last run", "started", "message", "last success"):
+        table.add_column(column)
+    for job in status.jobs:
+        table.add_row(
+            job.name,
+            job.schedule,
+            "yes" if job.active else "NO",
+            job.last_status or "never",
+            f"{job.last_start:%Y-%m-%d %H:%M:%S}" if job.last_start else "",
+            (job.last_message or "").strip(),
+            f"{job.last_success_end:%Y-%m-%d %H:%M:%S}" if job.last_success_end else "never",
+        )
+    Console().print(table)
+    found = retention_status.problems(status)
+    if found:
+        raise NexkError(
+            "the scheduled purges are not running as the privacy policy promises:\n"
+            + "\n".join(f"- {problem}" for problem in found)
+        )
+    Console().print("every scheduled purge succeeded within its window")

@@ -35,6 +35,7 @@ SUPABASE_PITR = "pulumi-python:dynamic/supabase:PitrAddon"
 SUPABASE_NETWORK = "pulumi-python:dynamic/supabase:NetworkRestrictions"
 SUPABASE_POOLER = "pulumi-python:dynamic/supabase:PoolerConnection"
 SUPABASE_MIGRATIONS = "pulumi-python:dynamic/supabase:DatabaseMigrations"
+SUPABASE_EXTENSION = "pulumi-python:dynamic/supabase:DatabaseExtension"
 SUPABASE_ROLE_PASSWORD = "pulumi-python:dynamic/supabase:DatabaseRolePassword"  # noqa: S105 (a type token)
 SUPABASE_SYSTEM_USER = "pulumi-python:dynamic/supabase:SystemUser"
 VERCEL_PROJECT = "vercel:index/project:Project"

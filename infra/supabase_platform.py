@@ -2,7 +2,8 @@
 
 One project per stack, with its auth settings (invitation only through the before-user-created hook, TOTP MFA,
 SMTP through Brevo, the invitation e-mail, rate limits), the Data API's exposed schemas (never `private`), SSL
-enforcement, network restrictions, PITR in production, the migrations, the passwords of the two logins the
+enforcement, network restrictions, PITR in production, pg_cron (which runs the nightly retention purge the
+privacy policy promises; db/schema/0377), the migrations, the passwords of the two logins the
 migrations create without one: the portal's `nexk_portal` (db/schema/0375: anon and authenticated only, never
 service_role), whose transaction-mode pooler URL is the portal's NEXK_PORTAL_DATABASE_URL, and the
 notifications role `nexk_notifier` (db/schema/0203, no BYPASSRLS), whose own pooler URL is the worker's
@@ -17,6 +18,7 @@ from pathlib import Path
 import pulumi
 
 from infra.brevo_mail import SmtpRelay
+from infra.providers.database_extension import DatabaseExtension
 from infra.providers.database_role import DatabaseRolePassword, role_database_url
 from infra.providers.migrations import DatabaseMigrations, file_checksums
 from infra.providers.supabase import (
@@ -31,6 +33,7 @@ from infra.providers.supabase import (
 )
 from infra.providers.supabase_auth_admin import SystemUser
 from infra.settings import StackSettings
+from nexk import cron_jobs
 from nexk.portal_login import PORTAL_LOGIN
 from nexk.system_accounts import STORAGE_SWEEPER_APP_METADATA
 
@@ -149,6 +152,17 @@ class SupabasePlatform(pulumi.ComponentResource):
             "pooler", project_ref=ref, db_pass=db_password, pool_mode="transaction", opts=child
         )
         self.publishable_key = PublishableKey("publishable-key", project_ref=ref, name="portal", opts=child)
+        # pg_cron runs the project's scheduled purges (nexk/cron_jobs.py). The Management API has no extension
+        # endpoint, so it is enabled with SQL as the owner, the way Supabase's guide does it
+        # (infra/providers/database_extension.py), before the migrations: 0377 schedules the jobs into it.
+        self.pg_cron = DatabaseExtension(
+            "pg-cron",
+            project_ref=ref,
+            database_url=pulumi.Output.secret(self.pooler.session_database_url),
+            extension=cron_jobs.EXTENSION,
+            schema=cron_jobs.EXTENSION_SCHEMA,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.ssl, self.network]),
+        )
         migrations, policies = file_checksums()
         self.migrations = DatabaseMigrations(
             "migrations",
@@ -157,9 +171,11 @@ class SupabasePlatform(pulumi.ComponentResource):
             database_url=pulumi.Output.secret(self.pooler.session_database_url),
             migrations=migrations,
             policies=policies,
+            # Checked in cron.job after every run: each job scheduled, active, at this schedule.
+            cron_jobs=cron_jobs.schedules(),
             # SslEnforcement and NetworkRestrictions return only once the change is applied and the restarted
             # database and pooler are healthy again: the runner never connects mid-restart.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.ssl, self.network]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.ssl, self.network, self.pg_cron]),
         )
         # After the migrations: the auth settings turn on the before-user-created hook, whose function
         # (private.hook_before_user_created, db/schema/0280) must exist first.

@@ -350,3 +350,136 @@ begin
     end loop;
 end
 $default_privileges$;
+
+-- pg_cron's catalogue, where the real extension is absent (issue 14) ------------------------------------
+-- Supabase runs the project's scheduled jobs with pg_cron (db/schema/0377 enables it and schedules them).
+-- A plain PostgreSQL has no pg_cron, so this section emulates its catalogue: the same tables, columns, types,
+-- defaults, row level security and functions as pg_cron 1.6 (citusdata/pg_cron pg_cron.sql and the upgrade
+-- scripts up to pg_cron--1.5--1.6.sql: `cron.job`, `cron.job_run_details`, `cron.schedule(job_name,
+-- schedule, command)` upserting on (jobname, username), `cron.unschedule` by id or by name). Nothing runs
+-- the jobs locally: `nexk retention run` runs the purges and records each run in cron.job_run_details as
+-- pg_cron's background worker would (status 'succeeded' or 'failed', start and end times), so
+-- `nexk retention status` reads the same rows here as on Supabase. The schema's comment marks it as the
+-- emulation (db/compat.py EMULATED_CRON_COMMENT): only an emulated catalogue ever gets a run written by hand.
+-- Skipped when the extension exists or the server preloads pg_cron (a developer's server with the real one:
+-- the migration then creates it).
+do $pg_cron$
+begin
+    if
+        exists (select from pg_catalog.pg_extension as e where e.extname = 'pg_cron')
+        or pg_catalog.current_setting('shared_preload_libraries') ~ '(^|[\s,])pg_cron($|[\s,])'
+    then
+        return;
+    end if;
+    if pg_catalog.to_regnamespace('cron') is not null then
+        return;  -- created by an earlier run of this layer: it is applied on every migrate
+    end if;
+
+    create schema cron;
+    comment on schema cron is 'nexk: Supabase compatibility layer (emulated pg_cron catalogue)';
+    create sequence cron.jobid_seq;
+    create sequence cron.runid_seq;
+    -- pg_cron.sql, plus active (1.1) and jobname (1.3, text since 1.5) with its unique (jobname, username).
+    create table cron.job (
+        jobid bigint primary key default pg_catalog.nextval('cron.jobid_seq'),
+        schedule text not null,
+        command text not null,
+        nodename text not null default 'localhost',
+        nodeport int not null default pg_catalog.inet_server_port(),
+        database text not null default pg_catalog.current_database(),
+        username text not null default current_user,
+        active boolean not null default true,
+        jobname text,
+        constraint jobname_username_uniq unique (jobname, username)
+    );
+    alter sequence cron.jobid_seq owned by cron.job.jobid;
+    -- pg_cron--1.2--1.3.sql.
+    create table cron.job_run_details (
+        jobid bigint,
+        runid bigint primary key default pg_catalog.nextval('cron.runid_seq'),
+        job_pid integer,
+        database text,
+        username text,
+        command text,
+        status text,
+        return_message text,
+        start_time timestamptz,
+        end_time timestamptz
+    );
+    alter sequence cron.runid_seq owned by cron.job_run_details.runid;
+    -- pg_cron's privileges: everyone reads (and may delete from the run log) the rows of their own jobs only.
+    grant select on cron.job to public;
+    grant select, delete on cron.job_run_details to public;
+    grant select on sequence cron.jobid_seq, cron.runid_seq to public;
+    alter table cron.job enable row level security;
+    alter table cron.job_run_details enable row level security;
+    create policy cron_job_policy on cron.job using (username = current_user);
+    create policy cron_job_run_details_policy on cron.job_run_details using (username = current_user);
+
+    -- cron_schedule_named (src/job_metadata.c): checks the schedule, then inserts or, for the same job name
+    -- and user, updates schedule, command and database; returns the job's id. pg_cron's own parser accepts
+    -- five cron fields or '[1-59] seconds'; this check accepts the same shapes without evaluating the fields.
+    create function cron.schedule(job_name text, schedule text, command text) returns bigint
+    language plpgsql
+    set search_path = ''
+    as $schedule$
+    declare
+        _jobid bigint;
+    begin
+        if job_name is null then
+            raise exception 'job_name can not be NULL';
+        elsif schedule is null then
+            raise exception 'schedule can not be NULL';
+        elsif command is null then
+            raise exception 'command can not be NULL';
+        end if;
+        if
+            schedule !~ '^\s*[0-9*/,$A-Za-z-]+(\s+[0-9*/,$A-Za-z-]+){4}\s*$'
+            and schedule !~ '^\s*([1-9]|[1-5][0-9])\s+seconds?\s*$'
+        then
+            raise exception 'invalid schedule: %', schedule
+            using hint = 'Use cron format (e.g. 5 4 * * *), or interval format ''[1-59] seconds''';
+        end if;
+        insert into cron.job (schedule, command, nodename, nodeport, database, username, active, jobname)
+        values (
+            schedule, command, 'localhost', pg_catalog.inet_server_port(), pg_catalog.current_database(),
+            current_user, true, job_name
+        )
+        on conflict on constraint jobname_username_uniq do update
+            set schedule = excluded.schedule, command = excluded.command, database = excluded.database
+        returning jobid into _jobid;
+        return _jobid;
+    end
+    $schedule$;
+
+    -- cron_unschedule and cron_unschedule_named: the caller's own job, or an error naming it.
+    create function cron.unschedule(job_id bigint) returns boolean
+    language plpgsql strict
+    set search_path = ''
+    as $unschedule$
+    begin
+        delete from cron.job as j where j.jobid = job_id and j.username = current_user;
+        if not found then
+            raise exception 'could not find valid entry for job %', job_id;
+        end if;
+        return true;
+    end
+    $unschedule$;
+
+    create function cron.unschedule(job_name text) returns boolean
+    language plpgsql strict
+    set search_path = ''
+    as $unschedule$
+    begin
+        delete from cron.job as j where j.jobname = job_name and j.username = current_user;
+        if not found then
+            raise exception 'could not find valid entry for job ''%''', job_name;
+        end if;
+        return true;
+    end
+    $unschedule$;
+    comment on function cron.schedule(text, text, text) is 'schedule a pg_cron job';
+    comment on function cron.unschedule(bigint) is 'unschedule a pg_cron job';
+    comment on function cron.unschedule(text) is 'unschedule a pg_cron job';
+end
+$pg_cron$;

@@ -32,6 +32,8 @@ from infra.repo.workflow import isolation_gate, workflow_mismatches
 from infra.resource_types import (
     GITHUB_BRANCH_PROTECTION,
     SUPABASE_AUTH,
+    SUPABASE_EXTENSION,
+    SUPABASE_MIGRATIONS,
     SUPABASE_PITR,
     SUPABASE_PROJECT,
     SUPABASE_SSL,
@@ -40,6 +42,7 @@ from infra.resource_types import (
     is_repository_type,
     subprocessor_of,
 )
+from nexk import cron_jobs
 from nexk.portal_env import PORTAL_DATABASE_URL
 from nexk.portal_login import PORTAL_LOGIN
 from nexk.subprocessors import Register
@@ -345,6 +348,41 @@ def build_policies(register: Register, workflow: Path | None = None) -> list[Pol
                 None,
             )
 
+    def retention_scheduled(args: StackValidationArgs, report: ReportViolation) -> None:
+        # The privacy policy promises a 90-day log purge and erasure 5 years after the contract: pg_cron runs the
+        # purge nightly (db/schema/0377), so every Supabase project needs the extension declared and the
+        # migrations' run checked for the retention job (infra/providers/migrations.py verifies cron.job).
+        projects = [r for r in args.resources if r.resource_type == SUPABASE_PROJECT]
+        if not projects:
+            return
+        names = ", ".join(p.name for p in projects)
+        extensions = [
+            r
+            for r in args.resources
+            if r.resource_type == SUPABASE_EXTENSION and r.props.get("extension") == cron_jobs.EXTENSION
+        ]
+        if len(extensions) < len(projects):
+            report(
+                f"Supabase project ({names}) needs pg_cron enabled: declare a DatabaseExtension "
+                f"extension={cron_jobs.EXTENSION!r} (infra/providers/database_extension.py); without it nothing "
+                "runs the nightly retention purge",
+                None,
+            )
+        retention = cron_jobs.RETENTION
+        migrations = [r for r in args.resources if r.resource_type == SUPABASE_MIGRATIONS]
+        scheduling = [
+            r
+            for r in migrations
+            if (r.props.get("cron_jobs") or {}).get(retention.name) == retention.schedule
+        ]
+        if len(scheduling) < len(projects):
+            report(
+                f"Supabase project ({names}) must have its DatabaseMigrations check that pg_cron schedules "
+                f"{retention.name!r} at {retention.schedule!r} (cron_jobs, nexk/cron_jobs.py): the retention "
+                "purge the privacy policy promises",
+                None,
+            )
+
     def main_gated_by_isolation_suite(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type != GITHUB_BRANCH_PROTECTION:
             return
@@ -427,6 +465,12 @@ def build_policies(register: Register, workflow: Path | None = None) -> list[Pol
             "The protection of main requires the CI job that runs the isolation suite, strict, for administrators "
             "too, through pull requests, with no force pushes or deletions.",
             main_gated_by_isolation_suite,
+        ),
+        stack_policy(
+            "supabase-retention-scheduled",
+            "Every Supabase project enables pg_cron and its migrations check that the nightly retention purge "
+            "is scheduled.",
+            retention_scheduled,
         ),
         stack_policy(
             "supabase-pitr-in-production",

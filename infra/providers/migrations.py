@@ -7,6 +7,11 @@ leaving the tree is not a removal. The work itself is done by
 the project's migration runner (`db.migrate`), imported only inside the provider methods: the program and the
 policy pack never need psycopg.
 
+`cron_jobs` names the pg_cron jobs the migrations schedule (nexk/cron_jobs.py: {job name: schedule}): after
+the runner, create and update read cron.job and fail, naming the job, unless each of them is scheduled, active
+and at that schedule, so a stack whose nightly retention purge is not scheduled never deploys green; the policy
+pack refuses a stack that does not declare the retention job here (infra/policy/policies.py).
+
 Rules a reviewer relies on:
 - an applied migration is never edited or removed (check fails and names the file: add a new migration),
   except that files squashed into a baseline leave the tree with exactly the checksums it lists;
@@ -31,6 +36,7 @@ from pulumi.dynamic import (
 )
 
 from infra.providers.base import Provider, is_unknown, with_secret_outputs
+from nexk.cron_jobs import schedules as cron_job_schedules
 
 
 @dataclass(frozen=True)
@@ -108,10 +114,45 @@ def squashed_checksums() -> dict[str, str]:
     }
 
 
+def cron_job_problems(expected: Mapping[str, str], scheduled: Mapping[str, tuple[str, bool]]) -> list[str]:
+    """What cron.job ({name: (schedule, active)}) lacks of the `expected` jobs ({name: schedule})."""
+    problems = []
+    for name, schedule in sorted(expected.items()):
+        found = scheduled.get(name)
+        if found is None:
+            problems.append(f"{name} is not scheduled (no row in cron.job)")
+        elif found != (schedule, True):
+            problems.append(
+                f"{name} is scheduled at {found[0]!r}, active {found[1]}; expected {schedule!r}, active"
+            )
+    return problems
+
+
+def verify_cron_jobs(database_url: str, expected: Mapping[str, str]) -> None:
+    """Raise, naming each job, unless cron.job holds every expected job active at its schedule."""
+    if not expected:
+        return
+    import psycopg
+
+    with psycopg.connect(database_url, prepare_threshold=None) as conn:
+        if conn.execute("select pg_catalog.to_regclass('cron.job')").fetchone() in (None, (None,)):
+            scheduled: dict[str, tuple[str, bool]] = {}
+        else:
+            rows = conn.execute("select jobname, schedule, active from cron.job where jobname is not null")
+            scheduled = {name: (schedule, active) for name, schedule, active in rows}
+    problems = cron_job_problems(expected, scheduled)
+    if problems:
+        raise RuntimeError(
+            "the migrations ran but pg_cron does not hold the jobs they schedule: "
+            + "; ".join(problems)
+            + " (db/schema/0377_pg_cron.sql schedules them; cron.job lists what pg_cron holds)"
+        )
+
+
 class DatabaseMigrationsProvider(Provider):
     """Runs `db.migrate.migrate()` against the project's database on create and update."""
 
-    INPUTS = ("project_ref", "migrations", "policies", "functions", "squashed", "database_url")
+    INPUTS = ("project_ref", "migrations", "policies", "functions", "squashed", "database_url", "cron_jobs")
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = []
@@ -148,13 +189,17 @@ class DatabaseMigrationsProvider(Provider):
             news.get("database_url")
         )
         project_changed = olds.get("project_ref") != news.get("project_ref")
-        return DiffResult(changes=changes or url_changed or project_changed, replaces=[], stables=[])
+        jobs_changed = olds.get("cron_jobs") != news.get("cron_jobs")
+        return DiffResult(
+            changes=changes or url_changed or project_changed or jobs_changed, replaces=[], stables=[]
+        )
 
     @staticmethod
     def _run(props: Mapping[str, Any]) -> dict[str, Any]:
         from db.migrate import migrate
 
         plan = migrate(props["database_url"])
+        verify_cron_jobs(props["database_url"], props.get("cron_jobs") or {})
         outs = {key: props[key] for key in DatabaseMigrationsProvider.INPUTS if key in props}
         outs["last_applied"] = {
             "migrations": [file.path.name for file in plan.pending_migrations],
@@ -202,10 +247,12 @@ class DatabaseMigrations(Resource, module="supabase", name="DatabaseMigrations")
         policies: Mapping[str, str],
         functions: Mapping[str, str] | None = None,
         squashed: Mapping[str, str] | None = None,
+        cron_jobs: Mapping[str, str] | None = None,
         provider: DatabaseMigrationsProvider | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        # db/functions and the baseline's squashed files are read here when the caller does not pass them.
+        # db/functions, the baseline's squashed files and the pg_cron jobs are read here when the caller does
+        # not pass them.
         props = {
             "project_ref": project_ref,
             "database_url": database_url,
@@ -213,6 +260,7 @@ class DatabaseMigrations(Resource, module="supabase", name="DatabaseMigrations")
             "policies": dict(policies),
             "functions": dict(function_checksums() if functions is None else functions),
             "squashed": dict(squashed_checksums() if squashed is None else squashed),
+            "cron_jobs": dict(cron_job_schedules() if cron_jobs is None else cron_jobs),
         }
         opts = with_secret_outputs(opts, "database_url")
         super().__init__(provider or DatabaseMigrationsProvider(), resource_name, props, opts)

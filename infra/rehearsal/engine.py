@@ -15,7 +15,10 @@ host does (`pulumi/dynamic/__main__.py`), against the vendor simulators:
 The database resources (migrations, role passwords) connect to the project's database through the pooler. With
 `database_url`, a local PostgreSQL database stands in for it: their `database_url` input is replaced by the
 local one before `check`, so the real migration runner runs and the state stays free of perpetual diffs.
-Without it they are rehearsed by `check` and `diff` alone (the step says so).
+Without it they are rehearsed by `check` and `diff` alone (the step says so). The pg_cron extension
+(`supabase:DatabaseExtension`) is always rehearsed that way: the stand-in is plain PostgreSQL, which has no
+pg_cron to create; the compatibility layer emulates its catalogue there, so the migrations still schedule
+their jobs and the migrations resource still checks them.
 
 Resources of packaged providers (Vercel, random) cannot be carried out offline: they get the same plausible
 outputs as the inventory's mocks (`infra/mocks.py`), kept stable across runs like a real state.
@@ -45,7 +48,11 @@ from infra.settings import NAMESPACE, StackSettings, parse_settings
 PROVIDER_KEY = "__provider"
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 # Dynamic resources whose providers talk to PostgreSQL rather than to a vendor's HTTP API.
-DATABASE_TYPES = frozenset({"supabase:DatabaseMigrations", "supabase:DatabaseRolePassword"})
+DATABASE_TYPES = frozenset(
+    {"supabase:DatabaseMigrations", "supabase:DatabaseRolePassword", "supabase:DatabaseExtension"}
+)
+# Database resources the local stand-in can not carry out: it has no pg_cron (db/compat/supabase.sql emulates it).
+NOT_ON_THE_STAND_IN = frozenset({"supabase:DatabaseExtension"})
 
 
 class RehearsalError(Exception):
@@ -244,6 +251,8 @@ class Engine:
 
     def _carried_out(self, resource: Resource) -> bool:
         """Whether the rehearsal calls this resource's provider (database ones only with a database)."""
+        if resource.short_type in NOT_ON_THE_STAND_IN:
+            return False
         return resource.dynamic and (resource.short_type not in DATABASE_TYPES or bool(self.database_url))
 
     def _delete(self, resource: Resource, steps: list[Step]) -> None:
@@ -302,7 +311,7 @@ class Engine:
         database = short in DATABASE_TYPES
         if database and self.database_url:
             news["database_url"] = self.database_url
-        if database and not self.database_url:
+        if database and (not self.database_url or short in NOT_ON_THE_STAND_IN):
             return self._register_unrun(request, args, urn, old, news, steps, provider, short)
         inputs = _checked(provider, short, args.name, old, news)
         protect = bool(request.protect)
@@ -364,7 +373,12 @@ class Engine:
         rid = old.id if old else f"{args.name}-id"
         resource = Resource(urn, args.typ, args.name, rid, inputs, inputs, bool(request.protect), True)
         self.state.resources[urn] = resource
-        detail = "" if op == "same" else "not carried out: no database to rehearse against (--database-url)"
+        reason = (
+            "the stand-in database has no pg_cron (the compatibility layer emulates its catalogue)"
+            if short in NOT_ON_THE_STAND_IN and self.database_url
+            else "no database to rehearse against (--database-url)"
+        )
+        detail = "" if op == "same" else f"not carried out: {reason}"
         self._emit(steps, Step(op, urn, short, args.name, detail))
         return rid, inputs
 

@@ -121,13 +121,11 @@ def test_the_retention_periods_live_in_one_table_the_purge_reads(db):
     assert run(db, NOW)["technical_logs: public.audit_log"] >= 1
 
 
-def test_the_migration_applies_without_pg_cron_and_schedules_nothing(db):
-    # 0100's schedule (`nexk-retention`, only where pg_cron exists) stands in the baseline now (0362).
-    assert db.execute("select to_regnamespace('cron')").fetchone()[0] is None
+def test_the_migration_schedules_the_nightly_purge_in_pg_cron_even_without_the_real_extension(db):
+    # Locally the compatibility layer emulates pg_cron's catalogue; 0377 schedules into it (db/tests/test_cron.py).
     assert db.execute(
-        "select exists (select from supabase_migrations.schema_migrations where version = '0362'"
-        " and name = 'baseline' and array_to_string(statements, ' ') like '%cron.schedule(''nexk-retention''%')"
-    ).fetchone()[0]
+        "select schedule, command, active from cron.job where jobname = 'nexk-retention'"
+    ).fetchone() == ("17 3 * * *", "select private.run_retention()", True)
 
 
 def test_audit_rows_older_than_90_days_are_deleted_and_younger_ones_kept(world, db):

@@ -15,6 +15,8 @@ from infra.policy.offline import Violation, check
 from infra.policy.policies import build_policies
 from infra.resource_types import (
     SUPABASE_AUTH,
+    SUPABASE_EXTENSION,
+    SUPABASE_MIGRATIONS,
     SUPABASE_PITR,
     SUPABASE_PROJECT,
     SUPABASE_SSL,
@@ -190,6 +192,27 @@ VIOLATIONS = [
         id="previews-public",
     ),
     pytest.param(
+        SUPABASE_EXTENSION,
+        lambda p: p.update(extension="pg_net"),
+        "supabase-retention-scheduled",
+        "needs pg_cron enabled",
+        id="pg-cron-not-enabled",
+    ),
+    pytest.param(
+        SUPABASE_MIGRATIONS,
+        lambda p: p["cron_jobs"].pop("nexk-retention"),
+        "supabase-retention-scheduled",
+        "'nexk-retention' at '17 3 * * *'",
+        id="retention-job-not-checked",
+    ),
+    pytest.param(
+        SUPABASE_MIGRATIONS,
+        lambda p: p["cron_jobs"].update({"nexk-retention": "17 3 1 * *"}),
+        "supabase-retention-scheduled",
+        "the retention purge the privacy policy promises",
+        id="retention-job-monthly",
+    ),
+    pytest.param(
         SUPABASE_POSTGREST,
         lambda p: p.update(db_schema=["public", "private"]),
         "supabase-private-schema-not-exposed",
@@ -263,3 +286,15 @@ def test_the_anon_role_and_publishable_keys_are_not_taken_for_keys_that_bypass_r
     assert not bypasses_rls("SUPABASE_ANON_KEY", fake_jwt(role="anon"))
     assert not bypasses_rls("NEXK_STORAGE_SWEEPER_PASSWORD", "a.b.c")
     assert bypasses_rls("SUPABASE_KEY", fake_jwt(role="service_role"))
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_a_stack_without_pg_cron_is_refused_because_nothing_would_run_the_retention_purge(
+    runs: dict[str, MockRun], stack: str
+) -> None:
+    resources = [r for r in runs[stack].resources if r.type != SUPABASE_EXTENSION]
+
+    found = violations_of(stack, resources)
+
+    assert [v.policy for v in found] == ["supabase-retention-scheduled"]
+    assert "nothing runs the nightly retention purge" in found[0].message

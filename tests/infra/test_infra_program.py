@@ -9,6 +9,7 @@ from infra.resource_types import (
     BREVO_DOMAIN,
     BREVO_SMTP_RELAY,
     SUPABASE_AUTH,
+    SUPABASE_EXTENSION,
     SUPABASE_MIGRATIONS,
     SUPABASE_PITR,
     SUPABASE_PROJECT,
@@ -170,6 +171,22 @@ def test_migrations_carry_the_checksum_of_every_migration_function_and_policy_fi
     assert migrations.get("functions") == {f.path.name: f.sha256 for f in load_functions()}
     squashed = {f"{v}_{name}.sql": sha for m in load_migrations() for v, (name, sha) in m.replaces.items()}
     assert migrations.get("squashed") == squashed and len(squashed) == 38
+
+
+def test_every_stack_enables_pg_cron_and_its_migrations_check_the_scheduled_purges(run: MockRun) -> None:
+    from nexk import cron_jobs
+
+    (extension,) = run.of_type(SUPABASE_EXTENSION)
+    assert (extension.get("extension"), extension.get("schema")) == ("pg_cron", "pg_catalog")
+    # The migrations' session URL (the owner, session mode), kept secret like theirs.
+    assert extension.is_secret("database_url") and extension.get("database_url").endswith(":5432/postgres")
+    migrations = run.of_type(SUPABASE_MIGRATIONS)[0]
+    assert migrations.get("cron_jobs") == {
+        "nexk-retention": "17 3 * * *",
+        "nexk-invitations-purge": "23 3 * * *",
+        "nexk-rate-limits-purge": "*/15 * * * *",
+    }
+    assert migrations.get("cron_jobs") == cron_jobs.schedules()
 
 
 def test_only_production_has_point_in_time_recovery_and_deletion_protection(run: MockRun) -> None:

@@ -163,6 +163,9 @@ def test_the_dev_rehearsal_runs_the_migrations_on_the_stand_in_database(rehearsa
         assert result.engine.state.of_type("supabase:DatabaseMigrations") == []  # destroyed in phase 7
     else:
         assert "not carried out: no database" in migrations[0].detail
+    # pg_cron: declared and checked, never created on the plain PostgreSQL that stands in for Supabase.
+    (pg_cron,) = [s for s in result.phase(1).steps if s.type == "supabase:DatabaseExtension"]
+    assert pg_cron.op == "create" and "not carried out" in pg_cron.detail
 
 
 def test_the_rehearsal_prints_each_phase_and_its_steps(rehearsal) -> None:
