@@ -1,0 +1,123 @@
+"""The evidence record: what each test of the last run touched, and the rule that a claim needs a test that
+touched something.
+
+A test that only reads the register (it compares a YAML value with the same literal) proves that the register
+says what it says, not that the platform does it. A test is *behavioural evidence* when, while its body ran,
+it made the database execute a statement, the portal serve a request, or the infrastructure program register
+a resource under Pulumi's mocks. `compliance/evidence_pytest.py` records that for every test into
+test-artifacts/evidence.json; `check_claims_evidence` refuses a claim of compliance/claims.yaml whose linked
+tests are all register-only, or whose behavioural tests did not pass in that run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nexk.paths import REPO_ROOT
+
+RECORD = Path("test-artifacts") / "evidence.json"
+# What a test can touch, in the order the record lists them.
+KINDS = ("db", "app", "infra")
+KIND_WORDS = {
+    "db": "a statement executed by PostgreSQL",
+    "app": "a request served by the portal",
+    "infra": "a resource registered by the infrastructure program",
+}
+_PARAMETERS = re.compile(r"\[.*\]$")
+
+
+@dataclass
+class FunctionEvidence:
+    """One test function (all its parametrised cases together): what it touched, and whether it passed."""
+
+    kinds: set[str] = field(default_factory=set)
+    passed: bool = True
+
+    @property
+    def behavioural(self) -> bool:
+        return bool(self.kinds)
+
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    path: Path
+    commit: str
+    finished_at: str
+    tests: dict[str, dict[str, Any]]  # pytest node id (with parameters) -> {"kinds": [...], "outcome": ...}
+
+    def of(self, test: str) -> FunctionEvidence | None:
+        """The evidence of a `file::function` id as claims.yaml writes it; None when the run did not run it.
+
+        A parametrised test touched what any of its cases touched, and passed only if every case passed.
+        """
+        found: FunctionEvidence | None = None
+        for node, entry in self.tests.items():
+            if _PARAMETERS.sub("", node) != test:
+                continue
+            found = found or FunctionEvidence()
+            found.kinds.update(entry.get("kinds", ()))
+            found.passed &= entry.get("outcome") == "passed"
+        return found
+
+
+def write_record(path: Path, commit: str, finished_at: str, tests: dict[str, dict[str, Any]]) -> None:
+    """Replace the record in one step (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"commit": commit, "finished_at": finished_at, "kinds": KIND_WORDS, "tests": dict(sorted(tests.items()))}
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
+def read_record(path: Path) -> EvidenceRecord | None:
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return EvidenceRecord(path, data.get("commit", "unknown"), data.get("finished_at", "unknown"), data["tests"])
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+def check_claims_evidence(claims: Any, record: EvidenceRecord | None, path: Path = REPO_ROOT / RECORD) -> list[str]:
+    """Every claim has at least one linked test that, in the last run, touched the platform and passed.
+
+    `claims` is the register's Claims (compliance/claims.yaml); `record` the last run's evidence record, None
+    when there is none (then nothing can be judged, and the one problem says how to make one).
+    """
+    if record is None:
+        return [
+            f"no evidence record {_shown(path)}: run the tests first (`make test`, or `.venv/bin/pytest` on the "
+            "tests claims.yaml links), which write it, then check again"
+        ]
+    problems = []
+    for claim in claims.claims:
+        where = f"compliance/claims.yaml: claim `{claim.key}`"
+        evidence = {test: record.of(test) for test in claim.tested_by}
+        if any(e is not None and e.behavioural and e.passed for e in evidence.values()):
+            continue
+        register_only = [t for t, e in evidence.items() if e is not None and not e.behavioural]
+        failed = [t for t, e in evidence.items() if e is not None and e.behavioural and not e.passed]
+        not_run = [t for t, e in evidence.items() if e is None]
+        details = []
+        if register_only:
+            details.append(
+                f"only reads the register (touched no database, portal or infrastructure program): "
+                f"{', '.join(register_only)}"
+            )
+        if failed:
+            details.append(f"did not pass: {', '.join(failed)}")
+        if not_run:
+            details.append(f"not in the run: {', '.join(not_run)}")
+        problems.append(
+            f"{where} has no behavioural evidence in {_shown(record.path)} (commit {record.commit[:12]}); its "
+            f"linked tests {'; '.join(details)}. Link (tested_by) a test that exercises the code or database "
+            "enforcing the claim, or make the linked one pass / run it (`make test`)"
+        )
+    return problems
