@@ -10,9 +10,11 @@ Three probes, each one patched method, each costing a set insertion per call:
 - `infra`: Pulumi's `MockMonitor.RegisterResource`, i.e. a resource the infrastructure program registered
   under mocks (the stack itself does not count).
 
-Only the call phase counts: a module's shared fixtures may seed a database or start a portal, which says
-nothing about what the test itself proves. Pulumi, Starlette and httpx are patched when first imported (a
-finder on `sys.meta_path`), so a run that never loads them does not pay for their import.
+A test is credited with what its body touched and what the fixtures it uses touched while they were built
+(the infrastructure tests read a module fixture that ran the program under mocks; the portal tests a world
+written to a fresh database): a register-only test that asks for no such fixture stays register-only, even in
+a module whose other tests use one. Pulumi, Starlette and httpx are patched when first imported (a finder on
+`sys.meta_path`), so a run that never loads them does not pay for their import.
 
 Under pytest-xdist each worker attaches what a test touched to the test's call report (a `user_properties`
 entry, which xdist already carries to the controller); the controller, or the single process without xdist,
@@ -42,6 +44,8 @@ _PROPERTY = "nexk_evidence"
 # What the running test touched; None between tests. Module-level, not a contextvar: the portal serves from
 # its own threads (uvicorn, TestClient's portal), the database is reached from the app's pool threads.
 _touched: set[str] | None = None
+# (fixture name, node id of the scope it was built for) -> what it touched while being built.
+_fixture_touches: dict[tuple[str, str], set[str]] = {}
 # Loopback ports on which a portal subprocess listens (see _watch_portal_subprocesses).
 _portal_ports: set[int] = set()
 # Command-line words that start the portal in a subprocess.
@@ -113,7 +117,11 @@ def _watch_portal_subprocesses() -> None:
 
     def init(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
         start(self, args, *rest, **kwargs)
-        words = [str(a) for a in args] if isinstance(args, Sequence) and not isinstance(args, str) else [str(args)]
+        words = (
+            [str(a) for a in args]
+            if isinstance(args, Sequence) and not isinstance(args, str)
+            else [str(args)]
+        )
         if any(w.endswith(PORTAL_ENTRY_POINTS) for w in words):
             for fd in kwargs.get("pass_fds", ()):
                 with socket.socket(fileno=os.dup(fd)) as handed:
@@ -136,13 +144,16 @@ class _ProbeOnImport(importlib.abc.MetaPathFinder):
     def __init__(self, pending: dict[str, Callable[[ModuleType], None]]) -> None:
         self.pending = pending
 
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, name: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if name not in self.pending:
             return None
         for finder in sys.meta_path:
-            if finder is self:
+            find_spec = getattr(finder, "find_spec", None)
+            if finder is self or find_spec is None:
                 continue
-            spec = finder.find_spec(name, path, target)  # type: ignore[attr-defined]
+            spec = find_spec(name, path, target)
             if spec is not None and spec.loader is not None:
                 spec.loader = _ProbingLoader(spec.loader, self.pending.pop(name))
                 return spec
@@ -187,6 +198,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, Any, Any]:
+    """What a fixture touched while it was built, kept for every test that uses it (a module's or session's
+    fixture is built once, for the first of its tests)."""
+    global _touched
+    outer, _touched = _touched, set()
+    try:
+        return (yield)
+    finally:
+        mine = _touched
+        _fixture_touches.setdefault((fixturedef.argname, request.node.nodeid), set()).update(mine)
+        _touched = outer
+        if outer is not None:  # built on demand inside another fixture or the test: theirs too
+            outer.update(mine)
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     global _touched
     _touched = set()
@@ -197,12 +226,24 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         _touched = None
 
 
+def _fixtures_touched(item: pytest.Item) -> set[str]:
+    found: set[str] = set()
+    scopes = [node.nodeid for node in item.listchain()]
+    for name in getattr(item, "fixturenames", ()):
+        for scope in scopes:
+            found |= _fixture_touches.get((name, scope), set())
+    return found
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
     if report.when == "call":
-        found = item.stash.get(_TOUCHED, set())
+        found = item.stash.get(_TOUCHED, set()) | _fixtures_touched(item)
         report.user_properties.append((_PROPERTY, [k for k in KINDS if k in found]))
+    elif report.when == "teardown":  # the test's own fixtures are gone: forget what they touched
+        for key in [k for k in _fixture_touches if k[1] == item.nodeid]:
+            del _fixture_touches[key]
     return report
 
 
@@ -218,8 +259,8 @@ class EvidenceRecorder:
         if not self.writes:
             return
         if report.when == "call":
-            kinds = next((v for k, v in report.user_properties if k == _PROPERTY), [])
-            self.results[report.nodeid] = {"kinds": list(kinds), "outcome": report.outcome}
+            kinds = [str(v) for k, value in report.user_properties if k == _PROPERTY for v in value]  # type: ignore[attr-defined]
+            self.results[report.nodeid] = {"kinds": kinds, "outcome": report.outcome}
         elif report.failed or (report.when == "setup" and report.skipped):
             # An error in set-up (so no call) or in teardown: the test proves nothing in this run.
             entry = self.results.setdefault(report.nodeid, {"kinds": []})

@@ -68,7 +68,12 @@ class EvidenceRecord:
 def write_record(path: Path, commit: str, finished_at: str, tests: dict[str, dict[str, Any]]) -> None:
     """Replace the record in one step (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = {"commit": commit, "finished_at": finished_at, "kinds": KIND_WORDS, "tests": dict(sorted(tests.items()))}
+    body = {
+        "commit": commit,
+        "finished_at": finished_at,
+        "kinds": KIND_WORDS,
+        "tests": dict(sorted(tests.items())),
+    }
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     partial.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
     partial.replace(path)
@@ -78,18 +83,23 @@ def read_record(path: Path) -> EvidenceRecord | None:
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    return EvidenceRecord(path, data.get("commit", "unknown"), data.get("finished_at", "unknown"), data["tests"])
+    return EvidenceRecord(
+        path, data.get("commit", "unknown"), data.get("finished_at", "unknown"), data["tests"]
+    )
 
 
 def _shown(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
-def check_claims_evidence(claims: Any, record: EvidenceRecord | None, path: Path = REPO_ROOT / RECORD) -> list[str]:
+def check_claims_evidence(
+    claims: Any, record: EvidenceRecord | None, path: Path = REPO_ROOT / RECORD, head: str | None = None
+) -> list[str]:
     """Every claim has at least one linked test that, in the last run, touched the platform and passed.
 
     `claims` is the register's Claims (compliance/claims.yaml); `record` the last run's evidence record, None
-    when there is none (then nothing can be judged, and the one problem says how to make one).
+    when there is none (then nothing can be judged, and the one problem says how to make one). `head`, when
+    given, is the commit checked out: a record of another commit proves nothing about this one.
     """
     if record is None:
         return [
@@ -97,6 +107,11 @@ def check_claims_evidence(claims: Any, record: EvidenceRecord | None, path: Path
             "tests claims.yaml links), which write it, then check again"
         ]
     problems = []
+    if head and record.commit != head:
+        problems.append(
+            f"{_shown(record.path)} records a test run of commit {record.commit[:12]}, but {head[:12]} is checked "
+            "out: run the tests again (`make test`) so the evidence is about this commit"
+        )
     for claim in claims.claims:
         where = f"compliance/claims.yaml: claim `{claim.key}`"
         evidence = {test: record.of(test) for test in claim.tested_by}
@@ -108,16 +123,18 @@ def check_claims_evidence(claims: Any, record: EvidenceRecord | None, path: Path
         details = []
         if register_only:
             details.append(
-                f"only reads the register (touched no database, portal or infrastructure program): "
-                f"{', '.join(register_only)}"
+                f"{', '.join(register_only)} only read{'s' if len(register_only) == 1 else ''} the register "
+                "(touched no database, portal or infrastructure program)"
             )
         if failed:
-            details.append(f"did not pass: {', '.join(failed)}")
+            details.append(f"{', '.join(failed)} did not pass: fix {'it' if len(failed) == 1 else 'them'}")
         if not_run:
-            details.append(f"not in the run: {', '.join(not_run)}")
+            details.append(
+                f"{', '.join(not_run)} did not run: run {'it' if len(not_run) == 1 else 'them'} (`make test`)"
+            )
         problems.append(
-            f"{where} has no behavioural evidence in {_shown(record.path)} (commit {record.commit[:12]}); its "
-            f"linked tests {'; '.join(details)}. Link (tested_by) a test that exercises the code or database "
-            "enforcing the claim, or make the linked one pass / run it (`make test`)"
+            f"{where} is not proven by any behavioural test of the run in {_shown(record.path)} (commit "
+            f"{record.commit[:12]}): {'; '.join(details)}. Add to its tested_by a test that exercises the code or "
+            'database enforcing the claim (docs/compliance.md, "Evidence that proves")'
         )
     return problems
