@@ -1,6 +1,6 @@
 """Pytest plugin: record, per test, whether its body touched the platform (test-artifacts/evidence.json).
 
-Three probes, each one patched method, each costing a set insertion per call:
+Four probes, each a patched method or two, each costing a set insertion per call:
 - `db`: psycopg's `Connection.wait` (sync and async), through which every statement, fetch, COPY and commit
   of every connection goes to the server (the test cluster: tests reach no other PostgreSQL);
 - `app`: Starlette's `__call__` for HTTP and WebSocket scopes, i.e. a request the portal app served, whether
@@ -8,7 +8,10 @@ Three probes, each one patched method, each costing a set insertion per call:
   (started with a listening socket handed over, tests/app/portal_process.py), an httpx request to that port
   that got a response;
 - `infra`: Pulumi's `MockMonitor.RegisterResource`, i.e. a resource the infrastructure program registered
-  under mocks (the stack itself does not count).
+  under mocks (the stack itself does not count);
+- `tls`: `ssl.SSLSocket.do_handshake` and `ssl.SSLObject.do_handshake`, i.e. a TLS handshake attempted in the
+  test's process, by the platform's clients or by a loopback test server that libpq (C, out of reach of a
+  Python probe) talks to: the transport-encryption tests prove their claim by handshakes, refused or not.
 
 A test is credited with what its body touched and what the fixtures it uses touched while they were built
 (the infrastructure tests read a module fixture that ran the program under mocks; the portal tests a world
@@ -130,7 +133,19 @@ def _watch_portal_subprocesses() -> None:
     subprocess.Popen.__init__ = init  # type: ignore[method-assign]
 
 
+def _probe_ssl(module: ModuleType) -> None:
+    for cls in (module.SSLSocket, module.SSLObject):
+        handshake = cls.do_handshake
+
+        def do_handshake(self: Any, *args: Any, _handshake: Any = handshake, **kwargs: Any) -> Any:
+            touched("tls")
+            return _handshake(self, *args, **kwargs)
+
+        cls.do_handshake = do_handshake
+
+
 PROBES: dict[str, Callable[[ModuleType], None]] = {
+    "ssl": _probe_ssl,
     "psycopg": _probe_psycopg,
     "starlette.applications": _probe_starlette,
     "pulumi.runtime.mocks": _probe_pulumi_mocks,

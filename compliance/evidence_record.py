@@ -3,8 +3,8 @@ touched something.
 
 A test that only reads the register (it compares a YAML value with the same literal) proves that the register
 says what it says, not that the platform does it. A test is *behavioural evidence* when, while its body ran,
-it made the database execute a statement, the portal serve a request, or the infrastructure program register
-a resource under Pulumi's mocks. `compliance/evidence_pytest.py` records that for every test into
+it made the database execute a statement, the portal serve a request, the infrastructure program register
+a resource under Pulumi's mocks, or a TLS handshake happen (the transport-encryption tests). `compliance/evidence_pytest.py` records that for every test into
 test-artifacts/evidence.json; `check_claims_evidence` refuses a claim of compliance/claims.yaml whose linked
 tests are all register-only, or whose behavioural tests did not pass in that run.
 """
@@ -22,11 +22,12 @@ from nexk.paths import REPO_ROOT
 
 RECORD = Path("test-artifacts") / "evidence.json"
 # What a test can touch, in the order the record lists them.
-KINDS = ("db", "app", "infra")
+KINDS = ("db", "app", "infra", "tls")
 KIND_WORDS = {
     "db": "a statement executed by PostgreSQL",
     "app": "a request served by the portal",
     "infra": "a resource registered by the infrastructure program",
+    "tls": "a TLS handshake, refused or completed",
 }
 _PARAMETERS = re.compile(r"\[.*\]$")
 
@@ -124,7 +125,7 @@ def check_claims_evidence(
         if register_only:
             details.append(
                 f"{', '.join(register_only)} only read{'s' if len(register_only) == 1 else ''} the register "
-                "(touched no database, portal or infrastructure program)"
+                "(touched no database, portal, infrastructure program or TLS handshake)"
             )
         if failed:
             details.append(f"{', '.join(failed)} did not pass: fix {'it' if len(failed) == 1 else 'them'}")
