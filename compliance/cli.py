@@ -77,7 +77,9 @@ def check(
     console.print(Text("The register matches the platform.", style="bold green"))
 
 
-EVIDENCE_CHECK = "every claim is proven by a test that touched the database, the portal or the infrastructure"
+EVIDENCE_CHECK = (
+    "every claim is proven by a test that touched the database, the portal, the infrastructure program or TLS"
+)
 
 
 def _claims_evidence(register: Any, record: Path | None) -> list[str]:
