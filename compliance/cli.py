@@ -78,7 +78,8 @@ def check(
 
 
 EVIDENCE_CHECK = (
-    "every claim is proven by a test that touched the database, the portal, the infrastructure program or TLS"
+    "every claim and security measure is proven by a test that touched the database, the portal, the "
+    "infrastructure program or TLS"
 )
 
 
@@ -91,7 +92,9 @@ def _claims_evidence(register: Any, record: Path | None) -> list[str]:
     head = subprocess.run(
         ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    return check_claims_evidence(register.claims, read_record(path), path, head=head or None)
+    return check_claims_evidence(
+        register.claims, read_record(path), path, head=head or None, measures=register.security
+    )
 
 
 @app.command()
@@ -101,7 +104,7 @@ def evidence(
         typer.Option(help="evidence record to judge (default: test-artifacts/evidence.json of the last run)"),
     ] = None,
 ) -> None:
-    """After the tests: refuse a claim whose linked tests are unknown or only read the register.
+    """After the tests: refuse a claim or security measure whose linked tests are unknown or only read the register.
 
     Reads the record the last pytest run wrote (what each test touched: database, portal, infrastructure
     program); `make test` runs this right after pytest. Needs no database and no network.
@@ -116,9 +119,14 @@ def evidence(
     _status(EVIDENCE_CHECK, problems)
     if unknown or problems:
         raise NexkError(
-            "some claims of the privacy policy are not proven by behavioural tests (see FAIL above)"
+            "some claims or security measures are not proven by behavioural tests (see FAIL above)"
         )
-    console.print(Text("Every claim is proven by a behavioural test of the last run.", style="bold green"))
+    console.print(
+        Text(
+            "Every claim and security measure is proven by a behavioural test of the last run.",
+            style="bold green",
+        )
+    )
 
 
 def _missing_custom(outcome: object) -> list[str]:

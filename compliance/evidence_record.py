@@ -94,13 +94,19 @@ def _shown(path: Path) -> str:
 
 
 def check_claims_evidence(
-    claims: Any, record: EvidenceRecord | None, path: Path = REPO_ROOT / RECORD, head: str | None = None
+    claims: Any,
+    record: EvidenceRecord | None,
+    path: Path = REPO_ROOT / RECORD,
+    head: str | None = None,
+    measures: Any = None,
 ) -> list[str]:
-    """Every claim has at least one linked test that, in the last run, touched the platform and passed.
+    """Every claim (and security measure) has a linked test that, in the last run, touched the platform and
+    passed.
 
-    `claims` is the register's Claims (compliance/claims.yaml); `record` the last run's evidence record, None
-    when there is none (then nothing can be judged, and the one problem says how to make one). `head`, when
-    given, is the commit checked out: a record of another commit proves nothing about this one.
+    `claims` is the register's Claims (compliance/claims.yaml), `measures` its SecurityMeasures
+    (compliance/security_measures.yaml, optional); `record` the last run's evidence record, None when there is
+    none (then nothing can be judged, and the one problem says how to make one). `head`, when given, is the
+    commit checked out: a record of another commit proves nothing about this one.
     """
     if record is None:
         return [
@@ -113,9 +119,14 @@ def check_claims_evidence(
             f"{_shown(record.path)} records a test run of commit {record.commit[:12]}, but {head[:12]} is checked "
             "out: run the tests again (`make test`) so the evidence is about this commit"
         )
-    for claim in claims.claims:
-        where = f"compliance/claims.yaml: claim `{claim.key}`"
-        evidence = {test: record.of(test) for test in claim.tested_by}
+    linked = [(f"compliance/claims.yaml: claim `{c.key}`", "claim", c.tested_by) for c in claims.claims]
+    if measures is not None:
+        linked += [
+            (f"compliance/security_measures.yaml: measure `{m.key}`", "measure", m.tested_by)
+            for m in measures.measures
+        ]
+    for where, what, tests in linked:
+        evidence = {test: record.of(test) for test in tests}
         if any(e is not None and e.behavioural and e.passed for e in evidence.values()):
             continue
         register_only = [t for t, e in evidence.items() if e is not None and not e.behavioural]
@@ -136,6 +147,6 @@ def check_claims_evidence(
         problems.append(
             f"{where} is not proven by any behavioural test of the run in {_shown(record.path)} (commit "
             f"{record.commit[:12]}): {'; '.join(details)}. Add to its tested_by a test that exercises the code or "
-            'database enforcing the claim (docs/compliance.md, "Evidence that proves")'
+            f'database enforcing the {what} (docs/compliance.md, "Evidence that proves")'
         )
     return problems

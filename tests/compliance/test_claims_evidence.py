@@ -2,7 +2,8 @@
 
 The recorder (compliance/evidence_pytest.py) is exercised on a small project of real tests run by a real
 pytest, with and without xdist: one reads YAML only, the others make PostgreSQL execute a statement, make a
-Starlette app or a portal subprocess serve a request, or run the infrastructure program under Pulumi's mocks.
+Starlette app or a portal subprocess serve a request, run the infrastructure program under Pulumi's mocks, or
+attempt a TLS handshake.
 Its record then feeds the rule (compliance/evidence_record.py) and `nexk compliance evidence`.
 """
 
@@ -91,6 +92,18 @@ def test_calls_a_portal_in_a_subprocess():
         listening.close()
 
 
+def test_attempts_a_tls_handshake_that_the_server_refuses():
+    import ssl
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        client = socket.create_connection(server.getsockname())
+        server.accept()[0].close()
+        with pytest.raises(OSError):  # ssl.SSLError or a reset: either way the handshake was attempted
+            ssl.create_default_context().wrap_socket(client, server_hostname="localhost")
+
+
 def test_registers_resources_under_pulumi_mocks():
     from infra.mocks import run_stack
 
@@ -119,6 +132,7 @@ EXPECTED = {
     "test_sample.py::test_gets_a_page_from_an_app[/]": (["app"], "passed"),
     "test_sample.py::test_gets_a_page_from_an_app[/privacy]": (["app"], "passed"),
     "test_sample.py::test_calls_a_portal_in_a_subprocess": (["app"], "passed"),
+    "test_sample.py::test_attempts_a_tls_handshake_that_the_server_refuses": (["tls"], "passed"),
     "test_sample.py::test_registers_resources_under_pulumi_mocks": (["infra"], "passed"),
 }
 
@@ -148,7 +162,7 @@ def _run_sample(root: Path, dsn: str, *options: str) -> dict[str, Any]:
         text=True,
         timeout=600,
     )
-    assert "1 failed, 7 passed" in done.stdout, done.stdout + done.stderr
+    assert "1 failed, 8 passed" in done.stdout, done.stdout + done.stderr
     return json.loads((root / "test-artifacts" / "evidence.json").read_text(encoding="utf-8"))
 
 
@@ -209,8 +223,27 @@ def test_a_claim_linked_to_a_behavioural_test_passes_even_next_to_a_register_rea
         "complaint": ["test_sample.py::test_calls_a_portal_in_a_subprocess"],
         "subprocessors": ["test_sample.py::test_registers_resources_under_pulumi_mocks"],
         "data_collected": ["test_sample.py::test_reads_a_module_fixture_that_queried_the_database"],
+        "security": ["test_sample.py::test_attempts_a_tls_handshake_that_the_server_refuses"],
     }
     assert check_claims_evidence(_claims_linking(register_copy, links), _record(records, tmp_path)) == []
+
+
+def test_a_security_measure_linked_only_to_a_register_reading_test_is_refused(
+    records: dict[str, Any], register_copy: Path, tmp_path: Path
+) -> None:
+    claims = _claims_linking(register_copy, {})
+    path = register_copy / "security_measures.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for measure in data["measures"]:
+        measure["tested_by"] = ["test_sample.py::test_attempts_a_tls_handshake_that_the_server_refuses"]
+    data["measures"][0]["tested_by"] = ["test_sample.py::test_reads_the_register"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (problem,) = check_claims_evidence(
+        claims, _record(records, tmp_path), measures=load(register_copy).security
+    )
+    key = data["measures"][0]["key"]
+    assert problem.startswith(f"compliance/security_measures.yaml: measure `{key}` is not proven")
+    assert "test_sample.py::test_reads_the_register only reads the register" in problem
 
 
 def test_a_claim_whose_only_behavioural_test_failed_or_did_not_run_is_refused(
