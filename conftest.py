@@ -7,7 +7,9 @@ from hypothesis import HealthCheck, settings
 
 # db.rls.report_pytest: every run stamps its JUnit report with the commit (the evidence pack reads it) and
 # writes the isolation grid of the run, when the isolation suite ran, to the job summary.
-pytest_plugins = ["db.testing", "db.rls.report_pytest"]
+# compliance.evidence_pytest: records what each test touched (database, portal, infrastructure program, TLS) in
+# test-artifacts/evidence.json, which `nexk compliance evidence` reads to refuse claims proven by no behaviour.
+pytest_plugins = ["db.testing", "db.rls.report_pytest", "compliance.evidence_pytest"]
 
 # `dev` keeps the edit-test loop quick; `ci` (what `make test` uses) runs the full property budgets.
 settings.register_profile("dev", max_examples=25, deadline=None)

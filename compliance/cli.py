@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,6 +34,15 @@ def check(
         None, help="DSN of an already migrated database (default: a throw-away one on the local server)"
     ),
     checkov: bool = typer.Option(True, help="also run checkov (custom checks, secrets, workflows, OpenAPI)"),
+    evidence: Annotated[
+        Path | None,
+        typer.Option(help="evidence record of the last test run (default: test-artifacts/evidence.json)"),
+    ] = None,
+    check_evidence: bool = typer.Option(
+        True,
+        "--check-evidence/--no-check-evidence",
+        help="also require behavioural evidence for every claim (off inside the test run that writes the record)",
+    ),
 ) -> None:
     """Validate the register and cross-check it; exit 1 naming every disagreement."""
     from compliance.crosscheck import run_checks
@@ -45,6 +54,10 @@ def check(
     for result in run_checks(register, database=database):
         _status(result.name, result.problems)
         failed |= not result.passed
+    if check_evidence:
+        unproven = _claims_evidence(register, evidence)
+        _status(EVIDENCE_CHECK, unproven)
+        failed |= bool(unproven)
     if checkov:
         from compliance.checkov_run import export_openapi, run
 
@@ -62,6 +75,58 @@ def check(
     if failed:
         raise NexkError("the register and the platform disagree (see FAIL above)")
     console.print(Text("The register matches the platform.", style="bold green"))
+
+
+EVIDENCE_CHECK = (
+    "every claim and security measure is proven by a test that touched the database, the portal, the "
+    "infrastructure program or TLS"
+)
+
+
+def _claims_evidence(register: Any, record: Path | None) -> list[str]:
+    import subprocess
+
+    from compliance.evidence_record import RECORD, check_claims_evidence, read_record
+
+    path = record or REPO_ROOT / RECORD
+    head = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return check_claims_evidence(
+        register.claims, read_record(path), path, head=head or None, measures=register.security
+    )
+
+
+@app.command()
+def evidence(
+    record: Annotated[
+        Path | None,
+        typer.Option(help="evidence record to judge (default: test-artifacts/evidence.json of the last run)"),
+    ] = None,
+) -> None:
+    """After the tests: refuse a claim or security measure whose linked tests are unknown or only read the register.
+
+    Reads the record the last pytest run wrote (what each test touched: database, portal, infrastructure
+    program); `make test` runs this right after pytest. Needs no database and no network.
+    """
+    from compliance.crosscheck import check_traceability
+    from compliance.register import load
+
+    register = load()
+    unknown = check_traceability(register)
+    _status("every claim and security measure points to existing code and tests", unknown)
+    problems = _claims_evidence(register, record)
+    _status(EVIDENCE_CHECK, problems)
+    if unknown or problems:
+        raise NexkError(
+            "some claims or security measures are not proven by behavioural tests (see FAIL above)"
+        )
+    console.print(
+        Text(
+            "Every claim and security measure is proven by a behavioural test of the last run.",
+            style="bold green",
+        )
+    )
 
 
 def _missing_custom(outcome: object) -> list[str]:

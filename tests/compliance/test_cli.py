@@ -14,7 +14,9 @@ runner = CliRunner()
 def test_compliance_check_without_checkov_passes_on_the_repository_and_lists_every_check(
     database: str,
 ) -> None:
-    result = runner.invoke(app, ["compliance", "check", "--no-checkov", "--database", database])
+    result = runner.invoke(
+        app, ["compliance", "check", "--no-checkov", "--no-check-evidence", "--database", database]
+    )
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output
     for name in (
@@ -32,7 +34,9 @@ def test_compliance_check_fails_naming_an_unclassified_column(database: str) -> 
 
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("alter table public.profiles add column mobile_phone text")
-    result = runner.invoke(app, ["compliance", "check", "--no-checkov", "--database", database])
+    result = runner.invoke(
+        app, ["compliance", "check", "--no-checkov", "--no-check-evidence", "--database", database]
+    )
     assert result.exit_code != 0
     assert "FAIL every column of the migrated schema is classified in the dataset" in result.output
     assert "column public.profiles.mobile_phone is not classified" in result.output
