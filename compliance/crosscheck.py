@@ -114,20 +114,20 @@ def check_columns_classified(register: Register, columns: set[Column]) -> list[s
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A throw-away database on the project's server with every migration applied; dropped afterwards."""
-    from db.connection import database_url
+    from db.connection import server_while_needed
     from db.migrate import migrate
 
-    server = database_url(start=True)
-    name = f"nexk_compliance_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    try:
-        url = make_conninfo(server, dbname=name)
-        migrate(url)
-        yield url
-    finally:
+    with server_while_needed() as server:
+        name = f"nexk_compliance_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        try:
+            url = make_conninfo(server, dbname=name)
+            migrate(url)
+            yield url
+        finally:
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 # ------------------------------------------------------------------------------------------- retention

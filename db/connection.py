@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,6 +36,26 @@ def database_url(start: bool = False) -> str:
     if config is None or not cluster.is_running():
         raise NexkError("The local database is not running: start it with `nexk db start` (or `make dev`).")
     return config.url
+
+
+@contextmanager
+def server_while_needed() -> Iterator[str]:
+    """The owner DSN for a command that needs the server only while it runs (a scratch database to lint or
+    cross-check): the local cluster is started if it is down and stopped again at the end, so `make test`,
+    which runs such commands before the test suites, leaves no server behind. A cluster that was already
+    running (the developer's `nexk dev`, a test session) stays up."""
+    url = external_url()
+    if url:
+        yield url
+        return
+    cluster = LocalCluster()
+    was_running = cluster.is_running()
+    config = cluster.start()
+    try:
+        yield config.url
+    finally:
+        if not was_running:
+            cluster.stop()
 
 
 def portal_database_url() -> str:

@@ -351,7 +351,7 @@ begin
 end
 $default_privileges$;
 
--- pg_cron's catalogue, where the real extension is absent (issue 14) ------------------------------------
+-- pg_cron's catalogue, where the real extension is absent ------------------------------------
 -- Supabase runs the project's scheduled jobs with pg_cron (db/schema/0377 enables it and schedules them).
 -- A plain PostgreSQL has no pg_cron, so this section emulates its catalogue: the same tables, columns, types,
 -- defaults, row level security and functions as pg_cron 1.6 (citusdata/pg_cron pg_cron.sql and the upgrade

@@ -60,9 +60,9 @@ def run(
         if database_url:
             catalog = _catalog(database_url)
         else:
-            from db.connection import database_url as server_url
+            from db.connection import server_while_needed
 
-            with scratch_database(server_url(start=True)) as url:
+            with server_while_needed() as server, scratch_database(server) as url:
                 catalog = _catalog(url)
     return apply_allow_list(merge(static, catalog), allowances)
 

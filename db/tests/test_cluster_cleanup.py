@@ -288,3 +288,25 @@ def test_ctrl_c_in_nexk_dev_stops_the_portal_and_the_database(tmp_path):
     assert "PostgreSQL stopped." in rest
     assert not cluster.is_running()
     assert _exits(pid)
+
+
+def test_rls_lint_stops_the_cluster_it_started_and_leaves_a_running_one_up(tmp_path):
+    # `make test` runs `nexk rls lint` (a scratch database) before the suites: it must not leave a server.
+    _clone_dir, home = _clone(tmp_path, "clone")
+    cluster = LocalCluster(home)
+    linted = subprocess.run(
+        [*NEXK, "rls", "lint"], env=_env(home), cwd=tmp_path, capture_output=True, text=True
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert "failing finding(s)" in linted.stdout
+    assert not cluster.is_running()
+
+    cluster.start()  # the developer's cluster (`nexk db start`) stays up
+    try:
+        linted = subprocess.run(
+            [*NEXK, "rls", "lint"], env=_env(home), cwd=tmp_path, capture_output=True, text=True
+        )
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+        assert cluster.is_running()
+    finally:
+        cluster.stop()

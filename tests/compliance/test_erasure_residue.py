@@ -1,4 +1,4 @@
-"""Erasure without residue (issue 14): no spelling of an erased person's phone, name or e-mail survives
+"""Erasure without residue: no spelling of an erased person's phone, name or e-mail survives
 anywhere in the database (db/functions/redaction.sql, private.erase_person), and nobody else's data is
 scrubbed in their place."""
 

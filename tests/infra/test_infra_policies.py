@@ -26,6 +26,7 @@ from infra.resource_types import (
 from nexk.subprocessors import load_register
 
 POLICIES = build_policies(load_register())
+# checkov:skip=CKV_SECRET_4: a made-up pooler URL template (password "pw"); nothing connects to it
 POOLER = "postgresql://{user}:pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
 SUPABASE_POSTGREST = "pulumi-python:dynamic/supabase:PostgrestSettings"
 
