@@ -48,6 +48,9 @@ lock: $(UV)
 dev: $(STAMP)
 	$(BIN)/nexk dev
 
+# After the suites, `nexk compliance evidence` checks that every claim of the published policy was proved by a
+# test that touched the database, the portal or the program in the run that just ended
+# (test-artifacts/evidence.json; docs/compliance.md).
 test: $(STAMP) browser $(SUPABASE_CLI)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -56,8 +59,6 @@ test: $(STAMP) browser $(SUPABASE_CLI)
 	$(BIN)/nexk rls lint
 	$(BIN)/mypy
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest $(PYTEST_PARALLEL) $(COVERAGE) --junitxml=test-artifacts/junit.xml
-	# Every claim of the published policy proved by a test that touched the database, the portal or the
-	# program in the run that just ended (test-artifacts/evidence.json; docs/compliance.md).
 	$(BIN)/nexk compliance evidence
 
 lint: $(STAMP)

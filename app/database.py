@@ -5,9 +5,10 @@ Every request runs as PostgREST runs one: a pooled connection, one transaction, 
 `nexk_portal` (db/schema/0375), not as PostgREST's `authenticator`: that one may also become service_role,
 which bypasses RLS, so one SQL injection would have been enough to read everything. Before the first request
 the pool proves, from the catalog, that its login reaches no role but anon and authenticated
-(nexk/portal_login.py), and refuses to start otherwise (UnsafeLoginError). Nothing is ever set at session level, so a pooled
-connection carries no identity from one request to the next (rls.md §5.13). In production the pool points
-at Supabase's transaction pooler (Supavisor), which cannot keep prepared statements: `prepare_threshold=None`.
+(nexk/portal_login.py), and refuses to start otherwise (UnsafeLoginError). Nothing is ever set at session
+level, so a pooled connection carries no identity from one request to the next (a session-level setting would
+leak to the next request served on that connection). In production the pool points at Supabase's transaction
+pooler (Supavisor), which cannot keep prepared statements: `prepare_threshold=None`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The attack catalogue: one named test per known RLS pitfall that applies here (rls.md §5).
+"""The attack catalogue: one named test per known RLS pitfall that applies here.
 
 Each test impersonates callers exactly as PostgREST does (`db.testing.impersonate`: one transaction, `set
 local role`, transaction-local `request.jwt.claims`) against `small_world` (db/tests/conftest.py).
@@ -121,7 +121,7 @@ class _Rollback(Exception):
     pass
 
 
-# --- Claims and pooled connections (rls.md §3, §5.13) -------------------------------------------------
+# --- Claims and pooled connections -------------------------------------------------
 
 
 def test_legacy_claim_sub_guc_cannot_impersonate_another_user(world_db):
@@ -171,7 +171,7 @@ def test_claims_do_not_survive_the_transaction_on_a_pooled_connection(world_db):
         assert ids(conn, "public.tickets") == model.visible(w, Identity(by_label(w, "mb")), "public.tickets")
 
 
-# --- Views and definer functions (rls.md §5.3, §5.4) ---------------------------------------------------
+# --- Views and definer functions ---------------------------------------------------
 
 
 def test_every_view_in_the_api_schemas_runs_with_the_callers_rights(db):
@@ -379,7 +379,7 @@ def test_self_service_is_refused_to_staff_without_mfa_and_to_people_without_an_a
         assert sqlstate_of(conn, "select private.request_my_dsr('erasure', null)") == "42501"
 
 
-# --- Existence oracles and error side channels (rls.md §5.11) -----------------------------------------
+# --- Existence oracles and error side channels -----------------------------------------
 
 
 def test_a_message_on_another_orgs_ticket_is_refused_by_rls_exactly_like_one_on_a_ticket_that_does_not_exist(
@@ -690,7 +690,7 @@ def test_error_messages_never_name_rows_the_caller_cannot_see(world_db):
     assert not leaks, "\n".join(leaks)
 
 
-# --- anon, MFA, membership changes (rls.md §3, §5.9) -----------------------------------------------------
+# --- anon, MFA, membership changes -----------------------------------------------------
 
 
 def _probe_everything(conn, w: World, ident: Identity):
@@ -758,7 +758,7 @@ def test_a_client_moved_to_another_org_mid_session_sees_only_the_new_org_with_th
         )
 
 
-# --- storage.objects (rls.md §5.12) ---------------------------------------------------------------------
+# --- storage.objects ---------------------------------------------------------------------
 
 
 def test_a_client_cannot_list_another_orgs_prefix_in_storage(world_db):
@@ -829,7 +829,7 @@ def test_planner_covers_every_table_and_command(small_world):
         assert any(t == table for t, _ in covered), table
 
 
-# --- Table privileges RLS does not govern, and temporary objects (issue 13, finding 1; db/schema/0360) -----
+# --- Table privileges RLS does not govern, and temporary objects (db/schema/0360) -----
 
 LEAKING_TRIGGER_FUNCTION = """
 create function pg_temp.leak() returns trigger language plpgsql as $$
